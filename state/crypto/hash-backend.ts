@@ -1,0 +1,23 @@
+// The one interface every Starknet hash backend implements (reference JS, native addon, ...).
+// Batch calls exist so a whole trie level or a block's worth of hashes crosses into a
+// backend once. Inputs are trusted felts (< P); validation is the caller's job at the edge.
+
+import type { Felt } from "../felt.js";
+
+export interface HashBackend {
+  /** Short name printed at start-up ("native", "scure-js", ...). */
+  readonly name: string;
+  pedersen(a: Felt, b: Felt): Felt;
+  /** Poseidon hash of two felts (Starknet's poseidon_hash(x, y)). */
+  poseidon(a: Felt, b: Felt): Felt;
+  /** Poseidon hash of a sequence (Starknet's poseidon_hash_many, with padding). */
+  poseidonMany(values: readonly Felt[]): Felt;
+  /** Pedersen of n pairs: out[i] = pedersen(a[i], b[i]). */
+  pedersenBatch(a: readonly Felt[], b: readonly Felt[]): Felt[];
+  /** Poseidon of n pairs: out[i] = poseidon(a[i], b[i]). */
+  poseidonBatch(a: readonly Felt[], b: readonly Felt[]): Felt[];
+  /** Stark ECDSA verify of (r, s) over msgHash for the public key (x coordinate). */
+  ecdsaVerify(msgHash: Felt, r: Felt, s: Felt, publicKey: Felt): boolean;
+  /** Stark ECDSA sign (RFC 6979 deterministic k, as starknet.js/scure). */
+  ecdsaSign(msgHash: Felt, privateKey: Felt): { r: Felt; s: Felt };
+}
