@@ -1,0 +1,94 @@
+// Column prefixes and key builders of the store. One byte names the column; the rest of
+// the key is fixed-width big-endian so LevelDB's key order is numeric order.
+// Every writer of the store builds its keys here, so the layout is in one place.
+
+import type { Felt } from "./felt.js";
+
+export const Column = {
+  /** The chain head: written last in every block batch. */
+  head: 0x01,
+  /** Block record by number (sequencer's format). */
+  blockByNumber: 0x02,
+  /** Block number by block hash. */
+  blockNumberByHash: 0x03,
+  /** Transaction + receipt by hash. */
+  txByHash: 0x04,
+  /** Trie nodes by hash, Pedersen tries (storage, contracts). */
+  pedersenNode: 0x10,
+  /** Trie nodes by hash, Poseidon tries (classes). */
+  poseidonNode: 0x11,
+  /** Contract state preimage by contract state hash: {class_hash, storage_root, nonce}. */
+  contractStatePreimage: 0x12,
+  /** Flat current state: contract → {class_hash, nonce, storage_root}. */
+  flatContract: 0x20,
+  /** Flat current state: (contract, key) → value. */
+  flatStorage: 0x21,
+  /** Flat current state: class hash → compiled class hash. */
+  flatClass: 0x22,
+  /** Per-block forward state diff. */
+  forwardDiff: 0x30,
+  /** Per-block reverse diff (the values a block overwrote). */
+  reverseDiff: 0x31,
+  /** Per-block state roots. */
+  blockRoots: 0x32,
+  /** Durable mempool (write-ahead log of accepted transactions). */
+  mempool: 0x40,
+  /** Named snapshots. */
+  snapshot: 0x50,
+  /** Node epoch / data-dir lease. */
+  nodeMeta: 0x60,
+  /** Quarantined (rejected) market-data updates. */
+  quarantine: 0x70,
+  /** Operator/runtime metadata (e.g. pause state mirrors, counters). */
+  meta: 0x71,
+} as const;
+
+export type ColumnId = (typeof Column)[keyof typeof Column];
+
+const HEX64 = /^[0-9a-f]{64}$/;
+
+/** Felt → 32 bytes big-endian. */
+export function felt32(v: Felt): Buffer {
+  const hex = v.toString(16);
+  return Buffer.from(hex.length === 64 ? hex : hex.padStart(64, "0"), "hex");
+}
+
+/** 32 bytes (or any length) big-endian → bigint. */
+export function readFelt(b: Uint8Array, offset = 0, length = 32): Felt {
+  const hex = Buffer.from(b.buffer, b.byteOffset + offset, length).toString("hex");
+  return hex.length === 0 ? 0n : BigInt("0x" + hex);
+}
+
+export function u64(n: number): Buffer {
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64BE(BigInt(n));
+  return b;
+}
+
+export function key(column: ColumnId, ...parts: Uint8Array[]): Buffer {
+  return Buffer.concat([Buffer.from([column]), ...parts]);
+}
+
+export const keys = {
+  head: () => key(Column.head),
+  blockByNumber: (n: number) => key(Column.blockByNumber, u64(n)),
+  blockNumberByHash: (h: Felt) => key(Column.blockNumberByHash, felt32(h)),
+  txByHash: (h: Felt) => key(Column.txByHash, felt32(h)),
+  trieNode: (kind: "pedersen" | "poseidon", h: Felt) => key(kind === "pedersen" ? Column.pedersenNode : Column.poseidonNode, felt32(h)),
+  contractStatePreimage: (h: Felt) => key(Column.contractStatePreimage, felt32(h)),
+  flatContract: (a: Felt) => key(Column.flatContract, felt32(a)),
+  flatStorage: (a: Felt, k: Felt) => key(Column.flatStorage, felt32(a), felt32(k)),
+  flatClass: (c: Felt) => key(Column.flatClass, felt32(c)),
+  forwardDiff: (n: number) => key(Column.forwardDiff, u64(n)),
+  reverseDiff: (n: number) => key(Column.reverseDiff, u64(n)),
+  blockRoots: (n: number) => key(Column.blockRoots, u64(n)),
+};
+
+/** [gte, lt) range covering one column. */
+export function columnRange(column: ColumnId): { gte: Buffer; lt: Buffer } {
+  return { gte: Buffer.from([column]), lt: Buffer.from([column + 1]) };
+}
+
+export function isHex64(s: string): boolean {
+  return HEX64.test(s);
+}

@@ -1,0 +1,73 @@
+// The leaf and root formulas of Starknet's global state commitment.
+//
+// Sources (checked against the Starknet docs "State" page, pathfinder
+// crates/merkle-tree/src/contract_state.rs and crates/pathfinder/src/state/block_hash.rs,
+// juno core/state.go / core/contract.go):
+//   contract state hash = pedersen(pedersen(pedersen(class_hash, storage_root), nonce), 0)
+//                         (the last 0 is the contract-state version)
+//   class leaf          = poseidon('CONTRACT_CLASS_LEAF_V0', compiled_class_hash)
+//   global state root   = poseidon_hash_many('STARKNET_STATE_V0', contracts_root, classes_root),
+//                         and 0 when both roots are 0 (Starknet 0.14 rule, DESIGN §3).
+// A contract whose class hash, nonce and storage root are all 0 has no leaf.
+
+import { encodeShortString, type Felt } from "./felt.js";
+import { hashBackend } from "./crypto/hash.js";
+
+/** Height of the storage, contracts and classes tries. */
+export const STATE_TRIE_HEIGHT = 251;
+
+export const CONTRACT_CLASS_LEAF_V0 = encodeShortString("CONTRACT_CLASS_LEAF_V0");
+export const STARKNET_STATE_V0 = encodeShortString("STARKNET_STATE_V0");
+
+export interface StateRoots {
+  globalRoot: Felt;
+  contractsRoot: Felt;
+  classesRoot: Felt;
+}
+
+export interface ContractRecord {
+  classHash: Felt;
+  nonce: Felt;
+  storageRoot: Felt;
+}
+
+export const EMPTY_CONTRACT: ContractRecord = Object.freeze({ classHash: 0n, nonce: 0n, storageRoot: 0n });
+
+export function isEmptyContract(c: ContractRecord): boolean {
+  return c.classHash === 0n && c.nonce === 0n && c.storageRoot === 0n;
+}
+
+/** Contract leaf value; 0 (no leaf) for an all-zero contract. */
+export function contractStateHash(c: ContractRecord): Felt {
+  if (isEmptyContract(c)) return 0n;
+  const b = hashBackend();
+  return b.pedersen(b.pedersen(b.pedersen(c.classHash, c.storageRoot), c.nonce), 0n);
+}
+
+/** Contract leaves of many contracts, three batched Pedersen rounds. */
+export function contractStateHashes(cs: readonly ContractRecord[]): Felt[] {
+  const b = hashBackend();
+  const h1 = b.pedersenBatch(
+    cs.map((c) => c.classHash),
+    cs.map((c) => c.storageRoot),
+  );
+  const h2 = b.pedersenBatch(
+    h1,
+    cs.map((c) => c.nonce),
+  );
+  const h3 = b.pedersenBatch(
+    h2,
+    cs.map(() => 0n),
+  );
+  return h3.map((h, i) => (isEmptyContract(cs[i]!) ? 0n : h));
+}
+
+export function classLeafHash(compiledClassHash: Felt): Felt {
+  if (compiledClassHash === 0n) return 0n;
+  return hashBackend().poseidon(CONTRACT_CLASS_LEAF_V0, compiledClassHash);
+}
+
+export function globalStateRoot(contractsRoot: Felt, classesRoot: Felt): Felt {
+  if (contractsRoot === 0n && classesRoot === 0n) return 0n;
+  return hashBackend().poseidonMany([STARKNET_STATE_V0, contractsRoot, classesRoot]);
+}

@@ -1,0 +1,630 @@
+// The world state: current Starknet state (flat, in memory and on disk), its tries, and
+// the per-block diffs that make historical reads and rollback cheap.
+//
+// A block commits in two steps so the caller (the sequencer) can compute the block hash
+// over our roots and add its own records to the SAME atomic batch:
+//   const prepared = await world.prepareCommit(blockNumber, diff);   // roots, nothing written
+//   await world.commit(prepared, { blockHash, extraOps });           // one batch, head last
+// Rollback is the same shape (prepareRollback / rollback). Memory is updated only after
+// the batch has landed, so a failed write leaves both disk and memory at the old head.
+//
+// Reads of the current state are synchronous (StateReader); a reader at a past block is an
+// overlay of that block's reverse diffs over the current state. Trie nodes are
+// content-addressed and never rewritten, so every stored root stays provable.
+// This module never reads the clock, randomness or the environment.
+
+import { pack, unpack } from "msgpackr";
+import { Column, columnRange, felt32, keys, readFelt, u64 } from "./columns.js";
+import type { Felt } from "./felt.js";
+import type { KvOp, KvStore } from "./kv-store.js";
+import { hashPendingTries, pairHasher, TrieError, TrieUpdate, type TrieHashKind, type TrieNode, type TrieNodeSource } from "./patricia-trie.js";
+import type { StateDiff, StateReader } from "./state-diff.js";
+import {
+  classLeafHash,
+  contractStateHashes,
+  EMPTY_CONTRACT,
+  globalStateRoot,
+  isEmptyContract,
+  STATE_TRIE_HEIGHT,
+  type ContractRecord,
+  type StateRoots,
+} from "./state-commitment.js";
+
+export interface ChainHead {
+  blockNumber: number;
+  blockHash: Felt;
+  roots: StateRoots;
+}
+
+/** What a block overwrote: enough to restore the state before it. */
+export interface ReverseDiff {
+  /** (contract, key, value before the block) */
+  storage: Array<[Felt, Felt, Felt]>;
+  /** contract → record before the block (EMPTY_CONTRACT when it did not exist) */
+  contracts: Array<[Felt, ContractRecord]>;
+  /** class hash → compiled class hash before the block (0 when not declared) */
+  classes: Array<[Felt, Felt]>;
+}
+
+export interface PreparedCommit {
+  readonly blockNumber: number;
+  readonly roots: StateRoots;
+  /** The diff with no-op writes removed (what the block really changed). */
+  readonly diff: StateDiff;
+  readonly reverse: ReverseDiff;
+  /** New contract records after the block (for memory update). */
+  readonly contracts: Map<Felt, ContractRecord>;
+  readonly ops: KvOp[];
+  readonly newNodes: { pedersen: Array<[Felt, TrieNode]>; poseidon: Array<[Felt, TrieNode]> };
+  /** Number of node hashes computed (trie nodes + contract leaves + class leaves + root). */
+  readonly hashCount: number;
+  readonly baseHead: number;
+}
+
+export interface PreparedRollback {
+  readonly target: number;
+  readonly targetRoots: StateRoots;
+  readonly overlay: Overlay;
+  readonly ops: KvOp[];
+  readonly removedBlocks: number[];
+  readonly keysChanged: number;
+  readonly baseHead: number;
+}
+
+export interface WorldStateOptions {
+  /** Trie nodes kept in memory before the cache is cleared (they stay on disk). */
+  nodeCacheLimit?: number;
+}
+
+interface Overlay {
+  storage: Map<Felt, Map<Felt, Felt>>;
+  contracts: Map<Felt, ContractRecord>;
+  classes: Map<Felt, Felt>;
+}
+
+export class WorldStateError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "WorldStateError";
+  }
+}
+
+export class WorldState implements StateReader {
+  private headValue: ChainHead | null = null;
+  private readonly contracts = new Map<Felt, ContractRecord>();
+  private readonly storage = new Map<Felt, Map<Felt, Felt>>();
+  private readonly classes = new Map<Felt, Felt>();
+  private readonly nodeCache = { pedersen: new Map<Felt, TrieNode>(), poseidon: new Map<Felt, TrieNode>() };
+  private readonly nodeCacheLimit: number;
+  /** Bytes written by the last commit (for benchmarks). */
+  lastBatchBytes = 0;
+
+  private constructor(
+    readonly store: KvStore,
+    opts: WorldStateOptions,
+  ) {
+    this.nodeCacheLimit = opts.nodeCacheLimit ?? 4_000_000;
+  }
+
+  /** Load the head and the flat current state from the store. */
+  static async open(store: KvStore, opts: WorldStateOptions = {}): Promise<WorldState> {
+    const ws = new WorldState(store, opts);
+    const head = await store.get(keys.head());
+    if (head !== undefined) ws.headValue = decodeHead(head);
+    for await (const [k, v] of store.iterator(columnRange(Column.flatContract))) ws.contracts.set(readFelt(k, 1), decodeContract(v));
+    for await (const [k, v] of store.iterator(columnRange(Column.flatStorage))) {
+      const addr = readFelt(k, 1);
+      let m = ws.storage.get(addr);
+      if (!m) ws.storage.set(addr, (m = new Map()));
+      m.set(readFelt(k, 33), readFelt(v));
+    }
+    for await (const [k, v] of store.iterator(columnRange(Column.flatClass))) ws.classes.set(readFelt(k, 1), readFelt(v));
+    return ws;
+  }
+
+  head(): ChainHead | null {
+    return this.headValue;
+  }
+
+  /** Number of the next block to commit. */
+  nextBlockNumber(): number {
+    return this.headValue === null ? 0 : this.headValue.blockNumber + 1;
+  }
+
+  // --- StateReader over the committed head -------------------------------------------
+
+  getStorage(address: Felt, key: Felt): Felt {
+    return this.storage.get(address)?.get(key) ?? 0n;
+  }
+  getNonce(address: Felt): Felt {
+    return this.contracts.get(address)?.nonce ?? 0n;
+  }
+  getClassHash(address: Felt): Felt {
+    return this.contracts.get(address)?.classHash ?? 0n;
+  }
+  getCompiledClassHash(classHash: Felt): Felt {
+    return this.classes.get(classHash) ?? 0n;
+  }
+  getContract(address: Felt): ContractRecord {
+    return this.contracts.get(address) ?? EMPTY_CONTRACT;
+  }
+  /** All deployed contract addresses (current state). */
+  contractAddresses(): Felt[] {
+    return [...this.contracts.keys()];
+  }
+  /** Storage entries of one contract (current state). */
+  storageEntries(address: Felt): Array<[Felt, Felt]> {
+    return [...(this.storage.get(address)?.entries() ?? [])];
+  }
+
+  // --- commit --------------------------------------------------------------------------
+
+  async prepareCommit(blockNumber: number, diff: StateDiff): Promise<PreparedCommit> {
+    const expected = this.nextBlockNumber();
+    if (blockNumber !== expected) throw new WorldStateError(`block ${blockNumber} cannot follow head ${expected - 1}`);
+    this.trimNodeCache();
+
+    // Normalize: drop writes that do not change anything; record old values.
+    const norm: StateDiff = { storage: new Map(), nonces: new Map(), deployed: new Map(), declared: new Map() };
+    const reverse: ReverseDiff = { storage: [], contracts: [], classes: [] };
+    const touched = new Set<Felt>();
+    for (const [addr, writes] of diff.storage) {
+      const cur = this.storage.get(addr);
+      let out: Map<Felt, Felt> | undefined;
+      for (const [k, v] of writes) {
+        const old = cur?.get(k) ?? 0n;
+        if (old === v) continue;
+        if (!out) norm.storage.set(addr, (out = new Map()));
+        out.set(k, v);
+        reverse.storage.push([addr, k, old]);
+      }
+      if (out) touched.add(addr);
+    }
+    for (const [addr, n] of diff.nonces) {
+      if (this.getNonce(addr) !== n) {
+        norm.nonces.set(addr, n);
+        touched.add(addr);
+      }
+    }
+    for (const [addr, c] of diff.deployed) {
+      if (this.getClassHash(addr) !== c) {
+        norm.deployed.set(addr, c);
+        touched.add(addr);
+      }
+    }
+    for (const [c, cc] of diff.declared) {
+      const old = this.classes.get(c) ?? 0n;
+      if (old !== cc) {
+        norm.declared.set(c, cc);
+        reverse.classes.push([c, old]);
+      }
+    }
+
+    // Storage tries of every touched contract, hashed together.
+    const addrs = [...touched];
+    const storageUpdates: TrieUpdate[] = [];
+    for (const addr of addrs) {
+      const rec = this.getContract(addr);
+      const writes = norm.storage.get(addr);
+      storageUpdates.push(await this.applyWithFetch("pedersen", STATE_TRIE_HEIGHT, rec.storageRoot, writes ? [...writes] : []));
+    }
+    const storageResults = await hashPendingTries(storageUpdates, pairHasher("pedersen"));
+    let hashCount = 0;
+    const newContracts = new Map<Felt, ContractRecord>();
+    const pedersenNodes: Array<[Felt, TrieNode]> = [];
+    addrs.forEach((addr, i) => {
+      const old = this.getContract(addr);
+      reverse.contracts.push([addr, old]);
+      const res = storageResults[i]!;
+      for (const n of res.newNodes) pedersenNodes.push(n);
+      newContracts.set(addr, {
+        classHash: norm.deployed.get(addr) ?? old.classHash,
+        nonce: norm.nonces.get(addr) ?? old.nonce,
+        storageRoot: res.root,
+      });
+    });
+    hashCount += pedersenNodes.length;
+
+    // Contracts trie (Pedersen).
+    const records = addrs.map((a) => newContracts.get(a)!);
+    const leaves = contractStateHashes(records);
+    hashCount += 3 * records.length;
+    const base = this.headValue?.roots ?? { globalRoot: 0n, contractsRoot: 0n, classesRoot: 0n };
+    const contractsUpdate = await this.applyWithFetch(
+      "pedersen",
+      STATE_TRIE_HEIGHT,
+      base.contractsRoot,
+      addrs.map((a, i) => [a, leaves[i]!] as [Felt, Felt]),
+    );
+    const [contractsRes] = await hashPendingTries([contractsUpdate], pairHasher("pedersen"));
+    for (const n of contractsRes!.newNodes) pedersenNodes.push(n);
+    hashCount += contractsRes!.newNodes.length;
+
+    // Classes trie (Poseidon).
+    const classWrites: Array<[Felt, Felt]> = [...norm.declared].map(([c, cc]) => [c, classLeafHash(cc)]);
+    hashCount += classWrites.length;
+    const classesUpdate = await this.applyWithFetch("poseidon", STATE_TRIE_HEIGHT, base.classesRoot, classWrites);
+    const [classesRes] = await hashPendingTries([classesUpdate], pairHasher("poseidon"));
+    hashCount += classesRes!.newNodes.length + 1;
+
+    const roots: StateRoots = {
+      contractsRoot: contractsRes!.root,
+      classesRoot: classesRes!.root,
+      globalRoot: globalStateRoot(contractsRes!.root, classesRes!.root),
+    };
+
+    // The batch (head pointer is added by commit(), last).
+    const ops: KvOp[] = [];
+    for (const [h, n] of pedersenNodes) ops.push({ type: "put", key: keys.trieNode("pedersen", h), value: encodeNode(n) });
+    for (const [h, n] of classesRes!.newNodes) ops.push({ type: "put", key: keys.trieNode("poseidon", h), value: encodeNode(n) });
+    addrs.forEach((addr, i) => {
+      const rec = records[i]!;
+      if (isEmptyContract(rec)) ops.push({ type: "del", key: keys.flatContract(addr) });
+      else {
+        ops.push({ type: "put", key: keys.flatContract(addr), value: encodeContract(rec) });
+        ops.push({ type: "put", key: keys.contractStatePreimage(leaves[i]!), value: encodeContract(rec) });
+      }
+    });
+    for (const [addr, writes] of norm.storage) {
+      for (const [k, v] of writes) {
+        if (v === 0n) ops.push({ type: "del", key: keys.flatStorage(addr, k) });
+        else ops.push({ type: "put", key: keys.flatStorage(addr, k), value: felt32(v) });
+      }
+    }
+    for (const [c, cc] of norm.declared) {
+      if (cc === 0n) ops.push({ type: "del", key: keys.flatClass(c) });
+      else ops.push({ type: "put", key: keys.flatClass(c), value: felt32(cc) });
+    }
+    ops.push({ type: "put", key: keys.forwardDiff(blockNumber), value: encodeStateDiff(norm) });
+    ops.push({ type: "put", key: keys.reverseDiff(blockNumber), value: encodeReverseDiff(reverse) });
+    ops.push({ type: "put", key: keys.blockRoots(blockNumber), value: encodeRoots(roots) });
+
+    return {
+      blockNumber,
+      roots,
+      diff: norm,
+      reverse,
+      contracts: newContracts,
+      ops,
+      newNodes: { pedersen: pedersenNodes, poseidon: classesRes!.newNodes },
+      hashCount,
+      baseHead: expected - 1,
+    };
+  }
+
+  /** Write the prepared block in one atomic batch (extra ops first, head pointer last), then update memory. */
+  async commit(prepared: PreparedCommit, opts: { blockHash: Felt; extraOps?: readonly KvOp[] }): Promise<void> {
+    if (prepared.baseHead !== this.nextBlockNumber() - 1) throw new WorldStateError("head moved since prepareCommit");
+    const head: ChainHead = { blockNumber: prepared.blockNumber, blockHash: opts.blockHash, roots: prepared.roots };
+    const ops = [...prepared.ops, ...(opts.extraOps ?? []), { type: "put" as const, key: keys.head(), value: encodeHead(head) }];
+    this.lastBatchBytes = batchBytes(ops);
+    await this.store.batch(ops);
+    // Landed: update memory.
+    for (const [h, n] of prepared.newNodes.pedersen) this.nodeCache.pedersen.set(h, n);
+    for (const [h, n] of prepared.newNodes.poseidon) this.nodeCache.poseidon.set(h, n);
+    for (const [addr, rec] of prepared.contracts) {
+      if (isEmptyContract(rec)) this.contracts.delete(addr);
+      else this.contracts.set(addr, rec);
+    }
+    for (const [addr, writes] of prepared.diff.storage) setStorage(this.storage, addr, writes);
+    for (const [c, cc] of prepared.diff.declared) {
+      if (cc === 0n) this.classes.delete(c);
+      else this.classes.set(c, cc);
+    }
+    this.headValue = head;
+  }
+
+  // --- history -------------------------------------------------------------------------
+
+  async rootsAt(blockNumber: number): Promise<StateRoots | undefined> {
+    const v = await this.store.get(keys.blockRoots(blockNumber));
+    return v === undefined ? undefined : decodeRoots(v);
+  }
+
+  async forwardDiffAt(blockNumber: number): Promise<StateDiff | undefined> {
+    const v = await this.store.get(keys.forwardDiff(blockNumber));
+    return v === undefined ? undefined : decodeStateDiff(v);
+  }
+
+  async reverseDiffAt(blockNumber: number): Promise<ReverseDiff | undefined> {
+    const v = await this.store.get(keys.reverseDiff(blockNumber));
+    return v === undefined ? undefined : decodeReverseDiff(v);
+  }
+
+  /** A synchronous reader of the state as it was after `blockNumber`. */
+  async readerAt(blockNumber: number): Promise<StateReader> {
+    const head = this.headValue;
+    if (head === null || blockNumber < 0 || blockNumber > head.blockNumber) throw new WorldStateError(`no state at block ${blockNumber}`);
+    if (blockNumber === head.blockNumber) return this;
+    const overlay = await this.overlayDownTo(blockNumber);
+    return overlayReader(overlay, this);
+  }
+
+  /** Merge reverse diffs of blocks (target, head] so each key holds its value at `target`. */
+  private async overlayDownTo(target: number): Promise<Overlay> {
+    const head = this.headValue!.blockNumber;
+    const numbers: number[] = [];
+    for (let n = head; n > target; n--) numbers.push(n);
+    const overlay: Overlay = { storage: new Map(), contracts: new Map(), classes: new Map() };
+    // Newest first; older blocks overwrite, so the value before block target+1 wins.
+    const CHUNK = 256;
+    for (let i = 0; i < numbers.length; i += CHUNK) {
+      const chunk = numbers.slice(i, i + CHUNK);
+      const vals = await this.store.getMany(chunk.map((n) => keys.reverseDiff(n)));
+      vals.forEach((v, j) => {
+        if (v === undefined) throw new WorldStateError(`reverse diff of block ${chunk[j]} is missing (beyond retention?)`);
+        const r = decodeReverseDiff(v);
+        for (const [a, k, old] of r.storage) {
+          let m = overlay.storage.get(a);
+          if (!m) overlay.storage.set(a, (m = new Map()));
+          m.set(k, old);
+        }
+        for (const [a, rec] of r.contracts) overlay.contracts.set(a, rec);
+        for (const [c, cc] of r.classes) overlay.classes.set(c, cc);
+      });
+    }
+    return overlay;
+  }
+
+  // --- rollback ------------------------------------------------------------------------
+
+  /** Everything needed to move the head back to `target`; nothing written yet. */
+  async prepareRollback(target: number): Promise<PreparedRollback> {
+    const head = this.headValue;
+    if (head === null) throw new WorldStateError("nothing to roll back: empty chain");
+    if (!Number.isInteger(target) || target < 0) throw new WorldStateError(`cannot roll back to block ${target}: before genesis`);
+    if (target > head.blockNumber) throw new WorldStateError(`cannot roll back to block ${target}: head is ${head.blockNumber}`);
+    const targetRoots = await this.rootsAt(target);
+    if (targetRoots === undefined) throw new WorldStateError(`roots of block ${target} are missing`);
+    const overlay = await this.overlayDownTo(target);
+    const ops: KvOp[] = [];
+    let keysChanged = 0;
+    for (const [addr, m] of overlay.storage) {
+      for (const [k, v] of m) {
+        keysChanged++;
+        if (v === 0n) ops.push({ type: "del", key: keys.flatStorage(addr, k) });
+        else ops.push({ type: "put", key: keys.flatStorage(addr, k), value: felt32(v) });
+      }
+    }
+    for (const [addr, rec] of overlay.contracts) {
+      keysChanged++;
+      if (isEmptyContract(rec)) ops.push({ type: "del", key: keys.flatContract(addr) });
+      else ops.push({ type: "put", key: keys.flatContract(addr), value: encodeContract(rec) });
+    }
+    for (const [c, cc] of overlay.classes) {
+      keysChanged++;
+      if (cc === 0n) ops.push({ type: "del", key: keys.flatClass(c) });
+      else ops.push({ type: "put", key: keys.flatClass(c), value: felt32(cc) });
+    }
+    const removedBlocks: number[] = [];
+    for (let n = head.blockNumber; n > target; n--) {
+      removedBlocks.push(n);
+      ops.push({ type: "del", key: keys.forwardDiff(n) });
+      ops.push({ type: "del", key: keys.reverseDiff(n) });
+      ops.push({ type: "del", key: keys.blockRoots(n) });
+    }
+    return { target, targetRoots, overlay, ops, removedBlocks, keysChanged, baseHead: head.blockNumber };
+  }
+
+  /** Apply a prepared rollback in one batch (extra ops, then the head), then update memory. */
+  async rollback(prepared: PreparedRollback, opts: { blockHash: Felt; extraOps?: readonly KvOp[] }): Promise<void> {
+    if (this.headValue?.blockNumber !== prepared.baseHead) throw new WorldStateError("head moved since prepareRollback");
+    const head: ChainHead = { blockNumber: prepared.target, blockHash: opts.blockHash, roots: prepared.targetRoots };
+    const ops = [...prepared.ops, ...(opts.extraOps ?? []), { type: "put" as const, key: keys.head(), value: encodeHead(head) }];
+    await this.store.batch(ops);
+    for (const [addr, m] of prepared.overlay.storage) setStorage(this.storage, addr, m);
+    for (const [addr, rec] of prepared.overlay.contracts) {
+      if (isEmptyContract(rec)) this.contracts.delete(addr);
+      else this.contracts.set(addr, rec);
+    }
+    for (const [c, cc] of prepared.overlay.classes) {
+      if (cc === 0n) this.classes.delete(c);
+      else this.classes.set(c, cc);
+    }
+    this.headValue = head;
+  }
+
+  // --- trie nodes ----------------------------------------------------------------------
+
+  /** Synchronous node source over the cache (nodes must have been fetched). */
+  nodeSource(kind: TrieHashKind): TrieNodeSource {
+    const cache = this.nodeCache[kind];
+    return { getNode: (h) => cache.get(h) };
+  }
+
+  /** Fetch a node from cache or disk. */
+  async getNode(kind: TrieHashKind, hash: Felt): Promise<TrieNode | undefined> {
+    const cache = this.nodeCache[kind];
+    const hit = cache.get(hash);
+    if (hit !== undefined) return hit;
+    const v = await this.store.get(keys.trieNode(kind, hash));
+    if (v === undefined) return undefined;
+    const node = decodeNode(v);
+    cache.set(hash, node);
+    return node;
+  }
+
+  /** Contract record behind a contract state hash (a contracts-trie leaf). */
+  async contractPreimage(leaf: Felt): Promise<ContractRecord | undefined> {
+    const v = await this.store.get(keys.contractStatePreimage(leaf));
+    return v === undefined ? undefined : decodeContract(v);
+  }
+
+  /**
+   * Apply writes to the trie at `root`, fetching missing nodes from disk. Paths of the
+   * written keys are prefetched level by level; a node the prefetch did not predict
+   * (a sibling pulled up by a deletion) is fetched and the pure update is simply re-run.
+   */
+  private async applyWithFetch(kind: TrieHashKind, height: number, root: Felt, writes: Array<[Felt, Felt]>): Promise<TrieUpdate> {
+    await this.prefetchPaths(kind, height, root, writes.map(([k]) => k));
+    const source = this.nodeSource(kind);
+    for (let attempt = 0; ; attempt++) {
+      const u = new TrieUpdate(height, source, root);
+      try {
+        u.apply(writes);
+        return u;
+      } catch (e) {
+        const missing = e instanceof TrieError ? /missing trie node 0x([0-9a-f]+)/.exec(e.message) : null;
+        if (missing === null || attempt > 64) throw e;
+        const h = BigInt("0x" + missing[1]);
+        if ((await this.getNode(kind, h)) === undefined) throw new WorldStateError(`trie node 0x${missing[1]} is not in the store`);
+      }
+    }
+  }
+
+  private async prefetchPaths(kind: TrieHashKind, height: number, root: Felt, keyList: Felt[]): Promise<void> {
+    if (root === 0n || keyList.length === 0) return;
+    const cache = this.nodeCache[kind];
+    let frontier: Array<{ hash: Felt; depth: number; keys: Felt[] }> = [{ hash: root, depth: 0, keys: keyList }];
+    while (frontier.length > 0) {
+      const missing = frontier.filter((f) => !cache.has(f.hash));
+      if (missing.length > 0) {
+        const vals = await this.store.getMany(missing.map((f) => keys.trieNode(kind, f.hash)));
+        vals.forEach((v, i) => {
+          if (v !== undefined) cache.set(missing[i]!.hash, decodeNode(v));
+        });
+      }
+      const next: typeof frontier = [];
+      for (const f of frontier) {
+        // A node reached with no keys is a sibling (a deletion may pull it up into an
+        // edge): it is fetched above, but the walk does not descend below it.
+        if (f.keys.length === 0) continue;
+        const node = cache.get(f.hash);
+        if (node === undefined) continue; // reported by the update if it is really needed
+        if (node.kind === "binary") {
+          const shift = BigInt(height - f.depth - 1);
+          const left: Felt[] = [];
+          const right: Felt[] = [];
+          for (const k of f.keys) ((k >> shift) & 1n) === 0n ? left.push(k) : right.push(k);
+          const d = f.depth + 1;
+          if (d < height) {
+            next.push({ hash: node.left, depth: d, keys: left });
+            next.push({ hash: node.right, depth: d, keys: right });
+          }
+        } else {
+          const d = f.depth + node.length;
+          const shift = BigInt(height - d);
+          const mask = (1n << BigInt(node.length)) - 1n;
+          const matching = f.keys.filter((k) => ((k >> shift) & mask) === node.path);
+          if (d < height) next.push({ hash: node.child, depth: d, keys: matching });
+        }
+      }
+      frontier = next;
+    }
+  }
+
+  private trimNodeCache(): void {
+    for (const kind of ["pedersen", "poseidon"] as const) {
+      if (this.nodeCache[kind].size > this.nodeCacheLimit) this.nodeCache[kind].clear();
+    }
+  }
+}
+
+function setStorage(into: Map<Felt, Map<Felt, Felt>>, addr: Felt, writes: Map<Felt, Felt>): void {
+  let m = into.get(addr);
+  if (!m) into.set(addr, (m = new Map()));
+  for (const [k, v] of writes) {
+    if (v === 0n) m.delete(k);
+    else m.set(k, v);
+  }
+  if (m.size === 0) into.delete(addr);
+}
+
+function overlayReader(o: Overlay, base: WorldState): StateReader {
+  return {
+    getStorage: (a, k) => {
+      const m = o.storage.get(a);
+      if (m !== undefined) {
+        const v = m.get(k);
+        if (v !== undefined) return v;
+      }
+      return base.getStorage(a, k);
+    },
+    getNonce: (a) => (o.contracts.get(a) ?? base.getContract(a)).nonce,
+    getClassHash: (a) => (o.contracts.get(a) ?? base.getContract(a)).classHash,
+    getCompiledClassHash: (c) => o.classes.get(c) ?? base.getCompiledClassHash(c),
+  };
+}
+
+// --- encodings -------------------------------------------------------------------------
+
+function batchBytes(ops: readonly KvOp[]): number {
+  let n = 0;
+  for (const op of ops) n += op.key.byteLength + (op.type === "put" ? op.value.byteLength : 0);
+  return n;
+}
+
+/** binary: left‖right (64 bytes); edge: child‖path‖length (65 bytes). */
+export function encodeNode(n: TrieNode): Buffer {
+  if (n.kind === "binary") return Buffer.concat([felt32(n.left), felt32(n.right)]);
+  return Buffer.concat([felt32(n.child), felt32(n.path), Buffer.from([n.length])]);
+}
+
+export function decodeNode(b: Uint8Array): TrieNode {
+  if (b.byteLength === 64) return { kind: "binary", left: readFelt(b, 0), right: readFelt(b, 32) };
+  if (b.byteLength === 65) return { kind: "edge", child: readFelt(b, 0), path: readFelt(b, 32), length: b[64]! };
+  throw new WorldStateError(`corrupt trie node of ${b.byteLength} bytes`);
+}
+
+function encodeContract(c: ContractRecord): Buffer {
+  return Buffer.concat([felt32(c.classHash), felt32(c.nonce), felt32(c.storageRoot)]);
+}
+
+function decodeContract(b: Uint8Array): ContractRecord {
+  return { classHash: readFelt(b, 0), nonce: readFelt(b, 32), storageRoot: readFelt(b, 64) };
+}
+
+function encodeRoots(r: StateRoots): Buffer {
+  return Buffer.concat([felt32(r.globalRoot), felt32(r.contractsRoot), felt32(r.classesRoot)]);
+}
+
+function decodeRoots(b: Uint8Array): StateRoots {
+  return { globalRoot: readFelt(b, 0), contractsRoot: readFelt(b, 32), classesRoot: readFelt(b, 64) };
+}
+
+function encodeHead(h: ChainHead): Buffer {
+  return Buffer.concat([u64(h.blockNumber), felt32(h.blockHash), encodeRoots(h.roots)]);
+}
+
+function decodeHead(b: Uint8Array): ChainHead {
+  const buf = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+  return { blockNumber: Number(buf.readBigUInt64BE(0)), blockHash: readFelt(b, 8), roots: decodeRoots(b.subarray(40)) };
+}
+
+export function encodeStateDiff(d: StateDiff): Buffer {
+  const storage: Array<[Buffer, Array<[Buffer, Buffer]>]> = [];
+  for (const [a, m] of d.storage) storage.push([felt32(a), [...m].map(([k, v]) => [felt32(k), felt32(v)])]);
+  return pack({
+    s: storage,
+    n: [...d.nonces].map(([a, n]) => [felt32(a), felt32(n)]),
+    d: [...d.deployed].map(([a, c]) => [felt32(a), felt32(c)]),
+    c: [...d.declared].map(([c, cc]) => [felt32(c), felt32(cc)]),
+  });
+}
+
+export function decodeStateDiff(b: Uint8Array): StateDiff {
+  const o = unpack(b) as { s: Array<[Uint8Array, Array<[Uint8Array, Uint8Array]>]>; n: Array<[Uint8Array, Uint8Array]>; d: Array<[Uint8Array, Uint8Array]>; c: Array<[Uint8Array, Uint8Array]> };
+  return {
+    storage: new Map(o.s.map(([a, kv]) => [readFelt(a), new Map(kv.map(([k, v]) => [readFelt(k), readFelt(v)]))])),
+    nonces: new Map(o.n.map(([a, n]) => [readFelt(a), readFelt(n)])),
+    deployed: new Map(o.d.map(([a, c]) => [readFelt(a), readFelt(c)])),
+    declared: new Map(o.c.map(([c, cc]) => [readFelt(c), readFelt(cc)])),
+  };
+}
+
+function encodeReverseDiff(r: ReverseDiff): Buffer {
+  return pack({
+    s: r.storage.map(([a, k, v]) => [felt32(a), felt32(k), felt32(v)]),
+    k: r.contracts.map(([a, c]) => [felt32(a), encodeContract(c)]),
+    c: r.classes.map(([c, cc]) => [felt32(c), felt32(cc)]),
+  });
+}
+
+function decodeReverseDiff(b: Uint8Array): ReverseDiff {
+  const o = unpack(b) as { s: Array<[Uint8Array, Uint8Array, Uint8Array]>; k: Array<[Uint8Array, Uint8Array]>; c: Array<[Uint8Array, Uint8Array]> };
+  return {
+    storage: o.s.map(([a, k, v]) => [readFelt(a), readFelt(k), readFelt(v)]),
+    contracts: o.k.map(([a, c]) => [readFelt(a), decodeContract(c)]),
+    classes: o.c.map(([c, cc]) => [readFelt(c), readFelt(cc)]),
+  };
+}

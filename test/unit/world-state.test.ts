@@ -1,0 +1,137 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { MemoryKvStore, StoreWriteError } from "../../state/kv-store.js";
+import { LevelKvStore } from "../../state/level-store.js";
+import { emptyStateDiff, type StateDiff } from "../../state/state-diff.js";
+import { computeStateRoots } from "../../state/state-root-input.js";
+import { WorldState } from "../../state/world-state.js";
+import { seededRandom } from "../support/seeded-random.js";
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+function tempDir() {
+  const d = mkdtempSync(join(tmpdir(), "perpchain-ws-"));
+  dirs.push(d);
+  return d;
+}
+
+function randomDiff(rnd: ReturnType<typeof seededRandom>, contracts: bigint[], slots: number, block: number): StateDiff {
+  const d = emptyStateDiff();
+  for (const c of contracts) if (block === 0) d.deployed.set(c, 0x1234n + c);
+  for (let i = 0; i < slots; i++) {
+    const c = contracts[rnd.int(contracts.length)]!;
+    let m = d.storage.get(c);
+    if (!m) d.storage.set(c, (m = new Map()));
+    // small key space so keys are overwritten and deleted across blocks
+    m.set(BigInt(rnd.int(64)), rnd.int(5) === 0 ? 0n : rnd.bits(200));
+  }
+  if (block > 0) d.nonces.set(contracts[block % contracts.length]!, BigInt(block));
+  return d;
+}
+
+const sorted = (xs: Array<[bigint, bigint]>) => [...xs].sort((a, b) => (a[0] < b[0] ? -1 : 1));
+
+async function commitBlock(ws: WorldState, diff: StateDiff) {
+  const p = await ws.prepareCommit(ws.nextBlockNumber(), diff);
+  await ws.commit(p, { blockHash: BigInt(p.blockNumber + 1000) });
+  return p.roots;
+}
+
+/** Full state of a world state as a diff from empty (for independent recomputation). */
+function fullState(ws: WorldState): StateDiff {
+  const d = emptyStateDiff();
+  for (const a of ws.contractAddresses()) {
+    const c = ws.getContract(a);
+    d.deployed.set(a, c.classHash);
+    d.nonces.set(a, c.nonce);
+    d.storage.set(a, new Map(ws.storageEntries(a)));
+  }
+  return d;
+}
+
+describe("world state", () => {
+  it("keeps the same roots and values after closing and reopening LevelDB", async () => {
+    const dir = tempDir();
+    const rnd = seededRandom(1);
+    const contracts = [0x100n, 0x200n, 0x300n];
+    let ws = await WorldState.open(await LevelKvStore.open(dir));
+    let roots;
+    for (let b = 0; b < 5; b++) roots = await commitBlock(ws, randomDiff(rnd, contracts, 40, b));
+    const before = sorted(ws.storageEntries(0x200n));
+    await ws.store.close();
+    ws = await WorldState.open(await LevelKvStore.open(dir));
+    expect(ws.head()!.roots).toEqual(roots);
+    expect(ws.head()!.blockNumber).toBe(4);
+    expect(sorted(ws.storageEntries(0x200n))).toEqual(before);
+    // and the trie nodes on disk serve the next block
+    const next = randomDiff(rnd, contracts, 20, 5);
+    const r = await commitBlock(ws, next);
+    const independent = await computeStateRoots(fullState(ws));
+    expect(BigInt(independent.global_root)).toBe(r.globalRoot);
+    await ws.store.close();
+  });
+
+  it("leaves the previous head intact when the block batch fails", async () => {
+    const store = new MemoryKvStore();
+    const ws = await WorldState.open(store);
+    const rnd = seededRandom(2);
+    const roots = await commitBlock(ws, randomDiff(rnd, [1n, 2n], 10, 0));
+    const p = await ws.prepareCommit(1, randomDiff(rnd, [1n, 2n], 10, 1));
+    store.failNextBatch = new Error("disk full");
+    await expect(ws.commit(p, { blockHash: 7n })).rejects.toBeInstanceOf(StoreWriteError);
+    expect(ws.head()!.blockNumber).toBe(0);
+    expect(ws.head()!.roots).toEqual(roots);
+    const reopened = await WorldState.open(store);
+    expect(reopened.head()!.roots).toEqual(roots);
+    expect(sorted(reopened.storageEntries(1n))).toEqual(sorted(ws.storageEntries(1n)));
+  });
+
+  it("rolls back k blocks to roots and values equal to an independent recomputation, and rebuilds identically", async () => {
+    const rnd = seededRandom(5);
+    const contracts = [11n, 22n, 33n, 44n];
+    for (let round = 0; round < 4; round++) {
+      const ws = await WorldState.open(new MemoryKvStore());
+      const diffs: StateDiff[] = [];
+      const roots = [];
+      const k = 3 + rnd.int(6);
+      for (let b = 0; b < k; b++) {
+        diffs.push(randomDiff(rnd, contracts, 30, b));
+        roots.push(await commitBlock(ws, diffs[b]!));
+      }
+      const target = rnd.int(k);
+      const atTarget = await ws.readerAt(target);
+      const expectedSlots = contracts.map((c) => [0n, 1n, 5n, 17n, 63n].map((key) => atTarget.getStorage(c, key)));
+      const p = await ws.prepareRollback(target);
+      await ws.rollback(p, { blockHash: BigInt(target + 1000) });
+      expect(ws.head()!.roots).toEqual(roots[target]);
+      const independent = await computeStateRoots(fullState(ws));
+      expect(BigInt(independent.global_root)).toBe(roots[target]!.globalRoot);
+      expect(contracts.map((c) => [0n, 1n, 5n, 17n, 63n].map((key) => ws.getStorage(c, key)))).toEqual(expectedSlots);
+      // re-executing the same diffs gives the same roots
+      for (let b = target + 1; b < k; b++) expect(await commitBlock(ws, diffs[b]!)).toEqual(roots[b]);
+    }
+  });
+
+  it("refuses rollback past genesis or to a future block", async () => {
+    const ws = await WorldState.open(new MemoryKvStore());
+    await commitBlock(ws, randomDiff(seededRandom(9), [1n], 3, 0));
+    await expect(ws.prepareRollback(-1)).rejects.toThrow(/before genesis/);
+    await expect(ws.prepareRollback(5)).rejects.toThrow(/head is 0/);
+  });
+
+  it("drops no-op writes from the committed diff", async () => {
+    const ws = await WorldState.open(new MemoryKvStore());
+    const d = emptyStateDiff();
+    d.deployed.set(5n, 9n);
+    d.storage.set(5n, new Map([[1n, 2n]]));
+    await commitBlock(ws, d);
+    const again = emptyStateDiff();
+    again.storage.set(5n, new Map([[1n, 2n], [3n, 4n]]));
+    const p = await ws.prepareCommit(1, again);
+    expect([...p.diff.storage.get(5n)!]).toEqual([[3n, 4n]]);
+  });
+});
