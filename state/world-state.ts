@@ -19,6 +19,7 @@ import type { Felt } from "./felt.js";
 import type { KvOp, KvStore } from "./kv-store.js";
 import { hashPendingTries, pairHasher, TrieError, TrieUpdate, type TrieHashKind, type TrieNode, type TrieNodeSource } from "./patricia-trie.js";
 import type { StateDiff, StateReader } from "./state-diff.js";
+import type { ProofSource } from "./storage-proof.js";
 import {
   classLeafHash,
   contractStateHashes,
@@ -442,6 +443,23 @@ export class WorldState implements StateReader {
     const node = decodeNode(v);
     cache.set(hash, node);
     return node;
+  }
+
+  /** Inputs for proofs at `blockNumber` (default: head). */
+  async proofSource(blockNumber?: number): Promise<ProofSource> {
+    const head = this.headValue;
+    if (head === null) throw new WorldStateError("no blocks yet");
+    const n = blockNumber ?? head.blockNumber;
+    const roots = n === head.blockNumber ? head.roots : await this.rootsAt(n);
+    if (roots === undefined) throw new WorldStateError(`no state at block ${n}`);
+    const blockHash = n === head.blockNumber ? head.blockHash : 0n;
+    return {
+      blockHash,
+      contractsRoot: roots.contractsRoot,
+      classesRoot: roots.classesRoot,
+      fetch: (kind) => (h) => this.getNode(kind, h),
+      contractPreimage: (leaf) => this.contractPreimage(leaf),
+    };
   }
 
   /** Contract record behind a contract state hash (a contracts-trie leaf). */
