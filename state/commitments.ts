@@ -1,0 +1,241 @@
+// Block-header commitments (Starknet 0.13.2+): transactions, events, receipts, state diff,
+// and the concatenated counts. A client holding a block's data can recompute each of them.
+//
+// Formulas (starkware-libs/sequencer crates/starknet_api/src/block_hash/*.rs; the same in
+// eqlabs/pathfinder crates/block-commitments/src/lib.rs):
+//   tx / event / receipt commitment = root of a height-64 Poseidon Patricia trie keyed by index
+//   tx leaf      = poseidon(tx_hash, signature...)   (before 0.13.4 an empty signature hashed as [0])
+//   event leaf   = poseidon(from_address, tx_hash, #keys, keys..., #data, data...)
+//   receipt leaf = poseidon(tx_hash, actual_fee, messages_hash, revert_reason_hash, 0, l1_gas, l1_data_gas)
+//                  messages_hash = poseidon(#msgs, (from, to, #payload, payload...)...)
+//                  revert_reason_hash = sn_keccak(reason) or 0 when the tx succeeded
+//   state diff   = poseidon("STARKNET_STATE_DIFF0", #deployed, (addr, class)..., #declared,
+//                  (class, compiled)..., #deprecated, class..., 1, 0, #contracts with storage,
+//                  (addr, #writes, (key, value)...)..., #nonces, (addr, nonce)...), all sorted by key
+//   concatenated counts = tx_count (64 bit) | event_count (64) | state_diff_length (64) |
+//                  da byte (0x80 for BLOB, 0 for CALLDATA) | 7 zero bytes
+//
+// Inputs are plain data; ordering inside a block is by index (given), the state diff is sorted here.
+// Never reads the clock, randomness or the environment.
+
+import { P, encodeShortString, type Felt } from "./felt.js";
+import { poseidonMany, snKeccak } from "./crypto/hash.js";
+import { computeRootFromLeaves } from "./patricia-trie.js";
+import type { StateDiff } from "./state-diff.js";
+
+export const COMMITMENT_TRIE_HEIGHT = 64;
+export const STATE_DIFF_PREFIX: Felt = encodeShortString("STARKNET_STATE_DIFF0");
+
+export type L1DataAvailabilityMode = "CALLDATA" | "BLOB";
+
+export interface TransactionForCommitment {
+  hash: Felt;
+  /** Empty for transaction types without a signature (L1_HANDLER, DEPLOY). */
+  signature: readonly Felt[];
+}
+
+export interface EventForCommitment {
+  fromAddress: Felt;
+  /** Hash of the transaction that emitted it. */
+  transactionHash: Felt;
+  keys: readonly Felt[];
+  data: readonly Felt[];
+}
+
+export interface MessageToL1 {
+  fromAddress: Felt;
+  /** L1 address (160 bit), as a felt. */
+  toAddress: Felt;
+  payload: readonly Felt[];
+}
+
+export interface ReceiptForCommitment {
+  transactionHash: Felt;
+  actualFee: bigint;
+  messagesSent: readonly MessageToL1[];
+  /** Present (even empty) exactly when the transaction reverted. */
+  revertReason?: string;
+  /** Total gas consumed: L1 gas and L1 data gas (L2 gas is hashed as 0 by Starknet). */
+  l1Gas: bigint;
+  l1DataGas: bigint;
+}
+
+/** Changes of a block as the state-diff commitment sees them. */
+export interface StateDiffForCommitment extends StateDiff {
+  /** Cairo 0 classes declared in the block (none on this chain). */
+  deprecatedDeclared?: readonly Felt[];
+}
+
+/** Invalid commitment input (a field that is not a felt, a count too large). */
+export class CommitmentInputError extends RangeError {
+  constructor(readonly field: string, message: string) {
+    super(`${field}: ${message}`);
+    this.name = "CommitmentInputError";
+  }
+}
+
+// --------------------------------------------------------------------------------------- leaves
+
+/**
+ * Leaf of the transaction commitment. Since Starknet 0.13.4 an empty signature hashes as
+ * poseidon(tx_hash); in 0.13.2–0.13.3 it hashed as poseidon(tx_hash, 0).
+ */
+export function transactionLeaf(tx: TransactionForCommitment, starknetVersion: string): Felt {
+  checkFelt(tx.hash, "transaction.hash");
+  checkFelts(tx.signature, "transaction.signature");
+  const signature = tx.signature.length === 0 && compareStarknetVersions(starknetVersion, "0.13.4") < 0 ? [0n] : tx.signature;
+  return poseidonMany([tx.hash, ...signature]);
+}
+
+export function eventLeaf(e: EventForCommitment): Felt {
+  checkFelt(e.fromAddress, "event.from_address");
+  checkFelt(e.transactionHash, "event.transaction_hash");
+  checkFelts(e.keys, "event.keys");
+  checkFelts(e.data, "event.data");
+  return poseidonMany([e.fromAddress, e.transactionHash, BigInt(e.keys.length), ...e.keys, BigInt(e.data.length), ...e.data]);
+}
+
+export function messagesSentHash(messages: readonly MessageToL1[]): Felt {
+  const elements: Felt[] = [BigInt(messages.length)];
+  for (const m of messages) {
+    checkFelt(m.fromAddress, "message.from_address");
+    checkFelt(m.toAddress, "message.to_address");
+    checkFelts(m.payload, "message.payload");
+    elements.push(m.fromAddress, m.toAddress, BigInt(m.payload.length), ...m.payload);
+  }
+  return poseidonMany(elements);
+}
+
+/** sn_keccak of the revert reason's bytes (UTF-8), 0 for a successful transaction. */
+export function revertReasonHash(revertReason: string | undefined): Felt {
+  return revertReason === undefined ? 0n : snKeccak(revertReason);
+}
+
+export function receiptLeaf(r: ReceiptForCommitment): Felt {
+  checkFelt(r.transactionHash, "receipt.transaction_hash");
+  checkFelt(r.actualFee, "receipt.actual_fee");
+  checkFelt(r.l1Gas, "receipt.l1_gas");
+  checkFelt(r.l1DataGas, "receipt.l1_data_gas");
+  return poseidonMany([
+    r.transactionHash,
+    r.actualFee,
+    messagesSentHash(r.messagesSent),
+    revertReasonHash(r.revertReason),
+    0n, // L2 gas consumed: Starknet hashes 0 here
+    r.l1Gas,
+    r.l1DataGas,
+  ]);
+}
+
+// --------------------------------------------------------------------------------------- commitments
+
+export function transactionCommitment(txs: readonly TransactionForCommitment[], starknetVersion: string): Promise<Felt> {
+  return indexTrieRoot(txs.map((tx) => transactionLeaf(tx, starknetVersion)));
+}
+
+export function eventCommitment(events: readonly EventForCommitment[]): Promise<Felt> {
+  return indexTrieRoot(events.map(eventLeaf));
+}
+
+export function receiptCommitment(receipts: readonly ReceiptForCommitment[]): Promise<Felt> {
+  return indexTrieRoot(receipts.map(receiptLeaf));
+}
+
+/** Number of entries the state diff contributes to `state_diff_length`. */
+export function stateDiffLength(diff: StateDiffForCommitment): number {
+  let n = diff.deployed.size + diff.declared.size + (diff.deprecatedDeclared?.length ?? 0) + diff.nonces.size;
+  for (const writes of diff.storage.values()) n += writes.size;
+  return n;
+}
+
+export function stateDiffCommitment(diff: StateDiffForCommitment): Felt {
+  const out: Felt[] = [STATE_DIFF_PREFIX];
+  pushSortedPairs(out, diff.deployed, "deployed");
+  pushSortedPairs(out, diff.declared, "declared");
+  const deprecated = [...(diff.deprecatedDeclared ?? [])].sort(cmp);
+  checkFelts(deprecated, "deprecated_declared");
+  out.push(BigInt(deprecated.length), ...deprecated);
+  out.push(1n, 0n); // placeholders fixed by the protocol
+  const contracts = [...diff.storage.entries()].filter(([, writes]) => writes.size > 0).sort((a, b) => cmp(a[0], b[0]));
+  out.push(BigInt(contracts.length));
+  for (const [address, writes] of contracts) {
+    checkFelt(address, "storage.address");
+    out.push(address);
+    pushSortedPairs(out, writes, "storage");
+  }
+  pushSortedPairs(out, diff.nonces, "nonces");
+  return poseidonMany(out);
+}
+
+/** tx_count | event_count | state_diff_length (64 bits each) | DA byte | 7 zero bytes. */
+export function concatenatedCounts(
+  transactionCount: number,
+  eventCount: number,
+  stateDiffLength: number,
+  l1DaMode: L1DataAvailabilityMode,
+): Felt {
+  const u64 = (n: number, field: string): bigint => {
+    if (!Number.isSafeInteger(n) || n < 0) throw new CommitmentInputError(field, `expected a non-negative integer, got ${n}`);
+    return BigInt(n);
+  };
+  if (l1DaMode !== "CALLDATA" && l1DaMode !== "BLOB") {
+    throw new CommitmentInputError("l1_da_mode", `expected "CALLDATA" or "BLOB", got ${JSON.stringify(l1DaMode)}`);
+  }
+  const daByte = l1DaMode === "BLOB" ? 0x80n : 0n;
+  return (
+    (u64(transactionCount, "transaction_count") << 192n) |
+    (u64(eventCount, "event_count") << 128n) |
+    (u64(stateDiffLength, "state_diff_length") << 64n) |
+    (daByte << 56n)
+  );
+}
+
+/**
+ * Compare dotted Starknet versions ("0.13.4" < "0.14.0"; missing parts count as 0).
+ * Throws CommitmentInputError on anything that is not digits and dots.
+ */
+export function compareStarknetVersions(a: string, b: string): number {
+  const pa = parseVersion(a);
+  const pb = parseVersion(b);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (d !== 0) return d < 0 ? -1 : 1;
+  }
+  return 0;
+}
+
+// --------------------------------------------------------------------------------------- helpers
+
+function parseVersion(v: string): number[] {
+  if (typeof v !== "string" || !/^\d+(\.\d+){0,3}$/.test(v)) {
+    throw new CommitmentInputError("starknet_version", `expected a dotted version like "0.13.4", got ${JSON.stringify(v)}`);
+  }
+  return v.split(".").map(Number);
+}
+
+function indexTrieRoot(leaves: Felt[]): Promise<Felt> {
+  // Zero-valued leaves cannot occur in practice (Poseidon outputs), and the trie drops zeros.
+  return computeRootFromLeaves(COMMITMENT_TRIE_HEIGHT, "poseidon", leaves.map((v, i) => [BigInt(i), v] as [Felt, Felt]));
+}
+
+function pushSortedPairs(out: Felt[], map: ReadonlyMap<Felt, Felt>, field: string): void {
+  const entries = [...map.entries()].sort((a, b) => cmp(a[0], b[0]));
+  out.push(BigInt(entries.length));
+  for (const [k, v] of entries) {
+    checkFelt(k, `${field}.key`);
+    checkFelt(v, `${field}.value`);
+    out.push(k, v);
+  }
+}
+
+function cmp(a: Felt, b: Felt): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function checkFelt(v: bigint, field: string): void {
+  if (typeof v !== "bigint" || v < 0n || v >= P) throw new CommitmentInputError(field, "not a felt (must be a bigint in [0, P))");
+}
+
+function checkFelts(vs: readonly Felt[], field: string): void {
+  for (let i = 0; i < vs.length; i++) checkFelt(vs[i]!, `${field}[${i}]`);
+}
