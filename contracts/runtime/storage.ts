@@ -1,0 +1,138 @@
+// Storage layout as Cairo 1 computes it:
+//   storage var       → sn_keccak(name)
+//   map entry         → pedersen(…pedersen(sn_keccak(name), k1)…, kn) mod (2^251 − 256)
+//                        where k1..kn are the serialized key felts (a u256 key is low, high)
+//   multi-felt values → consecutive addresses base, base+1, … (u256: low then high)
+
+import type { Felt } from "../../state/felt.js";
+import { pedersen, snKeccak } from "../../state/crypto/hash.js";
+import { type CairoType, FeltReader, encodeValue } from "./cairo-types.js";
+
+/** Storage addresses live below 2^251 − 256 (Cairo's storage_base_address range). */
+export const STORAGE_ADDRESS_BOUND: Felt = (1n << 251n) - 256n;
+
+export function storageVarAddress(name: string): Felt {
+  return snKeccak(name);
+}
+
+/** Address of a map entry from already-serialized key felts. */
+export function storageMapAddress(name: string, keyFelts: readonly Felt[]): Felt {
+  return mapEntryAddress(snKeccak(name), keyFelts);
+}
+
+/** Map entry address from the variable's base address and serialized key felts. */
+export function mapEntryAddress(base: Felt, keyFelts: readonly Felt[]): Felt {
+  let h = base;
+  for (const k of keyFelts) h = pedersen(h, k);
+  return h % STORAGE_ADDRESS_BOUND;
+}
+
+/** A declared storage variable: a single value at sn_keccak(name). */
+export interface StorageVarSpec<T> {
+  readonly kind: "var";
+  readonly type: CairoType<T>;
+}
+
+/** A declared storage map from a key tuple to a value. */
+export interface StorageMapSpec<K extends readonly CairoType<any>[], T> {
+  readonly kind: "map";
+  readonly keys: K;
+  readonly type: CairoType<T>;
+}
+
+export type StorageSpec = StorageVarSpec<any> | StorageMapSpec<readonly CairoType<any>[], any>;
+
+export function storageVar<T>(type: CairoType<T>): StorageVarSpec<T> {
+  requireStorable(type);
+  return { kind: "var", type };
+}
+
+export function storageMap<K extends readonly CairoType<any>[], T>(keys: K, type: CairoType<T>): StorageMapSpec<K, T> {
+  requireStorable(type);
+  if (keys.length === 0) throw new TypeError("storageMap needs at least one key type");
+  return { kind: "map", keys, type };
+}
+
+function requireStorable(type: CairoType<unknown>): void {
+  if (type.storageSize === undefined) throw new TypeError(`type ${type.abiName} cannot be stored (no fixed size)`);
+}
+
+type KeyValues<K extends readonly CairoType<any>[]> = { [I in keyof K]: K[I] extends CairoType<infer V> ? V : never };
+
+export interface VarAccessor<T> {
+  readonly address: Felt;
+  read(): T;
+  write(value: T): void;
+}
+
+export interface MapAccessor<K extends readonly CairoType<any>[], T> {
+  address(...keys: KeyValues<K>): Felt;
+  read(...keys: KeyValues<K>): T;
+  write(...args: [...KeyValues<K>, T]): void;
+}
+
+export type StorageAccessors<S extends Record<string, StorageSpec>> = {
+  [N in keyof S]: S[N] extends StorageMapSpec<infer K, infer T>
+    ? MapAccessor<K, T>
+    : S[N] extends StorageVarSpec<infer T>
+      ? VarAccessor<T>
+      : never;
+};
+
+/** Raw felt storage of one contract, as the runtime exposes it to accessors. */
+export interface RawStorage {
+  read(key: Felt): Felt;
+  write(key: Felt, value: Felt): void;
+  /** Charged for the hashes a map address needs. */
+  chargeHashes(n: number): void;
+}
+
+export function readTyped<T>(raw: RawStorage, base: Felt, type: CairoType<T>): T {
+  const n = type.storageSize!;
+  const felts: Felt[] = [];
+  for (let i = 0; i < n; i++) felts.push(raw.read(base + BigInt(i)));
+  return type.decode(new FeltReader(felts));
+}
+
+export function writeTyped<T>(raw: RawStorage, base: Felt, type: CairoType<T>, value: T): void {
+  const felts = encodeValue(type, value);
+  const n = type.storageSize!;
+  while (felts.length < n) felts.push(0n);
+  for (let i = 0; i < n; i++) raw.write(base + BigInt(i), felts[i]!);
+}
+
+/** Precomputed per-class layout: variable base addresses, so accessors are cheap to build. */
+export class StorageLayout<S extends Record<string, StorageSpec>> {
+  private readonly bases = new Map<string, Felt>();
+  constructor(readonly specs: S) {
+    for (const name of Object.keys(specs)) this.bases.set(name, storageVarAddress(name));
+  }
+
+  accessors(raw: RawStorage): StorageAccessors<S> {
+    const out: Record<string, unknown> = {};
+    for (const [name, spec] of Object.entries(this.specs)) {
+      const base = this.bases.get(name)!;
+      if (spec.kind === "var") {
+        out[name] = {
+          address: base,
+          read: () => readTyped(raw, base, spec.type),
+          write: (v: unknown) => writeTyped(raw, base, spec.type, v),
+        };
+      } else {
+        const addressOf = (keys: unknown[]): Felt => {
+          const keyFelts: Felt[] = [];
+          spec.keys.forEach((kt, i) => kt.encode(keys[i], keyFelts));
+          raw.chargeHashes(keyFelts.length);
+          return mapEntryAddress(base, keyFelts);
+        };
+        const nk = spec.keys.length;
+        out[name] = {
+          address: (...keys: unknown[]) => addressOf(keys),
+          read: (...keys: unknown[]) => readTyped(raw, addressOf(keys), spec.type),
+          write: (...args: unknown[]) => writeTyped(raw, addressOf(args.slice(0, nk)), spec.type, args[nk]),
+        };
+      }
+    }
+    return out as StorageAccessors<S>;
+  }
+}
