@@ -1,0 +1,386 @@
+// N-API surface of the native Starknet crypto addon (plain node_api.h, no wrappers).
+// Every felt entering here is checked: a non-BigInt is a TypeError, a negative value or one
+// >= P is a RangeError with code ERR_FELT_RANGE. Batch buffers hold 32-byte big-endian felts.
+#include <node_api.h>
+
+#include <cstdio>
+#include <vector>
+
+#include "stark.h"
+
+namespace {
+
+const size_t DEFAULT_KEY_CACHE_CAPACITY = 256;
+
+#define CHECK_NAPI(env, call)                                      \
+  do {                                                             \
+    if ((call) != napi_ok) {                                       \
+      napi_throw_error((env), "ERR_NAPI", "N-API call failed: " #call); \
+      return nullptr;                                              \
+    }                                                              \
+  } while (0)
+
+bool throw_type(napi_env env, const char* msg) {
+  napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", msg);
+  return false;
+}
+bool throw_range(napi_env env, const char* msg) {
+  napi_throw_range_error(env, "ERR_FELT_RANGE", msg);
+  return false;
+}
+
+// Reads a BigInt felt; on failure a JS exception is pending and false is returned.
+bool read_felt(napi_env env, napi_value v, U256& out, const char* what) {
+  char msg[160];
+  napi_valuetype t;
+  if (napi_typeof(env, v, &t) != napi_ok || t != napi_bigint) {
+    snprintf(msg, sizeof msg, "%s: expected a bigint felt", what);
+    return throw_type(env, msg);
+  }
+  int sign = 0;
+  size_t count = 4;
+  uint64_t words[4] = {0, 0, 0, 0};
+  if (napi_get_value_bigint_words(env, v, &sign, &count, words) != napi_ok) return throw_type(env, what);
+  if (sign) {
+    snprintf(msg, sizeof msg, "%s: negative value is not a felt", what);
+    return throw_range(env, msg);
+  }
+  if (count > 4) {
+    snprintf(msg, sizeof msg, "%s: value is not below the field prime P", what);
+    return throw_range(env, msg);
+  }
+  for (int i = 0; i < 4; i++) out.w[i] = (size_t)i < count ? words[i] : 0;
+  if (!stark::is_felt(out)) {
+    snprintf(msg, sizeof msg, "%s: value is not below the field prime P", what);
+    return throw_range(env, msg);
+  }
+  return true;
+}
+
+napi_value make_bigint(napi_env env, const U256& v) {
+  napi_value out;
+  int n = 4;
+  while (n > 0 && v.w[n - 1] == 0) n--;
+  if (napi_create_bigint_words(env, 0, n == 0 ? 1 : n, v.w, &out) != napi_ok) return nullptr;
+  return out;
+}
+
+bool get_args(napi_env env, napi_callback_info info, size_t want, napi_value* argv) {
+  size_t argc = want;
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok) return false;
+  if (argc < want) {
+    char msg[80];
+    snprintf(msg, sizeof msg, "expected %zu arguments, got %zu", want, argc);
+    return throw_type(env, msg);
+  }
+  return true;
+}
+
+// Reads a JS array of bigint felts.
+bool read_felt_array(napi_env env, napi_value arr, std::vector<U256>& out, const char* what) {
+  bool is_array = false;
+  napi_is_array(env, arr, &is_array);
+  if (!is_array) {
+    char msg[120];
+    snprintf(msg, sizeof msg, "%s: expected an array of bigint felts", what);
+    return throw_type(env, msg);
+  }
+  uint32_t n = 0;
+  napi_get_array_length(env, arr, &n);
+  out.resize(n);
+  char name[120];
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value e;
+    if (napi_get_element(env, arr, i, &e) != napi_ok) return throw_type(env, what);
+    snprintf(name, sizeof name, "%s[%u]", what, i);
+    if (!read_felt(env, e, out[i], name)) return false;
+  }
+  return true;
+}
+
+napi_value make_bigint_array(napi_env env, const std::vector<U256>& v) {
+  napi_value arr;
+  if (napi_create_array_with_length(env, v.size(), &arr) != napi_ok) return nullptr;
+  for (size_t i = 0; i < v.size(); i++) {
+    napi_value e = make_bigint(env, v[i]);
+    if (!e || napi_set_element(env, arr, (uint32_t)i, e) != napi_ok) return nullptr;
+  }
+  return arr;
+}
+
+// Reads a Uint8Array (or Buffer) whose length is a multiple of `record` bytes.
+bool read_bytes(napi_env env, napi_value v, const uint8_t*& data, size_t& len, size_t record, const char* what) {
+  bool is_ta = false;
+  napi_is_typedarray(env, v, &is_ta);
+  char msg[160];
+  if (!is_ta) {
+    snprintf(msg, sizeof msg, "%s: expected a Uint8Array/Buffer", what);
+    return throw_type(env, msg);
+  }
+  napi_typedarray_type type;
+  void* ptr = nullptr;
+  napi_value ab;
+  size_t offset = 0;
+  if (napi_get_typedarray_info(env, v, &type, &len, &ptr, &ab, &offset) != napi_ok || type != napi_uint8_array) {
+    snprintf(msg, sizeof msg, "%s: expected a Uint8Array/Buffer", what);
+    return throw_type(env, msg);
+  }
+  if (len % record != 0) {
+    snprintf(msg, sizeof msg, "%s: length %zu is not a multiple of %zu bytes", what, len, record);
+    napi_throw_range_error(env, "ERR_BUFFER_SIZE", msg);
+    return false;
+  }
+  data = (const uint8_t*)ptr;
+  return true;
+}
+
+// Decodes `count` consecutive 32-byte felts, checking each is < P.
+bool decode_felts(napi_env env, const uint8_t* data, size_t count, U256* out, const char* what) {
+  for (size_t i = 0; i < count; i++) {
+    u256_from_be(out[i], data + 32 * i);
+    if (!stark::is_felt(out[i])) {
+      char msg[160];
+      snprintf(msg, sizeof msg, "%s: felt at index %zu is not below the field prime P", what, i);
+      return throw_range(env, msg);
+    }
+  }
+  return true;
+}
+
+napi_value new_buffer(napi_env env, size_t len, uint8_t** data) {
+  napi_value buf;
+  if (napi_create_buffer(env, len, (void**)data, &buf) != napi_ok) return nullptr;
+  return buf;
+}
+
+stark::KeyCache* key_cache(napi_env env) {
+  void* data = nullptr;
+  napi_get_instance_data(env, &data);
+  return (stark::KeyCache*)data;
+}
+
+// ---- exported functions ----
+
+napi_value Pedersen(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  U256 a, b;
+  if (!get_args(env, info, 2, argv) || !read_felt(env, argv[0], a, "pedersen a") ||
+      !read_felt(env, argv[1], b, "pedersen b"))
+    return nullptr;
+  return make_bigint(env, stark::pedersen(a, b));
+}
+
+napi_value Poseidon(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  U256 a, b;
+  if (!get_args(env, info, 2, argv) || !read_felt(env, argv[0], a, "poseidon a") ||
+      !read_felt(env, argv[1], b, "poseidon b"))
+    return nullptr;
+  return make_bigint(env, stark::poseidon(a, b));
+}
+
+napi_value PoseidonMany(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  std::vector<U256> v;
+  if (!get_args(env, info, 1, argv) || !read_felt_array(env, argv[0], v, "poseidonMany values")) return nullptr;
+  return make_bigint(env, stark::poseidon_many(v.data(), (int)v.size()));
+}
+
+// Pairs given as two bigint arrays; kind 0 = Pedersen, 1 = Poseidon.
+napi_value PairBatch(napi_env env, napi_callback_info info, int kind) {
+  napi_value argv[2];
+  std::vector<U256> a, b;
+  if (!get_args(env, info, 2, argv) || !read_felt_array(env, argv[0], a, "batch a") ||
+      !read_felt_array(env, argv[1], b, "batch b"))
+    return nullptr;
+  if (a.size() != b.size()) {
+    napi_throw_range_error(env, "ERR_BATCH_LENGTH", "batch: a and b must have the same length");
+    return nullptr;
+  }
+  std::vector<U256> out(a.size());
+  if (kind == 0) stark::pedersen_batch(out.data(), a.data(), b.data(), (int)a.size());
+  else
+    for (size_t i = 0; i < a.size(); i++) out[i] = stark::poseidon(a[i], b[i]);
+  return make_bigint_array(env, out);
+}
+napi_value PedersenBatch(napi_env env, napi_callback_info info) { return PairBatch(env, info, 0); }
+napi_value PoseidonBatch(napi_env env, napi_callback_info info) { return PairBatch(env, info, 1); }
+
+// Pairs packed in one buffer: a0 b0 a1 b1 ... (64 bytes per pair) -> 32 bytes per hash.
+napi_value PairBatchBuffer(napi_env env, napi_callback_info info, int kind) {
+  napi_value argv[1];
+  const uint8_t* data;
+  size_t len;
+  if (!get_args(env, info, 1, argv) || !read_bytes(env, argv[0], data, len, 64, "pairs buffer")) return nullptr;
+  const size_t n = len / 64;
+  std::vector<U256> in(2 * n), a(n), b(n), out(n);
+  if (!decode_felts(env, data, 2 * n, in.data(), "pairs buffer")) return nullptr;
+  for (size_t i = 0; i < n; i++) a[i] = in[2 * i], b[i] = in[2 * i + 1];
+  if (kind == 0) stark::pedersen_batch(out.data(), a.data(), b.data(), (int)n);
+  else
+    for (size_t i = 0; i < n; i++) out[i] = stark::poseidon(a[i], b[i]);
+  uint8_t* dst;
+  napi_value buf = new_buffer(env, 32 * n, &dst);
+  if (!buf) return nullptr;
+  for (size_t i = 0; i < n; i++) u256_to_be(dst + 32 * i, out[i]);
+  return buf;
+}
+napi_value PedersenBatchBuffer(napi_env env, napi_callback_info info) { return PairBatchBuffer(env, info, 0); }
+napi_value PoseidonBatchBuffer(napi_env env, napi_callback_info info) { return PairBatchBuffer(env, info, 1); }
+
+napi_value EcdsaVerify(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  U256 m, r, s, pub;
+  if (!get_args(env, info, 4, argv) || !read_felt(env, argv[0], m, "ecdsaVerify msgHash") ||
+      !read_felt(env, argv[1], r, "ecdsaVerify r") || !read_felt(env, argv[2], s, "ecdsaVerify s") ||
+      !read_felt(env, argv[3], pub, "ecdsaVerify publicKey"))
+    return nullptr;
+  napi_value out;
+  napi_get_boolean(env, stark::ecdsa_verify(key_cache(env), m, r, s, pub), &out);
+  return out;
+}
+
+// Items packed as msgHash r s publicKey (128 bytes each) -> one byte per item (1 = valid).
+napi_value EcdsaVerifyBatchBuffer(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  const uint8_t* data;
+  size_t len;
+  if (!get_args(env, info, 1, argv) || !read_bytes(env, argv[0], data, len, 128, "signatures buffer")) return nullptr;
+  const size_t n = len / 128;
+  std::vector<U256> in(4 * n);
+  if (!decode_felts(env, data, 4 * n, in.data(), "signatures buffer")) return nullptr;
+  uint8_t* dst;
+  napi_value buf = new_buffer(env, n, &dst);
+  if (!buf) return nullptr;
+  stark::KeyCache* cache = key_cache(env);
+  for (size_t i = 0; i < n; i++)
+    dst[i] = stark::ecdsa_verify(cache, in[4 * i], in[4 * i + 1], in[4 * i + 2], in[4 * i + 3]) ? 1 : 0;
+  return buf;
+}
+
+napi_value EcdsaSign(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  U256 m, d, r, s;
+  if (!get_args(env, info, 2, argv) || !read_felt(env, argv[0], m, "ecdsaSign msgHash") ||
+      !read_felt(env, argv[1], d, "ecdsaSign privateKey"))
+    return nullptr;
+  switch (stark::ecdsa_sign(m, d, r, s)) {
+    case stark::SIGN_OK:
+      break;
+    case stark::SIGN_BAD_MESSAGE:
+      napi_throw_range_error(env, "ERR_MSG_HASH_RANGE", "ecdsaSign msgHash: must be below 2^251");
+      return nullptr;
+    case stark::SIGN_BAD_PRIVATE_KEY:
+      napi_throw_range_error(env, "ERR_PRIVATE_KEY_RANGE", "ecdsaSign privateKey: must be in [1, curve order)");
+      return nullptr;
+    case stark::SIGN_OUT_OF_RANGE:
+      napi_throw_range_error(env, "ERR_SIGNATURE_RANGE",
+                             "ecdsaSign: r or inv(s) is not below 2^251 (Stark signature range)");
+      return nullptr;
+  }
+  napi_value arr;
+  CHECK_NAPI(env, napi_create_array_with_length(env, 2, &arr));
+  napi_value rv = make_bigint(env, r), sv = make_bigint(env, s);
+  if (!rv || !sv) return nullptr;
+  napi_set_element(env, arr, 0, rv);
+  napi_set_element(env, arr, 1, sv);
+  return arr;
+}
+
+napi_value PublicKey(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  U256 d, x;
+  if (!get_args(env, info, 1, argv) || !read_felt(env, argv[0], d, "publicKey privateKey")) return nullptr;
+  if (!stark::public_key(d, x)) {
+    napi_throw_range_error(env, "ERR_PRIVATE_KEY_RANGE", "publicKey privateKey: must be in [1, curve order)");
+    return nullptr;
+  }
+  return make_bigint(env, x);
+}
+
+// bigint[] -> Buffer of 32-byte big-endian felts (each checked < P).
+napi_value FeltsToBuffer(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  std::vector<U256> v;
+  if (!get_args(env, info, 1, argv) || !read_felt_array(env, argv[0], v, "felts")) return nullptr;
+  uint8_t* dst;
+  napi_value buf = new_buffer(env, 32 * v.size(), &dst);
+  if (!buf) return nullptr;
+  for (size_t i = 0; i < v.size(); i++) u256_to_be(dst + 32 * i, v[i]);
+  return buf;
+}
+
+// Buffer of 32-byte big-endian felts -> bigint[] (each checked < P).
+napi_value BufferToFelts(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  const uint8_t* data;
+  size_t len;
+  if (!get_args(env, info, 1, argv) || !read_bytes(env, argv[0], data, len, 32, "felts buffer")) return nullptr;
+  std::vector<U256> v(len / 32);
+  if (!decode_felts(env, data, v.size(), v.data(), "felts buffer")) return nullptr;
+  return make_bigint_array(env, v);
+}
+
+napi_value SetKeyCacheCapacity(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (!get_args(env, info, 1, argv)) return nullptr;
+  int64_t cap = 0;
+  if (napi_get_value_int64(env, argv[0], &cap) != napi_ok || cap < 0 || cap > 1000000) {
+    napi_throw_range_error(env, "ERR_CACHE_CAPACITY", "setKeyCacheCapacity: expected an integer in [0, 1e6]");
+    return nullptr;
+  }
+  key_cache(env)->set_capacity((size_t)cap);
+  return nullptr;
+}
+
+napi_value KeyCacheStats(napi_env env, napi_callback_info info) {
+  stark::KeyCache* c = key_cache(env);
+  napi_value obj, v;
+  CHECK_NAPI(env, napi_create_object(env, &obj));
+  const struct {
+    const char* name;
+    double value;
+  } fields[] = {{"entries", (double)c->size()}, {"capacity", (double)c->capacity()},
+                {"hits", (double)c->hits},      {"misses", (double)c->misses},
+                {"builds", (double)c->builds}};
+  for (const auto& f : fields) {
+    napi_create_double(env, f.value, &v);
+    napi_set_named_property(env, obj, f.name, v);
+  }
+  return obj;
+}
+
+void finalize_cache(napi_env, void* data, void*) { delete (stark::KeyCache*)data; }
+
+}  // namespace
+
+NAPI_MODULE_INIT() {
+  stark::init();
+  napi_set_instance_data(env, new stark::KeyCache(DEFAULT_KEY_CACHE_CAPACITY), finalize_cache, nullptr);
+  const struct {
+    const char* name;
+    napi_callback fn;
+  } fns[] = {
+      {"pedersen", Pedersen},
+      {"poseidon", Poseidon},
+      {"poseidonMany", PoseidonMany},
+      {"pedersenBatch", PedersenBatch},
+      {"poseidonBatch", PoseidonBatch},
+      {"pedersenBatchBuffer", PedersenBatchBuffer},
+      {"poseidonBatchBuffer", PoseidonBatchBuffer},
+      {"ecdsaVerify", EcdsaVerify},
+      {"ecdsaVerifyBatchBuffer", EcdsaVerifyBatchBuffer},
+      {"ecdsaSign", EcdsaSign},
+      {"publicKey", PublicKey},
+      {"feltsToBuffer", FeltsToBuffer},
+      {"bufferToFelts", BufferToFelts},
+      {"setKeyCacheCapacity", SetKeyCacheCapacity},
+      {"keyCacheStats", KeyCacheStats},
+  };
+  for (const auto& f : fns) {
+    napi_value v;
+    if (napi_create_function(env, f.name, NAPI_AUTO_LENGTH, f.fn, nullptr, &v) != napi_ok) return nullptr;
+    if (napi_set_named_property(env, exports, f.name, v) != napi_ok) return nullptr;
+  }
+  return exports;
+}

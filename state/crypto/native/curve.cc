@@ -1,0 +1,68 @@
+// Stark curve: batch normalization and fixed-base signed-window tables (see curve.h).
+#include "curve.h"
+
+#include <cassert>
+
+namespace curve {
+
+U256 BETA;
+
+void normalize_batch(Affine* out, const Jacobian* in, int n) {
+  std::vector<U256> z(n), scratch(n);
+  for (int i = 0; i < n; i++) z[i] = in[i].Z;
+  Fp::inv_batch(z.data(), z.data(), scratch.data(), n);
+  for (int i = 0; i < n; i++) {
+    U256 zi2, zi3;
+    Fp::sqr(zi2, z[i]);
+    Fp::mul(zi3, zi2, z[i]);
+    Fp::mul(out[i].x, in[i].X, zi2);
+    Fp::mul(out[i].y, in[i].Y, zi3);
+  }
+}
+
+static int rows_for(int window_bits, int scalar_bits) {
+  // A signed recoding can carry one past the top window only when the top window is full.
+  return scalar_bits % window_bits == 0 ? scalar_bits / window_bits + 1
+                                        : (scalar_bits + window_bits - 1) / window_bits;
+}
+
+void FixedBaseTable::build(const Affine& base, int w, int scalar_bits) {
+  window_bits = w;
+  rows = rows_for(w, scalar_bits);
+  const int half = 1 << (w - 1);
+  std::vector<Jacobian> jac((size_t)rows * half);
+  Jacobian b;
+  from_affine(b, base);
+  for (int i = 0; i < rows; i++) {
+    Jacobian* row = &jac[(size_t)i * half];
+    row[0] = b;
+    for (int j = 1; j < half; j++) add(row[j], row[j - 1], b);
+    dbl(b, row[half - 1]);
+  }
+  points.resize(jac.size());
+  normalize_batch(points.data(), jac.data(), (int)jac.size());
+}
+
+void FixedBaseTable::mul_add(Jacobian& acc, const U256& k) const {
+  const int w = window_bits, half = 1 << (w - 1);
+  unsigned carry = 0;
+  for (int i = 0; i < rows; i++) {
+    int v = (int)(u256_bits(k, i * w, w) + carry);
+    if (v > half) {
+      v -= 1 << w;
+      carry = 1;
+    } else {
+      carry = 0;
+    }
+    if (v > 0) {
+      madd(acc, acc, points[(size_t)i * half + v - 1]);
+    } else if (v < 0) {
+      Affine q = points[(size_t)i * half + (-v) - 1];
+      Fp::neg(q.y, q.y);
+      madd(acc, acc, q);
+    }
+  }
+  assert(carry == 0);
+}
+
+}  // namespace curve
