@@ -91,7 +91,10 @@ export class HandlerRegistry {
 }
 
 function methodNotFound(method: string, transport: Transport, entry: Registered | undefined): MethodNotFoundError {
-  if (entry) return new MethodNotFoundError(method, `method '${method}' is only available over ${entry.transports.join(", ")}`);
+  if (entry) {
+    const over = entry.transports.map((t) => (t === "ws" ? "WebSocket (/ws)" : "HTTP")).join(" and ");
+    return new MethodNotFoundError(method, `method '${method}' is only available over ${over}`);
+  }
   const spec = SPEC_METHODS[method];
   if (spec?.kind === "notification")
     return new MethodNotFoundError(method, `'${method}' is a notification the server sends, not a method`);
