@@ -1,0 +1,54 @@
+// Storage-slot addresses of map entries, memoized. A map entry lives at
+// pedersen(sn_keccak(var), key) mod (2^251 − 256) (Cairo's layout, computed by the
+// runtime's mapEntryAddress); Pedersen costs ~1 ms in JS, so an order touching
+// ten records would spend 10 ms hashing addresses. The address is a pure function
+// of (base, key), so a bounded memo is safe across transactions and rollbacks.
+// Gas: contracts using this do not charge hash gas for map addresses (never, cached
+// or not), so gas stays a function of the inputs only.
+
+import { pedersen } from "../../state/crypto/hash.js";
+import type { Felt } from "../../state/felt.js";
+import { mapEntryAddress, storageVarAddress } from "../runtime/index.js";
+
+const MAX_CACHED = 1 << 20;
+const memo = new Map<Felt, Map<Felt, Felt>>();
+let cached = 0;
+
+/** Address of `base`'s entry for one key felt. */
+export function entryAddress(base: Felt, keyFelt: Felt): Felt {
+  let m = memo.get(base);
+  if (!m) memo.set(base, (m = new Map()));
+  let a = m.get(keyFelt);
+  if (a === undefined) {
+    if (cached >= MAX_CACHED) {
+      for (const mm of memo.values()) mm.clear();
+      cached = 0;
+    }
+    a = mapEntryAddress(base, [keyFelt]);
+    m.set(keyFelt, a);
+    cached++;
+  }
+  return a;
+}
+
+/** Address of a two-key entry: pedersen(pedersen(base, k1), k2), memoized per pair. */
+export function entryAddress2(base: Felt, k1: Felt, k2: Felt): Felt {
+  // Cached under a derived "base" (the unreduced inner hash is not needed: Cairo
+  // chains the keys through pedersen and reduces once at the end).
+  return entryAddress(innerBase(base, k1), k2);
+}
+
+const inner = new Map<Felt, Map<Felt, Felt>>();
+function innerBase(base: Felt, k1: Felt): Felt {
+  let m = inner.get(base);
+  if (!m) inner.set(base, (m = new Map()));
+  let h = m.get(k1);
+  if (h === undefined) {
+    if (m.size >= MAX_CACHED) m.clear();
+    h = pedersen(base, k1);
+    m.set(k1, h);
+  }
+  return h;
+}
+
+export { storageVarAddress };
