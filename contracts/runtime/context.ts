@@ -82,7 +82,7 @@ export interface CallContext<S extends Record<string, StorageSpec>, E extends Re
   getClassHashAt(address: Felt): Felt;
   /** Panic with a short-string reason (≤ 31 chars) or raw panic data. Never returns. */
   panic(reason: string | readonly Felt[]): never;
-  assert(condition: boolean, reason: string): asserts condition;
+  assert(condition: boolean, reason: string): void;
   /** Stark ECDSA verification (charged at GAS.ECDSA_VERIFY). */
   ecdsaVerify(messageHash: Felt, r: Felt, s: Felt, publicKey: Felt): boolean;
   pedersen(a: Felt, b: Felt): Felt;

@@ -125,10 +125,24 @@ export class ExecutionEngine {
     deployFromZero: boolean,
     parentCalls?: FunctionInvocation[],
   ): { address: Felt; invocation: FunctionInvocation | undefined } {
+    const address = computeContractAddress(deployFromZero ? 0n : deployer, salt, classHash, calldata);
+    return this.deployAt(address, deployer, classHash, calldata, parentCalls);
+  }
+
+  /**
+   * Deploy at a given address (the deploy syscall after address derivation; genesis uses
+   * it directly for fixed predeploy addresses). `caller` is the constructor's caller.
+   */
+  deployAt(
+    address: Felt,
+    caller: Felt,
+    classHash: Felt,
+    calldata: readonly Felt[],
+    parentCalls?: FunctionInvocation[],
+  ): { address: Felt; invocation: FunctionInvocation | undefined } {
     this.charge(GAS.DEPLOY);
     const cls = this.registry.get(classHash);
     if (!cls) throw new ClassHashNotFoundError(classHash);
-    const address = computeContractAddress(deployFromZero ? 0n : deployer, salt, classHash, calldata);
     if (this.state.getClassHash(address) !== 0n) throw ContractPanic.of("CONTRACT_ALREADY_DEPLOYED");
     this.state.checkpoint();
     try {
@@ -136,7 +150,12 @@ export class ExecutionEngine {
       let invocation: FunctionInvocation | undefined;
       const ep = cls.constructorEntryPoint;
       if (ep) {
-        invocation = this.runEntryPoint(cls, ep, { to: address, selector: ep.selector, calldata, caller: deployer, entryPointType: "CONSTRUCTOR" }, parentCalls);
+        invocation = this.runEntryPoint(
+          cls,
+          ep,
+          { to: address, selector: ep.selector, calldata, caller, entryPointType: "CONSTRUCTOR" },
+          parentCalls,
+        );
       } else if (calldata.length > 0) {
         throw ContractPanic.of("Invalid calldata length");
       }
@@ -289,7 +308,7 @@ class NativeCallContext implements CallContext<any, any> {
     throw typeof reason === "string" ? ContractPanic.of(reason) : new ContractPanic([...reason]);
   }
 
-  assert(condition: boolean, reason: string): asserts condition {
+  assert(condition: boolean, reason: string): void {
     if (!condition) throw ContractPanic.of(reason);
   }
 
