@@ -116,6 +116,11 @@ export class SpecSchemas {
     throw new Error(`no error named ${errorName} in the spec`);
   }
 
+  /** Issues of `value` against an arbitrary schema whose relative $refs resolve in `file`. */
+  validateSchema(value: unknown, schema: Schema, file: string, opts: ValidateOptions = {}): SchemaIssue[] {
+    return this.run(value, { schema, file }, opts);
+  }
+
   /** Names of every method of every document. */
   methodNames(): string[] {
     const out: string[] = [];
