@@ -89,6 +89,9 @@ const MarketConfigT = t.struct("perpchain::oracle::OracleMarketConfig", {
 
 const IFACE = "perpchain::oracle::IOracle";
 
+/** Constructor inputs (encode with the runtime's encodeArgs for deployments / genesis). */
+export const oracleConstructorInputs = { admin: t.contractAddress, operator: t.contractAddress, markets: t.array(MarketConfigT) };
+
 export const oracleFns = {
   updateMarketData: fnSig("update_market_data", {
     market: t.felt252,
@@ -181,7 +184,7 @@ export const OracleClass = defineContract("perpchain::oracle::Oracle", {
     OperatorChanged: { operator: data(t.contractAddress) },
   },
 })
-  .constructor_({ admin: t.contractAddress, operator: t.contractAddress, markets: t.array(MarketConfigT) }, (ctx, a) =>
+  .constructor_(oracleConstructorInputs, (ctx, a) =>
     guarded(ctx, () => {
       ctx.writeRaw(ADMIN_SLOT, a.admin);
       ctx.writeRaw(OPERATOR_SLOT, a.operator);

@@ -88,6 +88,15 @@ const ExchangeStateT = t.struct("perpchain::exchange::ExchangeState", {
   total_payouts: t.u128,
 });
 
+/** Constructor inputs (encode with the runtime's encodeArgs for deployments / genesis). */
+export const exchangeConstructorInputs = {
+  admin: t.contractAddress,
+  operator: t.contractAddress,
+  usdc: t.contractAddress,
+  oracle: t.contractAddress,
+  markets: t.array(MarketConfigT),
+};
+
 export const exchangeFns = {
   deposit: fnSig("deposit", { amount: t.u128 }),
   withdraw: fnSig("withdraw", { amount: t.u128 }),
@@ -273,13 +282,7 @@ export const ExchangeClass = defineContract("perpchain::exchange::PerpExchange",
   },
 })
   .constructor_(
-    {
-      admin: t.contractAddress,
-      operator: t.contractAddress,
-      usdc: t.contractAddress,
-      oracle: t.contractAddress,
-      markets: t.array(MarketConfigT),
-    },
+    exchangeConstructorInputs,
     (ctx, a) =>
       withRules(ctx, ({ rules }) => {
         ctx.writeRaw(USDC_SLOT, a.usdc);
