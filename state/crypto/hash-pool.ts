@@ -1,0 +1,217 @@
+// Worker-thread pool for big hash and signature batches: splits a batch across cores, runs
+// small batches inline on the calling thread. Workers are created lazily, are unref'd while
+// idle (never keep the process alive) and are ended by close(). With the native addon the
+// workers run it; without it they run the @scure/starknet reference.
+
+import { availableParallelism } from "node:os";
+import { Worker } from "node:worker_threads";
+import type { Felt } from "../felt.js";
+import { P } from "../felt.js";
+import type { HashBackend } from "./hash-backend.js";
+import { hashBackend } from "./hash.js";
+import type { NativeAddon } from "./native-backend.js";
+import { loadNativeAddon, NATIVE_ADDON_PATH } from "./native-backend.js";
+
+export interface SignatureItem {
+  msgHash: Felt;
+  r: Felt;
+  s: Felt;
+  publicKey: Felt;
+}
+
+export interface HashPoolOptions {
+  /** Worker threads; default: available cores. */
+  threads?: number;
+  /** Hash batches smaller than this run inline (default 64 pairs). */
+  inlineHashesBelow?: number;
+  /** Verify batches smaller than this run inline (default 16 items). */
+  inlineVerifiesBelow?: number;
+  /** Addon file; `null` forces the JS reference in workers. Default: the built addon if it loads. */
+  addonPath?: string | null;
+  /** Backend for inline work; default: the active one (hash.ts). */
+  inlineBackend?: HashBackend;
+}
+
+type Op = "pedersen" | "poseidon" | "verify";
+
+interface Job {
+  resolve(bytes: Uint8Array): void;
+  reject(err: Error): void;
+}
+
+interface PoolWorker {
+  worker: Worker;
+  pending: Map<number, Job>;
+}
+
+export class HashPool {
+  readonly threads: number;
+  private readonly inlineHashesBelow: number;
+  private readonly inlineVerifiesBelow: number;
+  private readonly addonPath: string | null;
+  private readonly addon: NativeAddon | undefined;
+  private readonly inlineBackend: HashBackend | undefined;
+  private workers: PoolWorker[] = [];
+  private nextId = 1;
+  private closed = false;
+
+  constructor(options: HashPoolOptions = {}) {
+    const threads = options.threads ?? availableParallelism();
+    if (!Number.isInteger(threads) || threads < 1 || threads > 64) {
+      throw new RangeError(`HashPool threads: expected an integer in [1, 64], got ${threads}`);
+    }
+    this.threads = threads;
+    this.inlineHashesBelow = options.inlineHashesBelow ?? 64;
+    this.inlineVerifiesBelow = options.inlineVerifiesBelow ?? 16;
+    this.inlineBackend = options.inlineBackend;
+    if (options.addonPath === null) {
+      this.addonPath = null;
+    } else {
+      const path = options.addonPath ?? NATIVE_ADDON_PATH;
+      const addon = loadNativeAddon(path);
+      this.addon = addon instanceof Error ? undefined : addon;
+      this.addonPath = addon instanceof Error ? null : path;
+    }
+  }
+
+  /** "native" when workers run the addon, else "scure-js". */
+  get workerBackend(): string {
+    return this.addonPath ? "native" : "scure-js";
+  }
+
+  pedersenBatch(a: readonly Felt[], b: readonly Felt[]): Promise<Felt[]> {
+    return this.pairBatch("pedersen", a, b);
+  }
+
+  poseidonBatch(a: readonly Felt[], b: readonly Felt[]): Promise<Felt[]> {
+    return this.pairBatch("poseidon", a, b);
+  }
+
+  /** Stark ECDSA verify of many items; items with the same key go to the same worker (its cache). */
+  async ecdsaVerifyBatch(items: readonly SignatureItem[]): Promise<boolean[]> {
+    this.assertOpen();
+    if (items.length < this.inlineVerifiesBelow || this.threads === 1) {
+      const backend = this.backend();
+      return items.map((it) => backend.ecdsaVerify(it.msgHash, it.r, it.s, it.publicKey));
+    }
+    const groups: number[][] = Array.from({ length: this.threads }, () => []);
+    for (let i = 0; i < items.length; i++) groups[Number(items[i]!.publicKey % BigInt(this.threads))]!.push(i);
+    const out = new Array<boolean>(items.length);
+    await Promise.all(
+      groups.map(async (indices, w) => {
+        if (indices.length === 0) return;
+        const flat: Felt[] = [];
+        for (const i of indices) {
+          const it = items[i]!;
+          flat.push(it.msgHash, it.r, it.s, it.publicKey);
+        }
+        const res = await this.send(w, "verify", this.pack(flat));
+        indices.forEach((i, k) => (out[i] = res[k] === 1));
+      }),
+    );
+    return out;
+  }
+
+  /** Terminates the workers; later calls reject. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const workers = this.workers;
+    this.workers = [];
+    for (const w of workers) for (const job of w.pending.values()) job.reject(new Error("HashPool closed"));
+    await Promise.all(workers.map((w) => w.worker.terminate()));
+  }
+
+  private async pairBatch(op: "pedersen" | "poseidon", a: readonly Felt[], b: readonly Felt[]): Promise<Felt[]> {
+    this.assertOpen();
+    if (a.length !== b.length) throw new RangeError(`${op}Batch: a has ${a.length} items, b has ${b.length}`);
+    if (a.length < this.inlineHashesBelow || this.threads === 1) {
+      const backend = this.backend();
+      return op === "pedersen" ? backend.pedersenBatch(a, b) : backend.poseidonBatch(a, b);
+    }
+    const chunk = Math.ceil(a.length / this.threads);
+    const parts: Promise<Felt[]>[] = [];
+    for (let w = 0, start = 0; start < a.length; w++, start += chunk) {
+      const end = Math.min(a.length, start + chunk);
+      const flat = new Array<Felt>(2 * (end - start));
+      for (let i = start; i < end; i++) {
+        flat[2 * (i - start)] = a[i]!;
+        flat[2 * (i - start) + 1] = b[i]!;
+      }
+      parts.push(this.send(w, op, this.pack(flat)).then((bytes) => this.unpack(bytes)));
+    }
+    return (await Promise.all(parts)).flat();
+  }
+
+  private backend(): HashBackend {
+    return this.inlineBackend ?? hashBackend();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error("HashPool is closed");
+  }
+
+  private pack(values: readonly Felt[]): Uint8Array {
+    if (this.addon) return this.addon.feltsToBuffer(values);
+    const out = new Uint8Array(32 * values.length);
+    values.forEach((v, i) => {
+      if (typeof v !== "bigint" || v < 0n || v >= P) throw new RangeError(`felt at index ${i} is not in [0, P)`);
+      let x = v;
+      for (let k = 31; k >= 0; k--, x >>= 8n) out[32 * i + k] = Number(x & 0xffn);
+    });
+    return out;
+  }
+
+  private unpack(bytes: Uint8Array): Felt[] {
+    if (this.addon) return this.addon.bufferToFelts(bytes);
+    const out = new Array<Felt>(bytes.length / 32);
+    for (let i = 0; i < out.length; i++) {
+      let x = 0n;
+      for (let k = 0; k < 32; k++) x = (x << 8n) | BigInt(bytes[32 * i + k]!);
+      out[i] = x;
+    }
+    return out;
+  }
+
+  private send(index: number, op: Op, input: Uint8Array): Promise<Uint8Array> {
+    const pw = this.worker(index);
+    const id = this.nextId++;
+    // A private copy of exactly the input bytes, transferred (not cloned) to the worker.
+    const bytes = input.slice().buffer;
+    return new Promise<Uint8Array>((resolve, reject) => {
+      pw.pending.set(id, { resolve, reject });
+      pw.worker.ref(); // keep the process alive while work is outstanding
+      pw.worker.postMessage({ id, op, bytes }, [bytes]);
+    });
+  }
+
+  private worker(index: number): PoolWorker {
+    let pw = this.workers[index];
+    if (pw) return pw;
+    const worker = new Worker(new URL("./hash-pool-worker.mjs", import.meta.url), {
+      workerData: { addonPath: this.addonPath },
+    });
+    const created: PoolWorker = { worker, pending: new Map() };
+    worker.on("message", (msg: { id: number; bytes?: ArrayBuffer; error?: { name?: string; message: string; code?: string } }) => {
+      const job = created.pending.get(msg.id);
+      if (!job) return;
+      created.pending.delete(msg.id);
+      if (created.pending.size === 0) worker.unref();
+      if (msg.error) {
+        const err = msg.error.name === "RangeError" ? new RangeError(msg.error.message) : new Error(msg.error.message);
+        if (msg.error.code) Object.assign(err, { code: msg.error.code });
+        job.reject(err);
+      } else {
+        job.resolve(new Uint8Array(msg.bytes!));
+      }
+    });
+    worker.on("error", (err) => {
+      for (const job of created.pending.values()) job.reject(err);
+      created.pending.clear();
+      if (this.workers[index] === created) delete this.workers[index];
+    });
+    worker.unref();
+    this.workers[index] = created;
+    pw = created;
+    return pw;
+  }
+}

@@ -1,0 +1,61 @@
+// Native hash backend: our C++ addon (state/crypto/native/, built by node-gyp into
+// build/Release/perpchain_crypto.node). Loading never throws: a missing or broken build is
+// reported as an Error value so select-backend.ts can fall back to the JS reference.
+// The addon checks every felt at its boundary (RangeError, code ERR_FELT_RANGE, for values
+// >= P or negative; TypeError for non-bigints).
+
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+import type { Felt } from "../felt.js";
+import type { HashBackend } from "./hash-backend.js";
+
+/** What the compiled addon exports (see state/crypto/native/addon.cc). */
+export interface NativeAddon {
+  pedersen(a: Felt, b: Felt): Felt;
+  poseidon(a: Felt, b: Felt): Felt;
+  poseidonMany(values: readonly Felt[]): Felt;
+  pedersenBatch(a: readonly Felt[], b: readonly Felt[]): Felt[];
+  poseidonBatch(a: readonly Felt[], b: readonly Felt[]): Felt[];
+  /** Pairs as 64-byte records (a, b big-endian) -> 32-byte hashes. */
+  pedersenBatchBuffer(pairs: Uint8Array): Buffer;
+  poseidonBatchBuffer(pairs: Uint8Array): Buffer;
+  ecdsaVerify(msgHash: Felt, r: Felt, s: Felt, publicKey: Felt): boolean;
+  /** Items as 128-byte records (msgHash, r, s, publicKey) -> one byte each, 1 = valid. */
+  ecdsaVerifyBatchBuffer(items: Uint8Array): Buffer;
+  ecdsaSign(msgHash: Felt, privateKey: Felt): [Felt, Felt];
+  publicKey(privateKey: Felt): Felt;
+  feltsToBuffer(values: readonly Felt[]): Buffer;
+  bufferToFelts(bytes: Uint8Array): Felt[];
+  setKeyCacheCapacity(entries: number): void;
+  keyCacheStats(): { entries: number; capacity: number; hits: number; misses: number; builds: number };
+}
+
+/** Where node-gyp puts the addon, relative to this file (repo root /build/Release). */
+export const NATIVE_ADDON_PATH = fileURLToPath(new URL("../../build/Release/perpchain_crypto.node", import.meta.url));
+
+/** Loads the addon; returns the Error instead of throwing when it is missing or broken. */
+export function loadNativeAddon(path: string = NATIVE_ADDON_PATH): NativeAddon | Error {
+  try {
+    const load = createRequire(import.meta.url);
+    return load(path) as NativeAddon;
+  } catch (err) {
+    return err instanceof Error ? err : new Error(String(err));
+  }
+}
+
+/** A HashBackend over a loaded addon. */
+export function createNativeBackend(addon: NativeAddon): HashBackend {
+  return {
+    name: "native",
+    pedersen: (a, b) => addon.pedersen(a, b),
+    poseidon: (a, b) => addon.poseidon(a, b),
+    poseidonMany: (values) => addon.poseidonMany(values),
+    pedersenBatch: (a, b) => addon.pedersenBatch(a, b),
+    poseidonBatch: (a, b) => addon.poseidonBatch(a, b),
+    ecdsaVerify: (msgHash, r, s, publicKey) => addon.ecdsaVerify(msgHash, r, s, publicKey),
+    ecdsaSign(msgHash, privateKey) {
+      const [r, s] = addon.ecdsaSign(msgHash, privateKey);
+      return { r, s };
+    },
+  };
+}
