@@ -96,16 +96,19 @@ export class HashPool {
     }
     const groups: number[][] = Array.from({ length: this.threads }, () => []);
     for (let i = 0; i < items.length; i++) groups[Number(items[i]!.publicKey % BigInt(this.threads))]!.push(i);
+    const packed = groups.map((indices) => {
+      const flat: Felt[] = [];
+      for (const i of indices) {
+        const it = items[i]!;
+        flat.push(it.msgHash, it.r, it.s, it.publicKey);
+      }
+      return this.pack(flat);
+    });
     const out = new Array<boolean>(items.length);
     await Promise.all(
       groups.map(async (indices, w) => {
         if (indices.length === 0) return;
-        const flat: Felt[] = [];
-        for (const i of indices) {
-          const it = items[i]!;
-          flat.push(it.msgHash, it.r, it.s, it.publicKey);
-        }
-        const res = await this.send(w, "verify", this.pack(flat));
+        const res = await this.send(w, "verify", packed[w]!);
         indices.forEach((i, k) => (out[i] = res[k] === 1));
       }),
     );
@@ -128,17 +131,20 @@ export class HashPool {
       const backend = this.backend();
       return op === "pedersen" ? backend.pedersenBatch(a, b) : backend.poseidonBatch(a, b);
     }
+    // Pack (and range-check) every chunk before sending any, so a bad felt rejects the whole
+    // call without leaving work in flight.
     const chunk = Math.ceil(a.length / this.threads);
-    const parts: Promise<Felt[]>[] = [];
-    for (let w = 0, start = 0; start < a.length; w++, start += chunk) {
+    const packed: Uint8Array[] = [];
+    for (let start = 0; start < a.length; start += chunk) {
       const end = Math.min(a.length, start + chunk);
       const flat = new Array<Felt>(2 * (end - start));
       for (let i = start; i < end; i++) {
         flat[2 * (i - start)] = a[i]!;
         flat[2 * (i - start) + 1] = b[i]!;
       }
-      parts.push(this.send(w, op, this.pack(flat)).then((bytes) => this.unpack(bytes)));
+      packed.push(this.pack(flat));
     }
+    const parts = packed.map((bytes, w) => this.send(w, op, bytes).then((out) => this.unpack(out)));
     return (await Promise.all(parts)).flat();
   }
 
