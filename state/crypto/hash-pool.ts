@@ -87,7 +87,7 @@ export class HashPool {
     return this.pairBatch("poseidon", a, b);
   }
 
-  /** Stark ECDSA verify of many items; items with the same key go to the same worker (its cache). */
+  /** Stark ECDSA verify of many items, split evenly (each worker keeps its own key cache). */
   async ecdsaVerifyBatch(items: readonly SignatureItem[]): Promise<boolean[]> {
     this.assertOpen();
     if (items.length < this.inlineVerifiesBelow || this.threads === 1) {
@@ -95,7 +95,8 @@ export class HashPool {
       return items.map((it) => backend.ecdsaVerify(it.msgHash, it.r, it.s, it.publicKey));
     }
     const groups: number[][] = Array.from({ length: this.threads }, () => []);
-    for (let i = 0; i < items.length; i++) groups[Number(items[i]!.publicKey % BigInt(this.threads))]!.push(i);
+    const chunk = Math.ceil(items.length / this.threads);
+    for (let i = 0; i < items.length; i++) groups[Math.floor(i / chunk)]!.push(i);
     const packed = groups.map((indices) => {
       const flat: Felt[] = [];
       for (const i of indices) {
