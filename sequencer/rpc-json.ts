@@ -1,0 +1,108 @@
+// Internal records → the JSON shapes of the Starknet RPC spec (0.10.3): block headers,
+// state diffs, receipts, traces. Stored once at block time so reads are cheap.
+
+import type { TransactionExecution } from "../contracts/runtime/transaction-executor.js";
+import type { BlockHeader } from "../state/block-hash.js";
+import { toHex, type Felt } from "../state/felt.js";
+import type { StateDiff } from "../state/state-diff.js";
+import type { BlockHeaderJson, EventJson, TxRecord } from "./chain-store.js";
+import type { IntakeTx } from "./tx-intake.js";
+
+const price = (p: { priceInFri: bigint; priceInWei: bigint }) => ({ price_in_fri: toHex(p.priceInFri), price_in_wei: toHex(p.priceInWei) });
+
+export function blockJson(h: BlockHeader): BlockHeaderJson {
+  return {
+    block_hash: toHex(h.blockHash),
+    parent_hash: toHex(h.parentHash),
+    block_number: h.blockNumber,
+    new_root: toHex(h.stateRoot),
+    timestamp: h.timestamp,
+    sequencer_address: toHex(h.sequencerAddress),
+    l1_gas_price: price(h.l1GasPrice),
+    l2_gas_price: price(h.l2GasPrice),
+    l1_data_gas_price: price(h.l1DataGasPrice),
+    l1_da_mode: h.l1DaMode,
+    starknet_version: h.starknetVersion,
+    event_commitment: toHex(h.eventCommitment),
+    transaction_commitment: toHex(h.transactionCommitment),
+    receipt_commitment: toHex(h.receiptCommitment),
+    state_diff_commitment: toHex(h.stateDiffCommitment),
+    event_count: h.eventCount,
+    transaction_count: h.transactionCount,
+    state_diff_length: h.stateDiffLength,
+  };
+}
+
+/** STATE_DIFF of starknet_getStateUpdate. */
+export function stateDiffJson(d: StateDiff) {
+  return {
+    storage_diffs: [...d.storage].map(([address, writes]) => ({
+      address: toHex(address),
+      storage_entries: [...writes].map(([key, value]) => ({ key: toHex(key), value: toHex(value) })),
+    })),
+    deprecated_declared_classes: [] as string[],
+    declared_classes: [...d.declared].map(([c, cc]) => ({ class_hash: toHex(c), compiled_class_hash: toHex(cc) })),
+    deployed_contracts: [...d.deployed].map(([address, classHash]) => ({ address: toHex(address), class_hash: toHex(classHash) })),
+    replaced_classes: [] as Array<{ contract_address: string; class_hash: string }>,
+    nonces: [...d.nonces].map(([contract_address, nonce]) => ({ contract_address: toHex(contract_address), nonce: toHex(nonce) })),
+  };
+}
+
+export function eventsJson(events: TransactionExecution["events"]): EventJson[] {
+  return events.map((e) => ({ from_address: toHex(e.from_address), keys: e.keys.map(toHex), data: e.data.map(toHex) }));
+}
+
+/** Receipt without block_hash / block_number (added when read). */
+export function receiptJson(tx: IntakeTx, exec: TransactionExecution): TxRecord["receipt"] {
+  const r: TxRecord["receipt"] = {
+    type: tx.exec.type,
+    transaction_hash: toHex(tx.hash),
+    actual_fee: { amount: toHex(exec.actualFee), unit: "FRI" },
+    execution_status: exec.status,
+    finality_status: "ACCEPTED_ON_L2",
+    messages_sent: [],
+    events: eventsJson(exec.events),
+    execution_resources: { l1_gas: Number(exec.gas.l1_gas), l1_data_gas: Number(exec.gas.l1_data_gas), l2_gas: Number(exec.gas.l2_gas) },
+  };
+  if (exec.revertReason !== undefined) r.revert_reason = exec.revertReason;
+  if (tx.exec.type === "DEPLOY_ACCOUNT") r.contract_address = toHex(exec.senderAddress);
+  return r;
+}
+
+/** FUNCTION_INVOCATION and TRANSACTION_TRACE with felts as hex. */
+export function traceJson(tx: IntakeTx, exec: TransactionExecution): unknown {
+  const t = exec.trace;
+  const out: Record<string, unknown> = { type: t.type };
+  if (t.validate_invocation) out.validate_invocation = invocationJson(t.validate_invocation);
+  if (t.execute_invocation) out.execute_invocation = "revert_reason" in t.execute_invocation ? { revert_reason: t.execute_invocation.revert_reason } : invocationJson(t.execute_invocation);
+  if (t.constructor_invocation) out.constructor_invocation = invocationJson(t.constructor_invocation);
+  if (t.fee_transfer_invocation) out.fee_transfer_invocation = invocationJson(t.fee_transfer_invocation);
+  out.state_diff = stateDiffJson(exec.stateDiff);
+  out.execution_resources = { l1_gas: Number(exec.gas.l1_gas), l1_data_gas: Number(exec.gas.l1_data_gas), l2_gas: Number(exec.gas.l2_gas) };
+  if (tx.exec.type === "DEPLOY_ACCOUNT" && !out.execute_invocation) delete out.execute_invocation;
+  return out;
+}
+
+type Invocation = NonNullable<TransactionExecution["trace"]["validate_invocation"]>;
+
+export function invocationJson(inv: Invocation): unknown {
+  return {
+    contract_address: toHex(inv.contract_address),
+    entry_point_selector: toHex(inv.entry_point_selector),
+    calldata: inv.calldata.map(toHex),
+    caller_address: toHex(inv.caller_address),
+    class_hash: toHex(inv.class_hash),
+    entry_point_type: inv.entry_point_type,
+    call_type: inv.call_type,
+    result: inv.result.map(toHex),
+    calls: inv.calls.map(invocationJson),
+    events: inv.events.map((e) => ({ order: e.order, keys: e.keys.map(toHex), data: e.data.map(toHex) })),
+    messages: [],
+    execution_resources: { l1_gas: Number(inv.execution_resources.l1_gas), l2_gas: Number(inv.execution_resources.l2_gas) },
+    is_reverted: inv.is_reverted,
+  };
+}
+
+export function hex(v: Felt): string {
+  return toHex(v);
+}
