@@ -13,7 +13,7 @@ import type { GasPrices } from "../contracts/runtime/gas.js";
 import { callView, executeTransaction, maxFeeOf, type BlockContext, type TransactionExecution } from "../contracts/runtime/transaction-executor.js";
 import { computeBlockHeader, CURRENT_STARKNET_VERSION } from "../state/block-hash.js";
 import { Column, key } from "../state/columns.js";
-import { selectorFromName } from "../state/crypto/hash.js";
+import { hashBackend, selectorFromName } from "../state/crypto/hash.js";
 import { encodeShortString, toHex, type Felt } from "../state/felt.js";
 import type { KvOp, KvStore } from "../state/kv-store.js";
 import { MemoryKvStore } from "../state/kv-store.js";
@@ -109,6 +109,9 @@ export class PerpchainNode {
   private readonly rejected = new Map<string, string>();
   readonly clock: () => number;
   readonly gasPrices: GasPrices;
+  readonly stats = { blocksProduced: 0, txsIncluded: 0, txsRejected: 0 };
+  /** Extra Prometheus lines from other components (market data, ...). */
+  readonly extraMetrics: Array<() => string[]> = [];
   readonly maxTxsPerBlock: number;
 
   private constructor(
@@ -272,8 +275,13 @@ export class PerpchainNode {
 
   // --- listeners -------------------------------------------------------------------------
 
-  onBlock(f: (e: BlockEvent) => void): void {
+  /** Listen to committed blocks; returns the function that stops listening. */
+  onBlock(f: (e: BlockEvent) => void): () => void {
     this.blockListeners.push(f);
+    return () => {
+      const i = this.blockListeners.indexOf(f);
+      if (i >= 0) this.blockListeners.splice(i, 1);
+    };
   }
   onReorg(f: (e: ReorgEvent) => void): void {
     this.reorgListeners.push(f);
@@ -343,6 +351,78 @@ export class PerpchainNode {
   private feeBalance(state: StateReader, address: Felt, block: BlockContext): bigint {
     const r = callView(state, this.registry, { contractAddress: block.feeTokenAddress, entryPointSelector: BALANCE_OF, calldata: [address] }, block);
     return r[0]! + (r[1]! << 128n);
+  }
+
+  private operatorLock: Promise<unknown> = Promise.resolve();
+
+  /**
+   * Sign and submit an INVOKE from the operator account (market data, mints, runbook
+   * actions). Serialized so nonces are consecutive.
+   */
+  submitOperatorInvoke(calls: ReadonlyArray<{ to: Felt; selector: Felt; calldata: readonly Felt[] }>): Promise<Felt> {
+    const run = this.operatorLock.then(() => this.submitSignedInvoke(this.genesis.operator.address, this.operatorKeys.privateKey, calls, { operator: true }));
+    this.operatorLock = run.catch(() => {});
+    return run;
+  }
+
+  /** Sign an INVOKE v3 for `sender` with `privateKey` and submit it (nonce = next free). */
+  async submitSignedInvoke(
+    sender: Felt,
+    privateKey: Felt,
+    calls: ReadonlyArray<{ to: Felt; selector: Felt; calldata: readonly Felt[] }>,
+    opts: { operator?: boolean } = {},
+  ): Promise<Felt> {
+    const nonce = this.mempool.nextNonceOf(sender) ?? this.world.getNonce(sender);
+    const calldata: Felt[] = [BigInt(calls.length)];
+    for (const c of calls) calldata.push(c.to, c.selector, BigInt(c.calldata.length), ...c.calldata);
+    const raw = {
+      type: "INVOKE",
+      version: "0x3",
+      sender_address: toHex(sender),
+      calldata: calldata.map(toHex),
+      nonce: toHex(nonce),
+      resource_bounds: {
+        l1_gas: { max_amount: "0x0", max_price_per_unit: toHex(this.gasPrices.l1_gas) },
+        l1_data_gas: { max_amount: "0x10000", max_price_per_unit: toHex(this.gasPrices.l1_data_gas * 2n) },
+        l2_gas: { max_amount: "0x20000000", max_price_per_unit: toHex(this.gasPrices.l2_gas * 2n) },
+      },
+      tip: "0x0",
+      paymaster_data: [],
+      account_deployment_data: [],
+      nonce_data_availability_mode: "L1",
+      fee_data_availability_mode: "L1",
+      signature: [] as string[],
+    };
+    const unsigned = parseBroadcastedTxn(raw, "operator");
+    const hash = intake(unsigned, this.chainId).hash;
+    const sig = hashBackend().ecdsaSign(hash, privateKey);
+    raw.signature = [toHex(sig.r), toHex(sig.s)];
+    return this.submit(raw, parseBroadcastedTxn(raw, "operator"), opts);
+  }
+
+  /** Resolves with the receipt once a block includes the transaction (or rejects when it is dropped). */
+  waitForTx(hash: Felt, timeout_ms = 30_000): Promise<TxRecord> {
+    const hex = toHex(hash);
+    return new Promise((resolve, reject) => {
+      let done = false;
+      const finish = (f: () => void) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        unsubscribe();
+        f();
+      };
+      const timer = setTimeout(() => finish(() => reject(new Error(`transaction ${hex} not included within ${timeout_ms} ms`))), timeout_ms);
+      const unsubscribe = this.onBlock((e) => {
+        const found = e.txs.find((t) => t.transaction.transaction_hash === hex);
+        if (found) return finish(() => resolve(found));
+        const rejected = this.rejected.get(hex);
+        if (rejected !== undefined) finish(() => reject(new Error(`transaction ${hex} was rejected: ${rejected}`)));
+      });
+      void this.chain.getTx(hash).then((t) => {
+        if (t) finish(() => resolve(t));
+      });
+    });
   }
 
   /** Why a transaction that left the mempool without a block was dropped. */
@@ -511,6 +591,9 @@ export class PerpchainNode {
     }
     this.mempool.forget(entries);
     this.chain.cacheBlock(block, txs);
+    this.stats.blocksProduced++;
+    this.stats.txsIncluded += txs.length;
+    this.stats.txsRejected += dropped.length;
     for (const l of this.blockListeners) {
       try {
         l({ block, txs });
@@ -522,6 +605,11 @@ export class PerpchainNode {
   }
 
   // --- reads -----------------------------------------------------------------------------
+
+  /** A view call against the committed head. */
+  callView(to: Felt, selector: Felt, calldata: readonly Felt[], ctx = this.blockContext(this.headNumber() + 1, this.nowS())): Felt[] {
+    return callView(this.world, this.registry, { contractAddress: to, entryPointSelector: selector, calldata }, ctx);
+  }
 
   headNumber(): number {
     return this.world.head()!.blockNumber;

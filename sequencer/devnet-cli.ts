@@ -1,0 +1,132 @@
+// Flags of `npm start` (scripts/devnet.ts), in starknet-devnet's names where the meaning
+// is the same, and the start-up banner. Parsing is strict: an unknown flag is an error.
+
+import { toHex } from "../state/felt.js";
+import type { BlockGeneration } from "./node.js";
+import type { Devnet, DevnetOptions } from "./devnet.js";
+
+export const DEVNET_HELP = `perpchain devnet — a Starknet-style appchain node for a perpetuals exchange
+
+Usage: npm start -- [options]
+
+  --host HOST                   address to listen on (default 127.0.0.1)
+  --port PORT                   port (default 5050; 0 = any free port)
+  --seed N                      seed of the predeployed accounts' keys (default: random, printed)
+  --accounts N                  number of predeployed accounts (default 10)
+  --initial-balance FRI         STRK per predeployed account, in FRI (default 1e21 = 1000 STRK)
+  --chain-id ID                 chain id short string (default SN_SEPOLIA)
+  --block-generation-on MODE    transaction (default) | demand | <seconds>
+  --db DIR                      LevelDB data directory (default .perpchain/)
+  --in-memory                   keep everything in memory (nothing on disk)
+  --hash-backend auto|native|js crypto backend (default auto: native if it built)
+  --verbose                     log every block and rejection as JSON lines
+  --help                        this text
+`;
+
+export interface DevnetCliOptions extends DevnetOptions {
+  help: boolean;
+  verbose: boolean;
+  hashBackend: "auto" | "native" | "js";
+  seedWasGiven: boolean;
+}
+
+export class CliError extends Error {}
+
+export function parseDevnetArgs(argv: readonly string[], randomSeed: () => number): DevnetCliOptions {
+  const o: DevnetCliOptions = { help: false, verbose: false, hashBackend: "auto", seedWasGiven: false, host: "127.0.0.1", port: 5050, dbPath: ".perpchain" };
+  const int = (flag: string, v: string | undefined, min = 0): number => {
+    if (v === undefined || !/^\d+$/.test(v)) throw new CliError(`${flag} expects a non-negative integer`);
+    const n = Number(v);
+    if (n < min || !Number.isSafeInteger(n)) throw new CliError(`${flag} is out of range`);
+    return n;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const next = () => argv[++i];
+    switch (a) {
+      case "--help":
+      case "-h":
+        o.help = true;
+        break;
+      case "--verbose":
+        o.verbose = true;
+        break;
+      case "--in-memory":
+        o.inMemory = true;
+        break;
+      case "--host":
+        o.host = next() ?? "";
+        if (!o.host) throw new CliError("--host expects an address");
+        break;
+      case "--port":
+        o.port = int(a, next());
+        if (o.port > 65535) throw new CliError("--port is out of range");
+        break;
+      case "--seed":
+        o.seed = int(a, next());
+        o.seedWasGiven = true;
+        break;
+      case "--accounts":
+        o.accounts = int(a, next(), 1);
+        break;
+      case "--initial-balance": {
+        const v = next();
+        if (v === undefined || !/^\d+$/.test(v)) throw new CliError("--initial-balance expects an integer amount in FRI");
+        o.initialBalance = BigInt(v);
+        break;
+      }
+      case "--chain-id": {
+        const v = next();
+        if (!v || v.length > 31 || !/^[\x20-\x7e]+$/.test(v)) throw new CliError("--chain-id expects a short ASCII string (≤ 31 chars)");
+        o.chainId = v;
+        break;
+      }
+      case "--block-generation-on":
+        o.blockGeneration = parseBlockGeneration(next());
+        break;
+      case "--db":
+        o.dbPath = next() ?? "";
+        if (!o.dbPath) throw new CliError("--db expects a directory");
+        break;
+      case "--hash-backend": {
+        const v = next();
+        if (v !== "auto" && v !== "native" && v !== "js") throw new CliError("--hash-backend expects auto, native or js");
+        o.hashBackend = v;
+        break;
+      }
+      default:
+        throw new CliError(`unknown option ${a} (see --help)`);
+    }
+  }
+  if (o.seed === undefined) o.seed = randomSeed();
+  return o;
+}
+
+function parseBlockGeneration(v: string | undefined): BlockGeneration {
+  if (v === "transaction") return { mode: "transaction" };
+  if (v === "demand") return { mode: "demand" };
+  if (v !== undefined && /^\d+$/.test(v) && Number(v) > 0) return { mode: "interval", seconds: Number(v) };
+  throw new CliError("--block-generation-on expects transaction, demand or a number of seconds");
+}
+
+/** The start-up text: accounts (like starknet-devnet), predeployed contracts, URL. */
+export function devnetBanner(d: Devnet, backendLine: string): string {
+  const lines: string[] = [];
+  lines.push(`perpchain devnet — ${backendLine}`);
+  lines.push(`Chain id: ${d.node.options.chainId} (${toHex(d.node.chainId)})   Seed: ${d.node.options.seed}   Epoch: ${d.node.epoch}`);
+  lines.push("");
+  lines.push("Predeployed contracts:");
+  for (const [name, c] of Object.entries(d.contracts)) lines.push(`  ${name.padEnd(14)} ${c.address}  class ${c.class_hash}`);
+  lines.push("");
+  lines.push(`Predeployed accounts (${d.accounts.length}), each with ${d.node.options.initialBalance} FRI and ${d.node.options.initialUsdc} USDC units:`);
+  for (const a of d.accounts) {
+    lines.push(`  | Account address |  ${a.address}`);
+    lines.push(`  | Private key     |  ${a.private_key}`);
+    lines.push(`  | Public key      |  ${a.public_key}`);
+    lines.push("");
+  }
+  lines.push(`Head block: ${d.node.headNumber()}   Block generation: ${d.node.options.blockGeneration.mode}`);
+  lines.push(`JSON-RPC: ${d.rpcUrl}`);
+  lines.push(`WebSocket: ${d.wsUrl}`);
+  return lines.join("\n");
+}

@@ -1,0 +1,291 @@
+// The devnet: a node, its JSON-RPC/WS server, the devnet_* methods starknet-devnet users
+// know, and the programmatic API tests use:
+//   const d = await startDevnet({ seed: 0 });   // 127.0.0.1, free port
+//   ... starknet.js against d.rpcUrl ...
+//   await d.stop();
+
+import { EXCHANGE_ADDRESS, exchangePredeploys, ORACLE_ADDRESS } from "../contracts/exchange-genesis.js";
+import { selectorFromName } from "../state/crypto/hash.js";
+import { toHex, type Felt } from "../state/felt.js";
+import { InvalidParamsError } from "./errors.js";
+import { PerpchainNode, type BlockGeneration, type NodeOptions } from "./node.js";
+import { parseAddressParam, parseBlockId, parseNonNegativeInteger } from "./rpc/params.js";
+import { HandlerRegistry } from "./rpc/registry.js";
+import { RpcServer } from "./rpc/server.js";
+import { registerStarknetMethods } from "./rpc/starknet-methods.js";
+
+export interface DevnetOptions extends Omit<NodeOptions, "extraPredeploys"> {
+  host?: string;
+  /** 0 = a free port. */
+  port?: number;
+  /** Admin token for operator methods from non-loopback clients. */
+  adminToken?: string;
+}
+
+export interface DevnetAccount {
+  address: string;
+  private_key: string;
+  public_key: string;
+  initial_balance: string;
+}
+
+export interface Devnet {
+  rpcUrl: string;
+  wsUrl: string;
+  port: number;
+  node: PerpchainNode;
+  server: RpcServer;
+  registry: HandlerRegistry;
+  accounts: DevnetAccount[];
+  contracts: Record<string, { address: string; class_hash: string }>;
+  stop(): Promise<void>;
+}
+
+export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> {
+  const node = await PerpchainNode.open({ ...options, extraPredeploys: exchangePredeploys });
+  const registry = new HandlerRegistry();
+  registerStarknetMethods(registry, node);
+  registerDevnetMethods(registry, node, options);
+  const server = new RpcServer({
+    registry,
+    metrics: () => nodeMetrics(node),
+    readiness: () => ({ ready: node.lifecycle.isReady, state: node.lifecycle.state }),
+  });
+  wireSubscriptions(node, server);
+  let port: number;
+  try {
+    port = await server.start({ host: options.host ?? "127.0.0.1", port: options.port ?? 0 });
+  } catch (e) {
+    await node.stop();
+    throw e;
+  }
+  const host = options.host ?? "127.0.0.1";
+  let stopped = false;
+  return {
+    rpcUrl: `http://${host}:${port}/rpc`,
+    wsUrl: `ws://${host}:${port}/ws`,
+    port,
+    node,
+    server,
+    registry,
+    accounts: predeployedAccounts(node),
+    contracts: contractsOf(node),
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await server.stop();
+      await node.stop();
+    },
+  };
+}
+
+export function predeployedAccounts(node: PerpchainNode): DevnetAccount[] {
+  return node.genesis.accounts.map((a, i) => ({
+    address: toHex(a.address),
+    private_key: toHex(node.accountKeys[i]!.privateKey),
+    public_key: toHex(a.publicKey),
+    initial_balance: node.options.initialBalance.toString(),
+  }));
+}
+
+export function contractsOf(node: PerpchainNode): Record<string, { address: string; class_hash: string }> {
+  const out: Record<string, { address: string; class_hash: string }> = {};
+  for (const p of node.genesis.predeployed) out[p.name] = { address: toHex(p.address), class_hash: toHex(p.classHash) };
+  return out;
+}
+
+function wireSubscriptions(node: PerpchainNode, server: RpcServer): void {
+  const subs = server.subscriptions;
+  node.onBlock(({ block, txs }) => {
+    subs.publishNewHead(block.header);
+    const events = txs.flatMap((t) =>
+      t.receipt.events.map((e, ei) => ({
+        event: {
+          ...e,
+          block_hash: block.header.block_hash,
+          block_number: block.header.block_number,
+          transaction_hash: t.transaction.transaction_hash,
+          transaction_index: t.index,
+          event_index: ei,
+        },
+        finalityStatus: "ACCEPTED_ON_L2" as const,
+      })),
+    );
+    if (events.length > 0) subs.publishEvents(events);
+    for (const t of txs) {
+      const status: Record<string, unknown> = { finality_status: "ACCEPTED_ON_L2", execution_status: t.receipt.execution_status };
+      if (t.receipt.revert_reason !== undefined) status.failure_reason = t.receipt.revert_reason;
+      subs.publishTransactionStatus(BigInt(t.transaction.transaction_hash), status);
+    }
+    subs.publishTransactionReceipts(
+      txs.map((t) => ({
+        receipt: { ...t.receipt, block_hash: block.header.block_hash, block_number: block.header.block_number },
+        finalityStatus: "ACCEPTED_ON_L2" as const,
+        senderAddress: BigInt((t.transaction.sender_address as string | undefined) ?? (t.receipt.contract_address as string | undefined) ?? "0x0"),
+      })),
+    );
+    subs.publishTransactions(
+      txs.map((t) => ({
+        transaction: t.transaction,
+        finalityStatus: "ACCEPTED_ON_L2" as const,
+        senderAddress: BigInt((t.transaction.sender_address as string | undefined) ?? "0x0"),
+      })),
+    );
+  });
+  node.onReorg((r) => {
+    subs.publishReorg({
+      starting_block_hash: r.startingBlock.hash,
+      starting_block_number: r.startingBlock.number,
+      ending_block_hash: r.endingBlock.hash,
+      ending_block_number: r.endingBlock.number,
+    });
+  });
+  subs.setSource({
+    newHeadsSince: async (id) => {
+      const from = id.kind === "number" ? id.number : id.kind === "hash" ? ((await node.chain.getBlockNumberByHash(id.hash)) ?? node.headNumber()) : node.headNumber();
+      const out = [];
+      for (let n = from; n <= node.headNumber(); n++) {
+        const b = await node.chain.getBlock(n);
+        if (b) out.push(b.header);
+      }
+      return out;
+    },
+    transactionStatus: async (h) => {
+      const t = await node.chain.getTx(h);
+      if (t) return { finality_status: "ACCEPTED_ON_L2", execution_status: t.receipt.execution_status };
+      if (node.mempool.has(h)) return { finality_status: "RECEIVED" };
+      return undefined;
+    },
+  });
+}
+
+export function nodeMetrics(node: PerpchainNode): string {
+  const states = ["starting", "recovering", "catching-up", "ready", "draining", "stopped"];
+  const head = node.world.head();
+  return [
+    "# HELP perpchain_block_height Number of the head block.",
+    "# TYPE perpchain_block_height gauge",
+    `perpchain_block_height ${head?.blockNumber ?? -1}`,
+    "# HELP perpchain_txs_included_total Transactions included in blocks since start.",
+    "# TYPE perpchain_txs_included_total counter",
+    `perpchain_txs_included_total ${node.stats.txsIncluded}`,
+    "# HELP perpchain_blocks_produced_total Blocks produced since start.",
+    "# TYPE perpchain_blocks_produced_total counter",
+    `perpchain_blocks_produced_total ${node.stats.blocksProduced}`,
+    "# HELP perpchain_mempool_size Transactions waiting in the mempool.",
+    "# TYPE perpchain_mempool_size gauge",
+    `perpchain_mempool_size ${node.mempool.size}`,
+    "# HELP perpchain_lifecycle_state 1 for the node's current lifecycle state.",
+    "# TYPE perpchain_lifecycle_state gauge",
+    ...states.map((s) => `perpchain_lifecycle_state{state="${s}"} ${node.lifecycle.state === s ? 1 : 0}`),
+    "# HELP perpchain_epoch Epoch of this process (increments on every start).",
+    "# TYPE perpchain_epoch gauge",
+    `perpchain_epoch ${node.epoch}`,
+    ...node.extraMetrics.flatMap((f) => f()),
+    "",
+  ].join("\n");
+}
+
+function registerDevnetMethods(registry: HandlerRegistry, node: PerpchainNode, options: DevnetOptions): void {
+  const strk = node.genesis.predeployed.find((p) => p.name === "STRK")!.address;
+  const usdc = node.genesis.predeployed.find((p) => p.name === "USDC")!.address;
+  registry.register("devnet_getPredeployedAccounts", () => predeployedAccounts(node), { paramNames: ["with_balance?"] });
+  registry.register(
+    "devnet_mint",
+    async (p) => {
+      const address = parseAddressParam(p.address, "address");
+      const amount = parseAmount(p.amount, "amount");
+      const unit = (p.unit ?? "FRI") as string;
+      if (unit !== "FRI" && unit !== "USDC") throw new InvalidParamsError("unit", "expected FRI (STRK) or USDC");
+      const token = unit === "FRI" ? strk : usdc;
+      const hash = await node.submitOperatorInvoke([{ to: token, selector: selectorFromName("permissioned_mint"), calldata: [address, amount % (1n << 128n), amount >> 128n] }]);
+      if (node.options.blockGeneration.mode === "transaction") await node.waitForTx(hash);
+      const bal = balanceOf(node, token, address);
+      return { new_balance: bal.toString(), unit, tx_hash: toHex(hash) };
+    },
+    { paramNames: ["address", "amount", "unit?"] },
+  );
+  registry.register("devnet_createBlock", async () => ({ block_hash: (await node.createBlock()).header.block_hash }), { paramNames: [] });
+  registry.register(
+    "devnet_setTime",
+    async (p) => {
+      const time = parseNonNegativeInteger(p.time, "time");
+      node.setTime(time);
+      const generate = p.generate_block === undefined ? true : Boolean(p.generate_block);
+      if (!generate) return { block_timestamp: time };
+      const b = await node.createBlock();
+      return { block_timestamp: time, block_hash: b.header.block_hash };
+    },
+    { paramNames: ["time", "generate_block?"] },
+  );
+  registry.register(
+    "devnet_increaseTime",
+    async (p) => {
+      const time = parseNonNegativeInteger(p.time, "time");
+      node.increaseTime(time);
+      const b = await node.createBlock();
+      return { timestamp_increased_by: time, block_hash: b.header.block_hash };
+    },
+    { paramNames: ["time"] },
+  );
+  registry.register(
+    "devnet_getConfig",
+    () => ({
+      seed: node.options.seed,
+      total_accounts: node.options.accounts,
+      account_contract_class_hash: toHex(node.genesis.predeployed.find((p) => p.name.startsWith("Account"))?.classHash ?? accountClassHash(node)),
+      predeployed_accounts_initial_balance: node.options.initialBalance.toString(),
+      chain_id: node.options.chainId,
+      block_generation_on: blockGenerationName(node.options.blockGeneration),
+      host: options.host ?? "127.0.0.1",
+      port: options.port ?? 0,
+      state_archive_capacity: "full",
+      gas_price_fri: node.gasPrices.l1_gas.toString(),
+      data_gas_price_fri: node.gasPrices.l1_data_gas.toString(),
+      l2_gas_price_fri: node.gasPrices.l2_gas.toString(),
+      predeployed_contracts: contractsOf(node),
+      fee_token_address: toHex(strk),
+      usdc_address: toHex(usdc),
+      oracle_address: toHex(ORACLE_ADDRESS),
+      exchange_address: toHex(EXCHANGE_ADDRESS),
+      operator_address: toHex(node.genesis.operator.address),
+      epoch: node.epoch,
+    }),
+    { paramNames: [] },
+  );
+  registry.register(
+    "devnet_abortBlocks",
+    async (p) => {
+      const id = parseBlockId(p.starting_block_id, "starting_block_id");
+      const start = id.kind === "number" ? id.number : id.kind === "hash" ? await node.chain.getBlockNumberByHash(id.hash) : node.headNumber();
+      if (start === undefined) throw new InvalidParamsError("starting_block_id", "unknown block");
+      const hashes: string[] = [];
+      for (let n = node.headNumber(); n >= start; n--) hashes.push((await node.chain.getBlock(n))!.header.block_hash);
+      await node.rollbackTo(start - 1, "drop").catch((e) => {
+        throw new InvalidParamsError("starting_block_id", (e as Error).message);
+      });
+      return { aborted: hashes };
+    },
+    { paramNames: ["starting_block_id"] },
+  );
+}
+
+function accountClassHash(node: PerpchainNode): Felt {
+  return node.world.getClassHash(node.genesis.accounts[0]?.address ?? node.genesis.operator.address);
+}
+
+function blockGenerationName(g: BlockGeneration): string {
+  return g.mode === "interval" ? String(g.seconds) : g.mode;
+}
+
+export function balanceOf(node: PerpchainNode, token: Felt, address: Felt): bigint {
+  const r = node.callView(token, selectorFromName("balance_of"), [address]);
+  return r[0]! + (r[1]! << 128n);
+}
+
+function parseAmount(v: unknown, field: string): bigint {
+  if (typeof v === "number" && Number.isSafeInteger(v) && v >= 0) return BigInt(v);
+  if (typeof v === "string" && /^(0x[0-9a-fA-F]+|[0-9]+)$/.test(v)) return BigInt(v);
+  if (typeof v === "bigint" && v >= 0n) return v;
+  throw new InvalidParamsError(field, "expected a non-negative integer");
+}
