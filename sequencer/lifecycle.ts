@@ -32,8 +32,7 @@ export class Lifecycle {
   }
 
   /** Throw the RPC's "not ready" error unless the node is ready. */
-  assertReady(what: string): void {
-    if (this.current !== "ready") void what;
-    throw new NodeNotReadyError(this.current);
+  assertReady(_what: string): void {
+    if (this.current !== "ready") throw new NodeNotReadyError(this.current);
   }
 }
