@@ -1,6 +1,7 @@
 // Aggregation across sources: the value that would be written on chain is the median,
 // field by field, of the latest accepted update of each source that is still fresh.
 // A write needs `quorum` distinct fresh sources (1 when there is one source). Pure.
+// The pipeline writes an aggregate only when its timestamp is newer than the chain's.
 
 import { median } from "./guards.js";
 import type { MarketDataUpdate } from "./update.js";
@@ -10,7 +11,12 @@ export interface Aggregate {
   index_price_e6: bigint;
   funding_rate_e12: bigint;
   funding_index_e6: bigint;
-  /** The newest timestamp among the contributing updates. */
+  /**
+   * The median timestamp (the lower middle one for an even count): the time a majority of
+   * sources has reached, so the median values and their timestamp belong together. Taking
+   * the newest instead would stamp older sources' values with a later time, and the
+   * oracle's funding-step check (cap × elapsed) would see a step over zero seconds.
+   */
   timestamp_s: number;
   /** The contributing sources, sorted. */
   sources: string[];
@@ -39,8 +45,13 @@ export function aggregateSources(latest: readonly MarketDataUpdate[], now_s: num
       index_price_e6: median(fresh.map((u) => u.index_price_e6)),
       funding_rate_e12: median(fresh.map((u) => u.funding_rate_e12)),
       funding_index_e6: median(fresh.map((u) => u.funding_index_e6)),
-      timestamp_s: Math.max(...fresh.map((u) => u.timestamp_s)),
+      timestamp_s: lowerMedian(fresh.map((u) => u.timestamp_s)),
       sources: fresh.map((u) => u.source).sort(),
     },
   };
+}
+
+function lowerMedian(values: readonly number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[(s.length - 1) >> 1]!;
 }

@@ -14,12 +14,16 @@
 // | 4 | staleness             | stale                                          | max_age_s = 30                                       | sources publish every 1–5 s; 30 s tolerates a few missed beats and block latency, older data would misprice liquidations. |
 // | 5 | future timestamp      | future_timestamp                               | max_clock_skew_s = 5                                 | NTP-synced hosts agree within milliseconds; 5 s allows a sloppy clock, more means a wrong clock or a forged stamp (which would also block later honest updates on chain). |
 // | 6 | per-source order      | duplicate, replayed_sequence, non_monotonic_timestamp | per (source, market): (epoch, sequence) strictly increases; timestamp strictly increases; an identical repeat of the last update is `duplicate` | a replayed or reordered feed is exactly what fencing must stop; strict because the oracle requires strictly increasing timestamps. |
-// | 7 | baseline              | no_baseline, non_monotonic_timestamp, stale_epoch | the market must have a readable on-chain record; a market known to have had values must have them on chain; timestamp > on-chain timestamp, epoch ≥ on-chain epoch | the incident: after a restart the baseline was empty and everything was accepted. "Nothing to compare with" is only legitimate for a market that never had data. |
+// | 7 | baseline              | no_baseline, stale_epoch                       | the market must have a readable on-chain record; a market known to have had values must have them on chain; epoch ≥ on-chain epoch | the incident: after a restart the baseline was empty and everything was accepted. "Nothing to compare with" is only legitimate for a market that never had data. |
 // | 8 | funding rate cap      | funding_rate_cap                               | |rate| ≤ the oracle's max_funding_rate (converted to per hour): 0.05 %/h BTC, ETH; 0.025 %/h PAXG | the same cap the exchange is configured with; a rate beyond it is a feed error, and it bounds the index step below. |
 // | 9 | funding-index continuity | funding_index_reset, funding_index_jump     | index ≠ 0 when the on-chain index ≠ 0; |Δindex| ≤ max_rate × min(prev mark, new mark) × elapsed / period — the oracle's own check (contracts/perp/funding.ts), exact integers, no slack | the incident wrote zero indices; anything the chain would refuse is refused here first, quarantined rather than reverted. |
 // |10 | price jump            | price_jump                                     | mark and index each move ≤ 5 % per 60 s versus the on-chain value, at most 20 % in total for long gaps | extreme 1-minute BTC candles stay within a few %; a bigger move halts the market (breaker) for an operator instead of liquidating on one unverified print. |
 // |11 | mark/index divergence | mark_index_divergence                          | |mark − index| ≤ 2 % of index                         | perp premiums stay well under 0.5 % in normal markets; 2 % leaves room for stress, more means one of the two is broken. |
 // |12 | cross-source deviation| source_deviation                               | mark and index within 1 % of the median of the OTHER sources' fresh (≤ max_age_s) accepted values, when ≥ 1 other source is fresh | independent venues agree within ~0.1 %; 1 % is ten times that. |
+//
+// Time versus the chain: guards 9 and 10 measure elapsed time in either direction, so a
+// source a second behind the on-chain value still contributes to the median; only the
+// aggregate must be newer than the chain to be written (pipeline.ts, else no write).
 //
 // Outside this file: `malformed` (shape errors at normalization, update.ts), `circuit_open`
 // (breaker.ts: 5 refusals within 60 s open a market until an operator closes it), and
@@ -282,9 +286,6 @@ export const baselineGuard: Guard = (u, ctx) => {
       : ACCEPT;
   }
   const prev = b.market;
-  if (BigInt(u.timestamp_s) <= prev.timestamp_s) {
-    return refuse("non_monotonic_timestamp", `timestamp ${u.timestamp_s} is not after the on-chain ${prev.timestamp_s}`);
-  }
   if (BigInt(u.epoch) < prev.epoch) return refuse("stale_epoch", `update epoch ${u.epoch} is older than the on-chain epoch ${prev.epoch}`);
   return ACCEPT;
 };
@@ -304,7 +305,7 @@ export const fundingIndexGuard: Guard = (u, ctx) => {
     return refuse("funding_index_reset", `funding index reset to 0 (on-chain ${prev.funding_index_e6} e6)`);
   }
   const mark = min(prev.mark_price_e6, u.mark_price_e6);
-  const elapsed = BigInt(u.timestamp_s) - prev.timestamp_s;
+  const elapsed = absElapsed(u, prev);
   const delta = u.funding_index_e6 - prev.funding_index_e6;
   if (!fundingStepWithinCap(delta, mark, elapsed, prev.max_funding_rate_e12, prev.funding_period_s)) {
     const cap = maxFundingStep(mark, elapsed, prev.max_funding_rate_e12, prev.funding_period_s);
@@ -316,7 +317,7 @@ export const fundingIndexGuard: Guard = (u, ctx) => {
 export const priceJumpGuard: Guard = withConfig((u, ctx, c) => {
   if (ctx.baseline.kind !== "onchain") return ACCEPT;
   const prev = ctx.baseline.market;
-  const elapsed = BigInt(u.timestamp_s) - prev.timestamp_s;
+  const elapsed = absElapsed(u, prev);
   const interval = BigInt(c.price_move_interval_s);
   const periods = elapsed <= interval ? 1n : (elapsed + interval - 1n) / interval;
   const allowed = min(c.max_price_move_ppm * periods, c.max_price_move_total_ppm);
@@ -393,6 +394,16 @@ export function fundingRateCapPerHour(ctx: GuardContext): bigint | undefined {
     b.kind === "onchain" ? [b.market.max_funding_rate_e12, b.market.funding_period_s] : b.kind === "empty" ? [b.max_funding_rate_e12, b.funding_period_s] : [0n, 0n];
   if (period <= 0n) return undefined;
   return (rate * SECONDS_PER_HOUR) / period;
+}
+
+/**
+ * Seconds between the update and the on-chain value, either way: a source lagging a
+ * second behind the chain is still fresh data for aggregation, and a bounded path is
+ * bounded in both directions of time. (Only the aggregate must be newer than the chain.)
+ */
+function absElapsed(u: MarketDataUpdate, prev: OracleMarket): bigint {
+  const d = BigInt(u.timestamp_s) - prev.timestamp_s;
+  return d < 0n ? -d : d;
 }
 
 /** |value − reference| > ppm × reference, exactly (reference > 0). */

@@ -51,7 +51,7 @@ export type PipelineResult =
       accepted: true;
       /** What to write on chain; null when the update was accepted but produced no write yet. */
       write: MarketDataWrite | null;
-      /** Why there is no write: too few fresh sources, or nothing newer than the last write. */
+      /** Why there is no write: too few fresh sources, or nothing newer than the chain / our last write. */
       pending?: "quorum" | "not_newer";
     }
   | { accepted: false; reason: RejectionCode; message: string; field?: string };
@@ -189,7 +189,8 @@ export class MarketDataPipeline {
     }
     const prevWrite = this.lastWrite.get(u.market);
     const ownPrev = prevWrite && prevWrite.epoch === ctx.epoch ? prevWrite : undefined;
-    if (ownPrev && agg.value.timestamp_s <= ownPrev.timestamp) {
+    const chainTimestamp = baseline.kind === "onchain" ? Number(baseline.market.timestamp_s) : 0;
+    if (agg.value.timestamp_s <= Math.max(chainTimestamp, ownPrev?.timestamp ?? 0)) {
       this.remember(u);
       return { accepted: true, write: null, pending: "not_newer" };
     }

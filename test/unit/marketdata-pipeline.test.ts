@@ -86,8 +86,9 @@ describe("aggregation and quorum", () => {
     const r = accepted(p.submit(validPush({ source: "c", mark_price: "97130.00", funding_index: "1523.775" })));
     expect(r.write!.mark_price_e6).toBe(97_125_000_000n);
     expect(r.write!.funding_index_e6).toBe(1_523_774_000n);
-    expect(r.write!.timestamp).toBe(NOW_S);
-    expect(r.write!.sequence).toBe(13);
+    // stamped with the median timestamp; b's update (median still NOW−2) wrote nothing
+    expect(r.write!.timestamp).toBe(NOW_S - 1);
+    expect(r.write!.sequence).toBe(12);
   });
 
   it("waits for the quorum before writing, then writes the (floored) median of two", () => {
@@ -113,13 +114,22 @@ describe("aggregation and quorum", () => {
     expect(accepted(p.submit(validPush({ source: "b" })))).toEqual({ accepted: true, write: null, pending: "not_newer" });
   });
 
+  it("accepts a lagging source's update without writing when it is not newer than the chain", () => {
+    const world = new World();
+    const p = world.pipeline();
+    expect(accepted(p.submit(validPush({ timestamp: NOW_S - 12, funding_index: "1523.778" })))).toEqual({ accepted: true, write: null, pending: "not_newer" });
+    expect(p.status().markets["BTC-USD-PERP"]!.last_accepted!.timestamp).toBe(NOW_S - 12);
+  });
+
   it("refuses an aggregate the oracle would refuse after this process's own pending write", () => {
     const p = new World().pipeline();
     // a: +0.060000 over 5 s (cap 0.067444): accepted and written at NOW-5
     accepted(p.submit(validPush({ source: "a", funding_index: "1523.837372", timestamp: NOW_S - 5 })));
-    // b: −0.080000 over 6 s (cap 0.080933) passes its guard, but the median (−0.010000)
-    // is −0.070000 away from the pending write only 1 s later (cap 0.013488).
-    const r = refused(p.submit(validPush({ source: "b", funding_index: "1523.697372", timestamp: NOW_S - 4 })));
+    // b, c: −0.080000 over 6 s (cap 0.080933) pass their guards; b alone does not move the
+    // median timestamp, c does, and the median (−0.080000) is 0.140000 away from the
+    // pending write only 1 s later (cap 0.013488).
+    expect(accepted(p.submit(validPush({ source: "b", funding_index: "1523.697372", timestamp: NOW_S - 4 }))).pending).toBe("not_newer");
+    const r = refused(p.submit(validPush({ source: "c", funding_index: "1523.697372", timestamp: NOW_S - 4 })));
     expect(r.reason).toBe("onchain_precheck");
     expect(r.message).toBe("the aggregate would be refused on chain: ORACLE: funding step too big");
   });
