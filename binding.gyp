@@ -6,7 +6,8 @@
         "state/crypto/native/addon.cc",
         "state/crypto/native/stark.cc",
         "state/crypto/native/curve.cc",
-        "state/crypto/native/ecdsa.cc"
+        "state/crypto/native/ecdsa.cc",
+        "state/crypto/native/isomorphic-mul.cc"
       ],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-std=gnu++17", "-std=c++17"],

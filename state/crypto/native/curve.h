@@ -110,8 +110,10 @@ static inline void madd(Jacobian& r, const Jacobian& p, const Affine& q) {
   r.Z = Z3;
 }
 
-// r = p + q, both Jacobian.
-static inline void add(Jacobian& r, const Jacobian& p, const Jacobian& q) {
+// r = p + q, both Jacobian, on any short Weierstrass curve: the formula does not involve a;
+// `double_p(r, p)` handles p == q (doubling does depend on a).
+template <class Dbl>
+static inline void add_jacobian(Jacobian& r, const Jacobian& p, const Jacobian& q, Dbl double_p) {
   if (is_infinity(p)) {
     r = q;
     return;
@@ -132,7 +134,7 @@ static inline void add(Jacobian& r, const Jacobian& p, const Jacobian& q) {
   Fp::sub(H, U2, U1);
   Fp::sub(rr, S2, S1);
   if (u256_is_zero(H)) {
-    if (u256_is_zero(rr)) dbl(r, p);
+    if (u256_is_zero(rr)) double_p(r, p);
     else set_infinity(r);
     return;
   }
@@ -159,6 +161,11 @@ static inline void add(Jacobian& r, const Jacobian& p, const Jacobian& q) {
   r.X = X3;
   r.Y = Y3;
   r.Z = Z3;
+}
+
+// r = p + q, both Jacobian, on the Stark curve.
+static inline void add(Jacobian& r, const Jacobian& p, const Jacobian& q) {
+  add_jacobian(r, p, q, [](Jacobian& out, const Jacobian& in) { dbl(out, in); });
 }
 
 // y^2 for a given x: x^3 + x + beta (all Montgomery).

@@ -4,10 +4,12 @@
 // is the x coordinate of A + B or A - B without knowing the sign of Q's y: for points on the
 // curve, x(A+B) and x(A-B) are the two roots of
 //   (xA - xB)^2 z^2 - [2(xA + xB)(xA xB + a) + 4b] z + [(xA xB - a)^2 - 4b(xA + xB)] = 0.
-// A cached key has a window table (needs y once: one square root); an uncached key uses an
-// x-only Montgomery ladder, so no square root is needed on that path (only a Legendre check).
+// A cached key has a window table (needs y once: one square root); an uncached key is
+// multiplied on an isomorphic curve where its point has known coordinates (isomorphic-mul.h),
+// so no square root is needed on that path (only a Legendre check).
 #include <cassert>
 
+#include "isomorphic-mul.h"
 #include "sha256.h"
 #include "stark.h"
 
@@ -15,7 +17,7 @@ namespace stark {
 
 extern curve::FixedBaseTable GENERATOR_TABLE;
 
-static U256 FOUR_B, EIGHT_B;           // Montgomery form
+static U256 FOUR_B;                    // Montgomery form
 static U256 SQRT_C;                    // z^q for a non-residue z (Tonelli-Shanks)
 static U256 P_MINUS_1_HALF, Q_ODD, Q_PLUS_1_HALF;
 static const int TWO_ADICITY = 192;    // P - 1 = 2^192 * q
@@ -33,7 +35,6 @@ static bool is_square(const U256& v_mont) {
 void ecdsa_init() {
   Fp::dbl(FOUR_B, curve::BETA);
   Fp::dbl(FOUR_B, FOUR_B);
-  Fp::dbl(EIGHT_B, FOUR_B);
   const U256 one = {{1, 0, 0, 0}};
   U256 pm1;
   u256_sub(pm1, Fp::modulus(), one);
@@ -84,76 +85,6 @@ static bool sqrt_mont(U256& out, const U256& v) {
     Fp::mul(r, r, b);
   }
   return false;
-}
-
-// ---- x-only arithmetic: a point is (X : Z) with x = X/Z; Z == 0 is infinity. ----
-struct XOnly {
-  U256 X, Z;
-};
-
-// x(2P) = [(x^2 - a)^2 - 8bx] / [4(x^3 + ax + b)], a = 1.
-static void xdbl(XOnly& r, const XOnly& p) {
-  U256 XX, ZZ, t, u, X3, Z3;
-  Fp::sqr(XX, p.X);
-  Fp::sqr(ZZ, p.Z);
-  Fp::sub(t, XX, ZZ);
-  Fp::sqr(X3, t);
-  Fp::mul(u, p.X, p.Z);
-  Fp::mul(u, u, ZZ);
-  Fp::mul(u, u, EIGHT_B);
-  Fp::sub(X3, X3, u);
-  // 4Z(X^3 + X Z^2 + b Z^3)
-  Fp::add(t, XX, ZZ);
-  Fp::mul(t, t, p.X);
-  Fp::mul(u, ZZ, p.Z);
-  Fp::mul(u, u, curve::BETA);
-  Fp::add(t, t, u);
-  Fp::mul(Z3, t, p.Z);
-  Fp::dbl(Z3, Z3);
-  Fp::dbl(Z3, Z3);
-  r.X = X3;
-  r.Z = Z3;
-}
-
-// x(P1 + P2) given xd = x(P1 - P2) (affine):
-// [2(X1Z2 + X2Z1)(X1X2 + aZ1Z2) + 4b(Z1Z2)^2 - xd (X1Z2 - X2Z1)^2] / (X1Z2 - X2Z1)^2.
-static void xadd(XOnly& r, const XOnly& p1, const XOnly& p2, const U256& xd) {
-  U256 a, b, xx, zz, sum, diff, t, X3;
-  Fp::mul(a, p1.X, p2.Z);
-  Fp::mul(b, p2.X, p1.Z);
-  Fp::mul(xx, p1.X, p2.X);
-  Fp::mul(zz, p1.Z, p2.Z);
-  Fp::add(sum, a, b);
-  Fp::sub(diff, a, b);
-  Fp::sqr(diff, diff);
-  Fp::add(t, xx, zz);
-  Fp::mul(X3, sum, t);
-  Fp::dbl(X3, X3);
-  Fp::sqr(t, zz);
-  Fp::mul(t, t, FOUR_B);
-  Fp::add(X3, X3, t);
-  Fp::mul(t, xd, diff);
-  Fp::sub(X3, X3, t);
-  r.X = X3;
-  r.Z = diff;
-}
-
-// x(k * Q) for k in [1, n), Q = (x, y) on the curve given by x only.
-static XOnly ladder(const U256& k, const U256& x) {
-  int top = 255;
-  while (top > 0 && !u256_bit(k, top)) top--;
-  XOnly r0 = {x, Fp::R1}, r1;
-  xdbl(r1, r0);
-  for (int i = top - 1; i >= 0; i--) {
-    if (u256_bit(k, i)) {
-      xadd(r0, r0, r1, x);
-      xdbl(r1, r1);
-    } else {
-      xadd(r1, r0, r1, x);
-      xdbl(r0, r0);
-    }
-  }
-  return r0;
 }
 
 // True when c (Montgomery) is the x coordinate of A + B or A - B; a = a1/a2, b = b1/b2 are the
@@ -228,10 +159,8 @@ bool ecdsa_verify(KeyCache* cache, const U256& msg, const U256& r, const U256& s
   } else {
     U256 y2;
     curve::rhs(y2, x);
-    if (!is_square(y2)) return false;
-    XOnly B = ladder(u2, x);
-    b1 = B.X;
-    b2 = B.Z;
+    if (u256_is_zero(y2) || !is_square(y2)) return false;  // y = 0 would be a point of order 2
+    curve::isomorphic_mul_x(x, y2, u2, b1, b2);
   }
   if (u256_is_zero(b2)) return false;  // u2 * Q == infinity cannot happen for u2 in [1, n)
 

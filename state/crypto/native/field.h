@@ -82,6 +82,34 @@ static inline U256 u256_from_hex(const char* hex) {
   return r;
 }
 
+// Carry/borrow steps; the x86 intrinsics compile to adc/sbb chains.
+#if defined(__x86_64__)
+#include <x86intrin.h>
+static inline unsigned char add_carry(unsigned char c, uint64_t a, uint64_t b, uint64_t& out) {
+  unsigned long long o;
+  c = _addcarry_u64(c, a, b, &o);
+  out = o;
+  return c;
+}
+static inline unsigned char sub_borrow(unsigned char c, uint64_t a, uint64_t b, uint64_t& out) {
+  unsigned long long o;
+  c = _subborrow_u64(c, a, b, &o);
+  out = o;
+  return c;
+}
+#else
+static inline unsigned char add_carry(unsigned char c, uint64_t a, uint64_t b, uint64_t& out) {
+  u128 s = (u128)a + b + c;
+  out = (uint64_t)s;
+  return (unsigned char)(s >> 64);
+}
+static inline unsigned char sub_borrow(unsigned char c, uint64_t a, uint64_t b, uint64_t& out) {
+  u128 d = (u128)a - b - c;
+  out = (uint64_t)d;
+  return (unsigned char)((d >> 64) & 1);
+}
+#endif
+
 // -m^-1 mod 2^64 by Newton iteration.
 static constexpr uint64_t mont_n0(uint64_t m0) {
   uint64_t inv = 1;
@@ -98,16 +126,43 @@ struct MontField {
 
   static inline U256 modulus() { return U256{{M::MOD[0], M::MOD[1], M::MOD[2], M::MOD[3]}}; }
 
+  // The Stark prime P = 2^251 + 17*2^192 + 1 has limbs (1, 0, 0, P3): Montgomery reduction
+  // needs no general multiplication by the modulus (see mul_special).
+  static constexpr bool SPARSE = M::MOD[0] == 1 && M::MOD[1] == 0 && M::MOD[2] == 0;
+
+  // r -= m when r >= m (r < 2m). Written as selects so the compiler emits cmov, not branches.
   static inline void reduce_once(U256& r) {
-    U256 t;
-    if (!u256_sub(t, r, modulus())) r = t;
+    uint64_t t0, t1, t2, t3;
+    unsigned char b = 0;
+    b = sub_borrow(b, r.w[0], M::MOD[0], t0);
+    b = sub_borrow(b, r.w[1], M::MOD[1], t1);
+    b = sub_borrow(b, r.w[2], M::MOD[2], t2);
+    b = sub_borrow(b, r.w[3], M::MOD[3], t3);
+    r.w[0] = b ? r.w[0] : t0;
+    r.w[1] = b ? r.w[1] : t1;
+    r.w[2] = b ? r.w[2] : t2;
+    r.w[3] = b ? r.w[3] : t3;
   }
   static inline void add(U256& r, const U256& a, const U256& b) {
-    u256_add(r, a, b);
+    unsigned char c = 0;
+    c = add_carry(c, a.w[0], b.w[0], r.w[0]);
+    c = add_carry(c, a.w[1], b.w[1], r.w[1]);
+    c = add_carry(c, a.w[2], b.w[2], r.w[2]);
+    add_carry(c, a.w[3], b.w[3], r.w[3]);
     reduce_once(r);
   }
   static inline void sub(U256& r, const U256& a, const U256& b) {
-    if (u256_sub(r, a, b)) u256_add(r, r, modulus());
+    unsigned char c = 0;
+    c = sub_borrow(c, a.w[0], b.w[0], r.w[0]);
+    c = sub_borrow(c, a.w[1], b.w[1], r.w[1]);
+    c = sub_borrow(c, a.w[2], b.w[2], r.w[2]);
+    c = sub_borrow(c, a.w[3], b.w[3], r.w[3]);
+    const uint64_t mask = (uint64_t)0 - c;  // all ones on borrow: add the modulus back
+    unsigned char d = 0;
+    d = add_carry(d, r.w[0], M::MOD[0] & mask, r.w[0]);
+    d = add_carry(d, r.w[1], M::MOD[1] & mask, r.w[1]);
+    d = add_carry(d, r.w[2], M::MOD[2] & mask, r.w[2]);
+    add_carry(d, r.w[3], M::MOD[3] & mask, r.w[3]);
   }
   static inline void neg(U256& r, const U256& a) {
     if (u256_is_zero(a)) r = a;
@@ -115,9 +170,113 @@ struct MontField {
   }
   static inline void dbl(U256& r, const U256& a) { add(r, a, a); }
 
+  static inline void mul(U256& r, const U256& a, const U256& b) {
+    if constexpr (SPARSE) {
+      uint64_t t[8];
+      product(t, a, b);
+      reduce_wide(r, t);
+    } else {
+      mul_cios(r, a, b);
+    }
+  }
+  static inline void sqr(U256& r, const U256& a) {
+    if constexpr (SPARSE) {
+      uint64_t t[8];
+      square(t, a);
+      reduce_wide(r, t);
+    } else {
+      mul_cios(r, a, a);
+    }
+  }
+
+  // t = a * b, 512 bits (row by row: low halves in one carry chain, high halves in another).
+  static inline void product(uint64_t t[8], const U256& a, const U256& b) {
+    for (int k = 0; k < 8; k++) t[k] = 0;
+    for (int i = 0; i < 4; i++) {
+      uint64_t lo[4], hi[4];
+      for (int j = 0; j < 4; j++) {
+        const u128 p = (u128)a.w[i] * b.w[j];
+        lo[j] = (uint64_t)p;
+        hi[j] = (uint64_t)(p >> 64);
+      }
+      unsigned char c = 0;
+      c = add_carry(c, t[i], lo[0], t[i]);
+      c = add_carry(c, t[i + 1], lo[1], t[i + 1]);
+      c = add_carry(c, t[i + 2], lo[2], t[i + 2]);
+      c = add_carry(c, t[i + 3], lo[3], t[i + 3]);
+      t[i + 4] = c;
+      c = 0;
+      c = add_carry(c, t[i + 1], hi[0], t[i + 1]);
+      c = add_carry(c, t[i + 2], hi[1], t[i + 2]);
+      c = add_carry(c, t[i + 3], hi[2], t[i + 3]);
+      add_carry(c, t[i + 4], hi[3], t[i + 4]);
+    }
+  }
+  // t = a^2, 512 bits: the six cross products once, doubled, plus the four squares.
+  static inline void square(uint64_t t[8], const U256& a) {
+    uint64_t x[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    // cross products a_i a_j (i < j) into x[1..6]
+    const u128 p01 = (u128)a.w[0] * a.w[1], p02 = (u128)a.w[0] * a.w[2], p03 = (u128)a.w[0] * a.w[3];
+    const u128 p12 = (u128)a.w[1] * a.w[2], p13 = (u128)a.w[1] * a.w[3], p23 = (u128)a.w[2] * a.w[3];
+    unsigned char c = 0;
+    x[1] = (uint64_t)p01;
+    c = add_carry(0, (uint64_t)(p01 >> 64), (uint64_t)p02, x[2]);
+    c = add_carry(c, (uint64_t)(p02 >> 64), (uint64_t)p03, x[3]);
+    c = add_carry(c, (uint64_t)(p03 >> 64), (uint64_t)p13, x[4]);
+    c = add_carry(c, (uint64_t)(p13 >> 64), (uint64_t)p23, x[5]);
+    add_carry(c, (uint64_t)(p23 >> 64), 0, x[6]);
+    c = add_carry(0, x[3], (uint64_t)p12, x[3]);
+    c = add_carry(c, x[4], (uint64_t)(p12 >> 64), x[4]);
+    c = add_carry(c, x[5], 0, x[5]);
+    add_carry(c, x[6], 0, x[6]);
+    // double
+    x[7] = x[6] >> 63;
+    for (int i = 6; i > 1; i--) x[i] = (x[i] << 1) | (x[i - 1] >> 63);
+    x[1] <<= 1;
+    // add the squares
+    c = 0;
+    for (int i = 0; i < 4; i++) {
+      const u128 sq = (u128)a.w[i] * a.w[i];
+      c = add_carry(c, x[2 * i], (uint64_t)sq, t[2 * i]);
+      c = add_carry(c, x[2 * i + 1], (uint64_t)(sq >> 64), t[2 * i + 1]);
+    }
+  }
+  // r = t / 2^256 mod P for t < P^2 (SPARSE moduli only). With P = 1 + P3 * 2^192,
+  // -P^-1 = P3 * 2^192 - 1 (mod 2^256), so m = k * 2^192 - t_low with k = t0 * P3, and
+  // (t + m P) / 2^256 = t_high + wrap + (k + m * P3) / 2^64, where k + m * P3 = 0 mod 2^64.
+  static inline void reduce_wide(U256& r, const uint64_t t[8]) {
+    const uint64_t P3 = M::MOD[3];
+    const uint64_t k = t[0] * P3;
+    uint64_t m0, m1, m2, m3;
+    unsigned char w = 0;
+    w = sub_borrow(w, 0, t[0], m0);
+    w = sub_borrow(w, 0, t[1], m1);
+    w = sub_borrow(w, 0, t[2], m2);
+    w = sub_borrow(w, k, t[3], m3);
+    // q = floor(m * P3 / 2^64), four limbs
+    const u128 x0 = (u128)m0 * P3, x1 = (u128)m1 * P3, x2 = (u128)m2 * P3, x3 = (u128)m3 * P3;
+    uint64_t q0, q1, q2, q3;
+    unsigned char c = 0;
+    c = add_carry(c, (uint64_t)x1, (uint64_t)(x0 >> 64), q0);
+    c = add_carry(c, (uint64_t)x2, (uint64_t)(x1 >> 64), q1);
+    c = add_carry(c, (uint64_t)x3, (uint64_t)(x2 >> 64), q2);
+    add_carry(c, 0, (uint64_t)(x3 >> 64), q3);
+    // carry in: wrap + (k != 0), since k + low limb of m * P3 is 0 or 2^64
+    const uint64_t cin = (uint64_t)w + (k != 0);
+    c = add_carry(0, t[4], cin, r.w[0]);
+    c = add_carry(c, t[5], 0, r.w[1]);
+    c = add_carry(c, t[6], 0, r.w[2]);
+    add_carry(c, t[7], 0, r.w[3]);
+    c = add_carry(0, r.w[0], q0, r.w[0]);
+    c = add_carry(c, r.w[1], q1, r.w[1]);
+    c = add_carry(c, r.w[2], q2, r.w[2]);
+    add_carry(c, r.w[3], q3, r.w[3]);
+    reduce_once(r);
+  }
+
   // CIOS Montgomery multiplication: r = a*b/R mod m. With m < 2^252 the running value stays
   // below 2m and the top limb t[4] is 0 at the end.
-  static inline void mul(U256& r, const U256& a, const U256& b) {
+  static inline void mul_cios(U256& r, const U256& a, const U256& b) {
     uint64_t t0 = 0, t1 = 0, t2 = 0, t3 = 0, t4 = 0;
     for (int i = 0; i < 4; i++) {
       const uint64_t bi = b.w[i];
@@ -148,7 +307,6 @@ struct MontField {
     r.w[3] = t3;
     reduce_once(r);
   }
-  static inline void sqr(U256& r, const U256& a) { mul(r, a, a); }
 
   static inline void to_mont(U256& r, const U256& a) { mul(r, a, R2); }
   static inline void from_mont(U256& r, const U256& a) {
