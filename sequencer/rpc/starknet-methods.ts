@@ -2,7 +2,8 @@
 // Handlers parse params with params.ts, throw errors from errors.ts, return spec JSON.
 
 import { RuntimeError, TransactionRejection } from "../../contracts/runtime/errors.js";
-import { callView, estimateTransaction, executeTransaction, type TransactionExecution } from "../../contracts/runtime/transaction-executor.js";
+import { computeFee, GAS } from "../../contracts/runtime/gas.js";
+import { callView, estimateTransaction, executeTransaction, type ExecutableTransaction, type TransactionExecution } from "../../contracts/runtime/transaction-executor.js";
 import { toHex, type Felt } from "../../state/felt.js";
 import { buildStorageProof } from "../../state/storage-proof.js";
 import type { StateReader } from "../../state/state-diff.js";
@@ -136,7 +137,7 @@ export function registerStarknetMethods(registry: HandlerRegistry, node: Perpcha
     const txs = parseBroadcastedTxnList(p.request, "request");
     const flags = parseEstimateFeeFlags(p.simulation_flags ?? []);
     const sims = await m.simulate(parseBlockId(p.block_id), txs, { skipValidate: flags.includes("SKIP_VALIDATE"), chargeFee: false, failOnRevert: true });
-    return sims.map((s) => m.feeEstimate(s.exec));
+    return sims.map((s) => m.feeEstimate(s.exec, s.validationAllowance, s.tx.exec.tip));
   });
   r("starknet_simulateTransactions", async (p) => {
     const txs = parseBroadcastedTxnList(p.transactions, "transactions");
@@ -146,7 +147,7 @@ export function registerStarknetMethods(registry: HandlerRegistry, node: Perpcha
       chargeFee: !flags.includes("SKIP_FEE_CHARGE"),
       failOnRevert: false,
     });
-    return sims.map((s) => ({ transaction_trace: traceJson(s.tx, s.exec), fee_estimation: m.feeEstimate(s.exec) }));
+    return sims.map((s) => ({ transaction_trace: traceJson(s.tx, s.exec), fee_estimation: m.feeEstimate(s.exec, s.validationAllowance, s.tx.exec.tip) }));
   });
   r("starknet_traceTransaction", async (p) => {
     const h = parseFeltParam(p.transaction_hash, "transaction_hash");
@@ -304,11 +305,11 @@ class StarknetMethods {
     id: BlockId,
     txs: ReturnType<typeof parseBroadcastedTxnList>,
     opts: { skipValidate: boolean; chargeFee: boolean; failOnRevert: boolean },
-  ): Promise<Array<{ tx: ReturnType<typeof intake>; exec: TransactionExecution }>> {
+  ): Promise<Array<{ tx: ReturnType<typeof intake>; exec: TransactionExecution; validationAllowance: bigint }>> {
     const { state, number } = await this.stateAndNumber(id);
     const pending = new PendingState(state);
     const ctx = this.ctx(number);
-    const out: Array<{ tx: ReturnType<typeof intake>; exec: TransactionExecution }> = [];
+    const out: Array<{ tx: ReturnType<typeof intake>; exec: TransactionExecution; validationAllowance: bigint }> = [];
     txs.forEach((raw, i) => {
       const tx = intake(raw, this.node.chainId);
       let exec: TransactionExecution;
@@ -322,21 +323,24 @@ class StarknetMethods {
       }
       if (opts.failOnRevert && exec.status === "REVERTED") throw new TransactionExecutionError(i, exec.revertReason ?? "reverted");
       pending.apply(exec.stateDiff);
-      out.push({ tx, exec });
+      out.push({ tx, exec, validationAllowance: opts.skipValidate ? validationAllowance(tx.exec) : 0n });
     });
     return out;
   }
 
-  feeEstimate(exec: TransactionExecution): unknown {
+  /** FEE_ESTIMATE; `extraL2Gas` is the validation allowance of a SKIP_VALIDATE estimate. */
+  feeEstimate(exec: TransactionExecution, extraL2Gas = 0n, tip = 0n): unknown {
     const g = this.node.gasPrices;
+    const gas = { ...exec.gas, l2_gas: exec.gas.l2_gas + extraL2Gas };
     return {
-      l1_gas_consumed: toHex(exec.gas.l1_gas),
+      l1_gas_consumed: toHex(gas.l1_gas),
       l1_gas_price: toHex(g.l1_gas),
-      l2_gas_consumed: toHex(exec.gas.l2_gas),
+      l2_gas_consumed: toHex(gas.l2_gas),
       l2_gas_price: toHex(g.l2_gas),
-      l1_data_gas_consumed: toHex(exec.gas.l1_data_gas),
+      l1_data_gas_consumed: toHex(gas.l1_data_gas),
       l1_data_gas_price: toHex(g.l1_data_gas),
-      overall_fee: toHex(exec.actualFee),
+      // the allowance priced like the rest of the tx's L2 gas (same price and tip)
+      overall_fee: toHex(exec.actualFee + (extraL2Gas === 0n ? 0n : computeFee({ l1_gas: 0n, l1_data_gas: 0n, l2_gas: extraL2Gas }, g, tip))),
       unit: "FRI",
     };
   }
@@ -373,6 +377,21 @@ class StarknetMethods {
     void dflt;
     return this.resolve(id);
   }
+}
+
+/**
+ * L2 gas a SKIP_VALIDATE estimate leaves out: what the predeployed SNIP-6 account's
+ * validation costs with a [r, s] signature (the entry point call with its calldata, the
+ * public-key read, the tx-info syscall, one ECDSA verify, and the signature felts a query
+ * usually omits). Clients (starknet.js) estimate with SKIP_VALIDATE and an empty signature,
+ * then use the estimate as the bounds of the signed transaction; without this allowance
+ * such a transaction runs out of gas, since signature verification is a large part of a
+ * transfer's cost in our schedule.
+ */
+export function validationAllowance(tx: ExecutableTransaction): bigint {
+  const validateCalldata = tx.type === "INVOKE" ? tx.calldata.length : 2 + tx.constructorCalldata.length;
+  const missingSignatureFelts = BigInt(Math.max(0, 2 - tx.signature.length));
+  return GAS.CALL + GAS.CALL_CALLDATA_FELT * BigInt(validateCalldata) + GAS.STORAGE_READ + GAS.SYSCALL_INFO + GAS.ECDSA_VERIFY + GAS.TX_CALLDATA_FELT * missingSignatureFelts;
 }
 
 /** Runtime error of a starknet_call → spec error. */
