@@ -19,6 +19,8 @@ Usage: npm start -- [options]
   --db DIR                      LevelDB data directory (default .perpchain/)
   --in-memory                   keep everything in memory (nothing on disk)
   --hash-backend auto|native|js crypto backend (default auto: native if it built)
+  --market-data SOURCE          push (default) | simulator | replay:FILE (JSONL of push objects)
+  --admin-token TOKEN           also accept operator methods from non-loopback clients with this bearer token
   --verbose                     log every block and rejection as JSON lines
   --help                        this text
 `;
@@ -88,6 +90,19 @@ export function parseDevnetArgs(argv: readonly string[], randomSeed: () => numbe
         o.dbPath = next() ?? "";
         if (!o.dbPath) throw new CliError("--db expects a directory");
         break;
+      case "--market-data": {
+        const v = next();
+        if (v === "push" || v === "simulator") o.marketData = v;
+        else if (v !== undefined && v.startsWith("replay:") && v.length > 7) o.marketData = { replay: v.slice(7) };
+        else throw new CliError("--market-data expects push, simulator or replay:FILE");
+        break;
+      }
+      case "--admin-token": {
+        const v = next();
+        if (!v || v.length < 16) throw new CliError("--admin-token expects a token of at least 16 characters");
+        o.adminToken = v;
+        break;
+      }
       case "--hash-backend": {
         const v = next();
         if (v !== "auto" && v !== "native" && v !== "js") throw new CliError("--hash-backend expects auto, native or js");

@@ -13,6 +13,10 @@ import { parseAddressParam, parseBlockId, parseNonNegativeInteger } from "./rpc/
 import { HandlerRegistry } from "./rpc/registry.js";
 import { RpcServer } from "./rpc/server.js";
 import { registerStarknetMethods } from "./rpc/starknet-methods.js";
+import { registerAppchainMethods } from "./rpc/appchain-methods.js";
+import { MarketDataService } from "./marketdata-service.js";
+import { DEFAULT_SIMULATED_MARKETS, MarketDataSimulator, ReplaySource, SimulatorSource, type SimulatedMarket } from "./marketdata/index.js";
+import { TriggerEngine } from "./trigger-engine.js";
 
 export interface DevnetOptions extends Omit<NodeOptions, "extraPredeploys"> {
   host?: string;
@@ -20,6 +24,16 @@ export interface DevnetOptions extends Omit<NodeOptions, "extraPredeploys"> {
   port?: number;
   /** Admin token for operator methods from non-loopback clients. */
   adminToken?: string;
+  /** Market-data source: "push" (default: appchain_pushMarketData only), "simulator", or a JSONL file to replay. */
+  marketData?: "push" | "simulator" | { replay: string };
+  /** Seconds between simulator updates (default 1). */
+  simulatorIntervalS?: number;
+  /** Bypass the market-data guards (rollback drill only; the oracle still checks on-chain). */
+  unsafeDisableGuards?: boolean;
+  /** Submit liquidations and TP/SL triggers when mark prices cross (default true). */
+  triggerEngine?: boolean;
+  /** Write the genesis market data in block 1 (default true). */
+  bootstrapMarketData?: boolean;
 }
 
 export interface DevnetAccount {
@@ -38,6 +52,8 @@ export interface Devnet {
   registry: HandlerRegistry;
   accounts: DevnetAccount[];
   contracts: Record<string, { address: string; class_hash: string }>;
+  marketData: MarketDataService;
+  triggers: TriggerEngine;
   stop(): Promise<void>;
 }
 
@@ -46,6 +62,10 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
   const registry = new HandlerRegistry();
   registerStarknetMethods(registry, node);
   registerDevnetMethods(registry, node, options);
+  const marketData = new MarketDataService(node, { unsafeDisableGuards: options.unsafeDisableGuards });
+  const triggers = new TriggerEngine(node);
+  if (options.triggerEngine !== false) triggers.start();
+  registerAppchainMethods(registry, node, { adminToken: options.adminToken, marketData });
   const server = new RpcServer({
     registry,
     metrics: () => nodeMetrics(node),
@@ -60,6 +80,17 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
     throw e;
   }
   const host = options.host ?? "127.0.0.1";
+  if (options.bootstrapMarketData !== false) {
+    const hashes = await marketData.bootstrapGenesisValues();
+    if (node.options.blockGeneration.mode === "transaction") for (const h of hashes) await node.waitForTx(h);
+  }
+  const source = options.marketData ?? "push";
+  if (source === "simulator") {
+    const sim = new MarketDataSimulator({ seed: node.options.seed, sources: ["simulator"], epoch: () => node.epoch, markets: startingPrices(marketData) });
+    marketData.startSource(new SimulatorSource(sim, { now_s: () => node.nowS(), interval_ms: (options.simulatorIntervalS ?? 1) * 1000 }));
+  } else if (typeof source === "object") {
+    marketData.startSource(new ReplaySource({ path: source.replay, interval_ms: (options.simulatorIntervalS ?? 1) * 1000 }));
+  }
   let stopped = false;
   return {
     rpcUrl: `http://${host}:${port}/rpc`,
@@ -70,9 +101,13 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
     registry,
     accounts: predeployedAccounts(node),
     contracts: contractsOf(node),
+    marketData,
+    triggers,
     async stop() {
       if (stopped) return;
       stopped = true;
+      marketData.stopSources();
+      triggers.stop();
       await server.stop();
       await node.stop();
     },
@@ -268,6 +303,15 @@ function registerDevnetMethods(registry: HandlerRegistry, node: PerpchainNode, o
     },
     { paramNames: ["starting_block_id"] },
   );
+}
+
+/** Simulator start levels: the chain's current values, so a restarted feed continues the chain. */
+function startingPrices(md: MarketDataService): SimulatedMarket[] {
+  return DEFAULT_SIMULATED_MARKETS.map((m) => {
+    const cur = md.onchain(m.market);
+    if (cur.timestamp_s === 0n) return m;
+    return { ...m, start_price_e6: cur.mark_price_e6, start_funding_index_e6: cur.funding_index_e6, max_funding_rate_e12: cur.max_funding_rate_e12 };
+  });
 }
 
 function accountClassHash(node: PerpchainNode): Felt {

@@ -25,6 +25,7 @@ import { WorldState } from "../state/world-state.js";
 import { ChainStore, type BlockRecord, type TxRecord } from "./chain-store.js";
 import {
   DuplicateTxError,
+  RollbackRefusedError,
   InsufficientAccountBalanceError,
   InsufficientResourcesForValidateError,
   InvalidTransactionNonceError,
@@ -38,6 +39,7 @@ import {
 import { Lifecycle } from "./lifecycle.js";
 import { Mempool, type MempoolEntry } from "./mempool.js";
 import { PendingState } from "./pending-state.js";
+import { SnapshotStore } from "./snapshots.js";
 import { deriveAccountKeys, type AccountKeys } from "./predeployed-accounts.js";
 import { parseBroadcastedTxn, type BroadcastedTxn } from "./rpc/params.js";
 import { intake, type IntakeTx } from "./tx-intake.js";
@@ -65,6 +67,8 @@ export interface NodeOptions {
   /** Classes that are not predeployed but can be deployed (UDC / deploy_account). */
   extraClasses?: ConstructorParameters<typeof ClassRegistry>[0];
   maxTxsPerBlock?: number;
+  /** Deepest rollback allowed (blocks below the head); older reverse diffs are the retention window. */
+  maxRollbackBlocks?: number;
   log?: (event: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -95,6 +99,8 @@ export class PerpchainNode {
   readonly lifecycle = new Lifecycle();
   readonly mempool: Mempool<NodeTx>;
   readonly chain: ChainStore;
+  snapshots!: SnapshotStore;
+  readonly maxRollbackBlocks: number;
   epoch = 0;
   paused = false;
   /** Set when a block commit failed: production stops until restart. */
@@ -128,6 +134,7 @@ export class PerpchainNode {
     this.clock = opts.clock ?? Date.now;
     this.gasPrices = opts.gasPrices ?? DEFAULT_GAS_PRICES;
     this.maxTxsPerBlock = opts.maxTxsPerBlock ?? 2_000;
+    this.maxRollbackBlocks = opts.maxRollbackBlocks ?? 100_000;
     this.log = opts.log ?? (() => {});
   }
 
@@ -206,6 +213,7 @@ export class PerpchainNode {
       opts,
     );
     node.epoch = epoch;
+    node.snapshots = await SnapshotStore.open(store);
     node.lifecycle.advance("recovering");
     if (world.head() === null) {
       await node.commitGenesis(storedGenesis === undefined ? [{ type: "put", key: META_GENESIS, value: pack(params) }] : []);
@@ -628,9 +636,15 @@ export class PerpchainNode {
    */
   async rollbackTo(target: number, policy: "requeue" | "drop" = "drop"): Promise<ReorgEvent & { rollbackMs: number; keysChanged: number }> {
     const t0 = performance.now();
+    if (!this.lifecycle.isReady) throw new RollbackRefusedError(`node is ${this.lifecycle.state}`);
+    const head = this.headNumber();
+    if (!Number.isInteger(target) || target < 0) throw new RollbackRefusedError(`block ${target} is before genesis`);
+    if (target > head) throw new RollbackRefusedError(`block ${target} is above the head ${head}`);
+    if (head - target > this.maxRollbackBlocks) throw new RollbackRefusedError(`block ${target} is beyond the retention window of ${this.maxRollbackBlocks} blocks`);
     while (this.building) await this.building;
     const run = this.produceLock.then(async () => {
       const prepared = await this.world.prepareRollback(target);
+      const snaps = this.snapshots.opsForRollback(target);
       const targetBlock = await this.chain.getBlock(target);
       if (targetBlock === undefined) throw new Error(`block ${target} is missing`);
       const { ops, removed } = await this.chain.opsForRemovingBlocks(prepared.removedBlocks);
@@ -646,8 +660,9 @@ export class PerpchainNode {
         });
       }
       const relog = this.mempool.relog(requeue);
-      await this.world.rollback(prepared, { blockHash: BigInt(targetBlock.header.block_hash), extraOps: [...ops, ...relog.ops] });
+      await this.world.rollback(prepared, { blockHash: BigInt(targetBlock.header.block_hash), extraOps: [...ops, ...relog.ops, ...snaps.ops] });
       this.chain.forgetFrom(target + 1, removed);
+      this.snapshots.forget(snaps.names);
       for (const e of relog.entries) this.mempool.restore(e);
       const lowest = removed[removed.length - 1];
       const highest = removed[0];
