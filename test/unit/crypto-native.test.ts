@@ -51,6 +51,20 @@ describe("native pedersen", () => {
     cases.forEach(([x, y], i) => expect(got[i], `pedersen(${x}, ${y})`).toBe(scurePedersen(x, y)));
   });
 
+  it("gives the committed hashes for every batch size around the affine-path threshold and chunk splits", () => {
+    // Sizes below 64 take the Jacobian path; from 64 on, chunks of at most 512 pairs advance
+    // row by row with one shared inversion per row (1025 splits into 342 + 341 + 342).
+    const file = vectors<{ count: number; hashes: string[] }>("pedersen-10k.json");
+    const inputs = pedersenInputs(1100);
+    const want = file.hashes.slice(0, 1100).map((h) => BigInt("0x" + h));
+    for (const size of [1, 2, 63, 64, 65, 511, 512, 513, 1025, 1100]) {
+      const offset = size % 7;
+      const slice = inputs.slice(offset, offset + size);
+      const got = addon.pedersenBatch(slice.map((x) => x[0]), slice.map((x) => x[1]));
+      expect(got, `batch of ${size}`).toEqual(want.slice(offset, offset + size));
+    }
+  });
+
   it("pedersen(0, 0) is the x coordinate of the shift point", () => {
     expect(addon.pedersen(0n, 0n)).toBe(0x49ee3eba8c1600700ee1b87eb599f16716b0b1022947733551fde4050ca6804n);
   });

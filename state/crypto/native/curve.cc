@@ -43,26 +43,31 @@ void FixedBaseTable::build(const Affine& base, int w, int scalar_bits) {
   normalize_batch(points.data(), jac.data(), (int)jac.size());
 }
 
-void FixedBaseTable::mul_add(Jacobian& acc, const U256& k) const {
+void FixedBaseTable::digits(const U256& k, int16_t* out) const {
   const int w = window_bits, half = 1 << (w - 1);
   unsigned carry = 0;
   for (int i = 0; i < rows; i++) {
     int v = (int)(u256_bits(k, i * w, w) + carry);
-    if (v > half) {
-      v -= 1 << w;
-      carry = 1;
-    } else {
-      carry = 0;
-    }
-    if (v > 0) {
-      madd(acc, acc, points[(size_t)i * half + v - 1]);
-    } else if (v < 0) {
-      Affine q = points[(size_t)i * half + (-v) - 1];
+    carry = v > half;
+    if (carry) v -= 1 << w;
+    out[i] = (int16_t)v;
+  }
+  assert(carry == 0);
+}
+
+void FixedBaseTable::mul_add(Jacobian& acc, const U256& k) const {
+  int16_t d[64];
+  assert(rows <= 64);
+  digits(k, d);
+  for (int i = 0; i < rows; i++) {
+    if (d[i] > 0) {
+      madd(acc, acc, entry(i, d[i]));
+    } else if (d[i] < 0) {
+      Affine q = entry(i, -d[i]);
       Fp::neg(q.y, q.y);
       madd(acc, acc, q);
     }
   }
-  assert(carry == 0);
 }
 
 }  // namespace curve

@@ -191,6 +191,10 @@ struct FixedBaseTable {
   void build(const Affine& base, int window_bits, int scalar_bits);
   // acc += k * B for k < 2^scalar_bits (the bound given to build).
   void mul_add(Jacobian& acc, const U256& k) const;
+  // The signed window digits of k, one per row (each in [-2^(w-1) + 1, 2^(w-1)]); mul_add adds
+  // digit[i] * 2^(w*i) * B for each row i, i.e. entry(i, |digit|), negated when digit < 0.
+  void digits(const U256& k, int16_t* out) const;
+  const Affine& entry(int row, int magnitude) const { return points[(size_t)row * (1 << (window_bits - 1)) + magnitude - 1]; }
 };
 
 }  // namespace curve
