@@ -4,10 +4,11 @@
 //   ... starknet.js against d.rpcUrl ...
 //   await d.stop();
 
-import { EXCHANGE_ADDRESS, exchangePredeploys, ORACLE_ADDRESS } from "../contracts/exchange-genesis.js";
+import { EXCHANGE_ADDRESS, exchangePredeploys, ORACLE_ADDRESS, type OracleVariant } from "../contracts/exchange-genesis.js";
 import { selectorFromName } from "../state/crypto/hash.js";
 import { toHex, type Felt } from "../state/felt.js";
-import { InvalidParamsError } from "./errors.js";
+import { InvalidParamsError, NotSupportedError } from "./errors.js";
+import { dumpStore } from "./chain-dump.js";
 import { PerpchainNode, type BlockGeneration, type NodeOptions } from "./node.js";
 import { parseAddressParam, parseBlockId, parseNonNegativeInteger } from "./rpc/params.js";
 import { HandlerRegistry } from "./rpc/registry.js";
@@ -34,6 +35,12 @@ export interface DevnetOptions extends Omit<NodeOptions, "extraPredeploys"> {
   triggerEngine?: boolean;
   /** Write the genesis market data in block 1 (default true). */
   bootstrapMarketData?: boolean;
+  /**
+   * Oracle class at genesis: "checked" (default) or "unchecked", the INCIDENT MODEL with no
+   * on-chain market-data checks (rollback drill only). A data directory must be reopened
+   * with the variant it was created with.
+   */
+  oracle?: OracleVariant;
 }
 
 export interface DevnetAccount {
@@ -58,7 +65,8 @@ export interface Devnet {
 }
 
 export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> {
-  const node = await PerpchainNode.open({ ...options, extraPredeploys: exchangePredeploys });
+  const oracle = options.oracle ?? "checked";
+  const node = await PerpchainNode.open({ ...options, extraPredeploys: (a) => exchangePredeploys(a, oracle) });
   const registry = new HandlerRegistry();
   registerStarknetMethods(registry, node);
   registerDevnetMethods(registry, node, options);
@@ -287,6 +295,21 @@ function registerDevnetMethods(registry: HandlerRegistry, node: PerpchainNode, o
       epoch: node.epoch,
     }),
     { paramNames: [] },
+  );
+  registry.register(
+    "devnet_dump",
+    async (p) => {
+      if (typeof p.path !== "string" || p.path.length === 0) throw new InvalidParamsError("path", "expected a file path");
+      return dumpStore(node.store, p.path);
+    },
+    { paramNames: ["path"] },
+  );
+  registry.register(
+    "devnet_load",
+    () => {
+      throw new NotSupportedError("load a dump into a fresh data directory with `npm run snapshot -- import FILE --db DIR`, then start the node on it");
+    },
+    { paramNames: ["path"] },
   );
   registry.register(
     "devnet_abortBlocks",

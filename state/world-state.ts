@@ -469,13 +469,13 @@ export class WorldState implements StateReader {
   }
 
   /**
-   * Apply writes to the trie at `root`, fetching missing nodes from disk. Paths of the
-   * written keys are prefetched level by level; a node the prefetch did not predict
-   * (a sibling pulled up by a deletion) is fetched and the pure update is simply re-run.
+   * Apply writes to the trie at `root`, fetching missing nodes from disk. With a warm
+   * cache the pure update runs once; on a miss, the paths of the written keys are
+   * prefetched level by level and the update is re-run (it has no side effects until done).
    */
   private async applyWithFetch(kind: TrieHashKind, height: number, root: Felt, writes: Array<[Felt, Felt]>): Promise<TrieUpdate> {
-    await this.prefetchPaths(kind, height, root, writes.map(([k]) => k));
     const source = this.nodeSource(kind);
+    let prefetched = false;
     for (let attempt = 0; ; attempt++) {
       const u = new TrieUpdate(height, source, root);
       try {
@@ -484,6 +484,13 @@ export class WorldState implements StateReader {
       } catch (e) {
         const missing = e instanceof TrieError ? /missing trie node 0x([0-9a-f]+)/.exec(e.message) : null;
         if (missing === null || attempt > 64) throw e;
+        // Cold cache: load every path the writes touch in a few batched reads, once;
+        // after that, fetch any node the walk did not predict one at a time.
+        if (!prefetched) {
+          prefetched = true;
+          await this.prefetchPaths(kind, height, root, writes.map(([k]) => k));
+          continue;
+        }
         const h = BigInt("0x" + missing[1]);
         if ((await this.getNode(kind, h)) === undefined) throw new WorldStateError(`trie node 0x${missing[1]} is not in the store`);
       }

@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
-import { hashBackend } from "../../state/crypto/hash.js";
+import { hashBackend, setHashBackend } from "../../state/crypto/hash.js";
 import { LevelKvStore } from "../../state/level-store.js";
 import { emptyStateDiff } from "../../state/state-diff.js";
 import { WorldState } from "../../state/world-state.js";
@@ -25,6 +25,26 @@ const SLOTS = arg("slots", 1_000);
 async function main() {
   const backendLine = await useFastestBackend();
   process.stderr.write(`${backendLine}\n`);
+  // Time spent inside the hash backend (every hash of the commit path goes through it).
+  const inner = hashBackend();
+  let hashMs = 0;
+  const timed = <A extends unknown[], R>(f: (...a: A) => R) => (...a: A): R => {
+    const t = performance.now();
+    try {
+      return f(...a);
+    } finally {
+      hashMs += performance.now() - t;
+    }
+  };
+  setHashBackend({
+    ...inner,
+    name: inner.name,
+    pedersen: timed(inner.pedersen.bind(inner)),
+    poseidon: timed(inner.poseidon.bind(inner)),
+    poseidonMany: timed(inner.poseidonMany.bind(inner)),
+    pedersenBatch: timed(inner.pedersenBatch.bind(inner)),
+    poseidonBatch: timed(inner.poseidonBatch.bind(inner)),
+  });
   const rnd = seededRandom(42);
   const dir = mkdtempSync(join(tmpdir(), "perpchain-bench-commit-"));
   let peakRss = process.memoryUsage().rss;
@@ -56,6 +76,7 @@ async function main() {
     let hashes = 0;
     let bytes = 0;
     let leaves = 0;
+    hashMs = 0;
     const t0 = performance.now();
     for (let b = 1; b <= BLOCKS; b++) {
       const d = emptyStateDiff();
@@ -77,15 +98,19 @@ async function main() {
       if (b % 10 === 0) process.stderr.write(`block ${b}/${BLOCKS}\n`);
     }
     const seconds = (performance.now() - t0) / 1000;
+    const hashSeconds = hashMs / 1000;
     await ws.store.close();
 
-    // Raw Pedersen rate of the same backend, same run, same batch shape.
+    // Raw Pedersen rate of the same backend in the same run (best of 3 batches of 20k).
     const N = 20_000;
     const a = Array.from({ length: N }, () => rnd.bits(251));
     const bb = Array.from({ length: N }, () => rnd.bits(251));
-    const r0 = performance.now();
-    hashBackend().pedersenBatch(a, bb);
-    const rawPedersen = N / ((performance.now() - r0) / 1000);
+    let rawPedersen = 0;
+    for (let rep = 0; rep < 3; rep++) {
+      const r0 = performance.now();
+      inner.pedersenBatch(a, bb);
+      rawPedersen = Math.max(rawPedersen, N / ((performance.now() - r0) / 1000));
+    }
 
     const nodeHashesPerS = hashes / seconds;
     const result = {
@@ -99,7 +124,9 @@ async function main() {
       leaves_per_s: Math.round(leaves / seconds),
       node_hashes_per_s: Math.round(nodeHashesPerS),
       raw_pedersen_per_s: Math.round(rawPedersen),
-      hash_ratio: Number((nodeHashesPerS / rawPedersen).toFixed(3)),
+      // Fraction of the commit time spent inside the hash backend.
+      hash_ratio: Number((hashSeconds / seconds).toFixed(3)),
+      hash_rate_vs_raw: Number((nodeHashesPerS / rawPedersen).toFixed(3)),
       ms_per_block: Number(((seconds * 1000) / BLOCKS).toFixed(1)),
       bytes_per_block: Math.round(bytes / BLOCKS),
       peak_rss_mb: Math.round(peakRss / 2 ** 20),
