@@ -4,7 +4,7 @@
 
 import { encodeShortString, type Felt } from "../state/felt.js";
 import type { GenesisAddresses, Predeploy } from "./genesis.js";
-import { OracleClass, oracleConstructorInputs } from "./oracle.js";
+import { OracleClass, oracleConstructorInputs, UncheckedOracleClass } from "./oracle.js";
 import { ExchangeClass, exchangeConstructorInputs, toAbiMarketConfig } from "./perp/exchange-contract.js";
 import { GENESIS_MARKETS } from "./perp/market-config.js";
 import { encodeArgs } from "./runtime/index.js";
@@ -14,12 +14,21 @@ export const ORACLE_ADDRESS: Felt = encodeShortString("PERPCHAIN_ORACLE");
 /** 'PERPCHAIN_EXCHANGE' as an address. */
 export const EXCHANGE_ADDRESS: Felt = encodeShortString("PERPCHAIN_EXCHANGE");
 
-export function exchangePredeploys(a: GenesisAddresses): Predeploy[] {
+/**
+ * Which oracle class genesis deploys: "checked" (default: the oracle re-checks every
+ * update on chain) or "unchecked" — the INCIDENT MODEL of the January-2026 system
+ * (UncheckedOracleClass), for the rollback drill only.
+ */
+export type OracleVariant = "checked" | "unchecked";
+
+/** The predeploys for buildGenesis' `extraPredeploys`; `oracle` selects the oracle class. */
+export function exchangePredeploys(a: GenesisAddresses, oracle: OracleVariant = "checked"): Predeploy[] {
+  if (oracle !== "checked" && oracle !== "unchecked") throw new RangeError(`oracle variant must be "checked" or "unchecked", got ${String(oracle)}`);
   return [
     {
       name: "Oracle",
       address: ORACLE_ADDRESS,
-      contractClass: OracleClass,
+      contractClass: oracle === "checked" ? OracleClass : UncheckedOracleClass,
       constructorCalldata: encodeArgs(oracleConstructorInputs, {
         admin: a.operator,
         operator: a.operator,

@@ -44,11 +44,7 @@ export interface MarketDataUpdate {
  * elapsed / period. The first update of a market has nothing to compare against.
  */
 export function checkMarketDataUpdate(prev: OracleMarket, u: MarketDataUpdate): void {
-  require_(prev.funding_period_s > 0n, "ORACLE: unknown market");
-  require_(u.mark_price_e6 > 0n && u.index_price_e6 > 0n, "ORACLE: price not positive", {
-    mark_price_e6: u.mark_price_e6,
-    index_price_e6: u.index_price_e6,
-  });
+  checkPricesOnly(prev, u);
   if (prev.timestamp_s === 0n) return;
   require_(u.timestamp_s > prev.timestamp_s, "ORACLE: stale timestamp", { timestamp_s: u.timestamp_s, last_s: prev.timestamp_s });
   require_(u.epoch >= prev.epoch, "ORACLE: stale epoch", { epoch: u.epoch, last: prev.epoch });
@@ -167,90 +163,114 @@ function addMarket(ctx: RawCtx, cfg: { market: Felt; max_funding_rate: bigint; f
   return next;
 }
 
-export const OracleClass = defineContract("perpchain::oracle::Oracle", {
-  storage: {},
-  events: {
-    MarketDataUpdated: {
-      market: key(t.felt252),
-      mark_price: data(t.u64),
-      index_price: data(t.u64),
-      funding_rate: data(t.i128),
-      funding_index: data(t.i128),
-      timestamp: data(t.u64),
-      epoch: data(t.u64),
-      sequence: data(t.u64),
+/** One oracle class per on-chain check policy; everything else (ABI, storage, events) is shared. */
+function buildOracleClass(path: string, checkUpdate: (prev: OracleMarket, u: MarketDataUpdate) => void) {
+  return defineContract(path, {
+    storage: {},
+    events: {
+      MarketDataUpdated: {
+        market: key(t.felt252),
+        mark_price: data(t.u64),
+        index_price: data(t.u64),
+        funding_rate: data(t.i128),
+        funding_index: data(t.i128),
+        timestamp: data(t.u64),
+        epoch: data(t.u64),
+        sequence: data(t.u64),
+      },
+      MarketAdded: { market: key(t.felt252), max_funding_rate: data(t.u64), funding_period: data(t.u32) },
+      OperatorChanged: { operator: data(t.contractAddress) },
     },
-    MarketAdded: { market: key(t.felt252), max_funding_rate: data(t.u64), funding_period: data(t.u32) },
-    OperatorChanged: { operator: data(t.contractAddress) },
-  },
-})
-  .constructor_(oracleConstructorInputs, (ctx, a) =>
-    guarded(ctx, () => {
-      ctx.writeRaw(ADMIN_SLOT, a.admin);
-      ctx.writeRaw(OPERATOR_SLOT, a.operator);
-      for (const m of a.markets) {
-        addMarket(ctx, m);
-        ctx.emit("MarketAdded", m);
-      }
-    }),
-  )
-  .external(IFACE, oracleFns.updateMarketData, (ctx, a) =>
-    guarded(ctx, () => {
-      require_(ctx.caller === ctx.readRaw(OPERATOR_SLOT), "ORACLE: only operator");
-      const prev = readOracleMarket(ctx, a.market);
-      const u: MarketDataUpdate = {
-        mark_price_e6: a.mark_price,
-        index_price_e6: a.index_price,
-        funding_rate_e12: a.funding_rate,
-        funding_index_e6: a.funding_index,
-        timestamp_s: a.timestamp,
-        epoch: a.epoch,
-        sequence: a.sequence,
-      };
-      checkMarketDataUpdate(prev, u);
-      writeOracleMarket(ctx, a.market, prev, { ...prev, ...u });
-      ctx.emit("MarketDataUpdated", a);
-    }),
-  )
-  .external(IFACE, oracleFns.addMarket, (ctx, a) =>
-    guarded(ctx, () => {
-      require_(ctx.caller === ctx.readRaw(ADMIN_SLOT), "ORACLE: only operator");
-      addMarket(ctx, a.config);
-      ctx.emit("MarketAdded", a.config);
-    }),
-  )
-  .external(IFACE, oracleFns.setOperator, (ctx, a) =>
-    guarded(ctx, () => {
-      require_(ctx.caller === ctx.readRaw(ADMIN_SLOT), "ORACLE: only operator");
-      ctx.writeRaw(OPERATOR_SLOT, a.operator);
-      ctx.emit("OperatorChanged", { operator: a.operator });
-    }),
-  )
-  .view(IFACE, oracleFns.getMarketData, (ctx, a) =>
-    guarded(ctx, () => {
-      const m = readOracleMarket(ctx, a.market);
-      require_(m.funding_period_s > 0n, "ORACLE: unknown market");
-      return {
-        mark_price: m.mark_price_e6,
-        index_price: m.index_price_e6,
-        funding_rate: m.funding_rate_e12,
-        funding_index: m.funding_index_e6,
-        timestamp: m.timestamp_s,
-        epoch: m.epoch,
-        sequence: m.sequence,
-      };
-    }),
-  )
-  .view(IFACE, oracleFns.getMarketConfig, (ctx, a) =>
-    guarded(ctx, () => {
-      const m = readOracleMarket(ctx, a.market);
-      require_(m.funding_period_s > 0n, "ORACLE: unknown market");
-      return { market: a.market, max_funding_rate: m.max_funding_rate_e12, funding_period: m.funding_period_s };
-    }),
-  )
-  .view(IFACE, oracleFns.getOperator, (ctx) => ctx.readRaw(OPERATOR_SLOT))
-  .view(IFACE, oracleFns.getAdmin, (ctx) => ctx.readRaw(ADMIN_SLOT))
-  .build();
+  })
+    .constructor_(oracleConstructorInputs, (ctx, a) =>
+      guarded(ctx, () => {
+        ctx.writeRaw(ADMIN_SLOT, a.admin);
+        ctx.writeRaw(OPERATOR_SLOT, a.operator);
+        for (const m of a.markets) {
+          addMarket(ctx, m);
+          ctx.emit("MarketAdded", m);
+        }
+      }),
+    )
+    .external(IFACE, oracleFns.updateMarketData, (ctx, a) =>
+      guarded(ctx, () => {
+        require_(ctx.caller === ctx.readRaw(OPERATOR_SLOT), "ORACLE: only operator");
+        const prev = readOracleMarket(ctx, a.market);
+        const u: MarketDataUpdate = {
+          mark_price_e6: a.mark_price,
+          index_price_e6: a.index_price,
+          funding_rate_e12: a.funding_rate,
+          funding_index_e6: a.funding_index,
+          timestamp_s: a.timestamp,
+          epoch: a.epoch,
+          sequence: a.sequence,
+        };
+        checkUpdate(prev, u);
+        writeOracleMarket(ctx, a.market, prev, { ...prev, ...u });
+        ctx.emit("MarketDataUpdated", a);
+      }),
+    )
+    .external(IFACE, oracleFns.addMarket, (ctx, a) =>
+      guarded(ctx, () => {
+        require_(ctx.caller === ctx.readRaw(ADMIN_SLOT), "ORACLE: only operator");
+        addMarket(ctx, a.config);
+        ctx.emit("MarketAdded", a.config);
+      }),
+    )
+    .external(IFACE, oracleFns.setOperator, (ctx, a) =>
+      guarded(ctx, () => {
+        require_(ctx.caller === ctx.readRaw(ADMIN_SLOT), "ORACLE: only operator");
+        ctx.writeRaw(OPERATOR_SLOT, a.operator);
+        ctx.emit("OperatorChanged", { operator: a.operator });
+      }),
+    )
+    .view(IFACE, oracleFns.getMarketData, (ctx, a) =>
+      guarded(ctx, () => {
+        const m = readOracleMarket(ctx, a.market);
+        require_(m.funding_period_s > 0n, "ORACLE: unknown market");
+        return {
+          mark_price: m.mark_price_e6,
+          index_price: m.index_price_e6,
+          funding_rate: m.funding_rate_e12,
+          funding_index: m.funding_index_e6,
+          timestamp: m.timestamp_s,
+          epoch: m.epoch,
+          sequence: m.sequence,
+        };
+      }),
+    )
+    .view(IFACE, oracleFns.getMarketConfig, (ctx, a) =>
+      guarded(ctx, () => {
+        const m = readOracleMarket(ctx, a.market);
+        require_(m.funding_period_s > 0n, "ORACLE: unknown market");
+        return { market: a.market, max_funding_rate: m.max_funding_rate_e12, funding_period: m.funding_period_s };
+      }),
+    )
+    .view(IFACE, oracleFns.getOperator, (ctx) => ctx.readRaw(OPERATOR_SLOT))
+    .view(IFACE, oracleFns.getAdmin, (ctx) => ctx.readRaw(ADMIN_SLOT))
+    .build();
+}
+
+/** The oracle perpchain runs: every on-chain check of checkMarketDataUpdate. */
+export const OracleClass = buildOracleClass("perpchain::oracle::Oracle", checkMarketDataUpdate);
+
+/**
+ * INCIDENT MODEL — never the default, never for users. The oracle of the January-2026
+ * incident system, which had no on-chain market-data checks: only operator-only writes
+ * and positive prices, so a reset funding index or a stale update lands. Same ABI and
+ * storage as OracleClass, distinct class name (so a distinct class hash a client can
+ * tell apart). Exists so the rollback drill's unguarded run reproduces the incident.
+ */
+export const UncheckedOracleClass = buildOracleClass("perpchain::oracle::UncheckedOracleIncidentModel", checkPricesOnly);
+
+/** The incident system's only check: the market exists and both prices are positive. */
+export function checkPricesOnly(prev: OracleMarket, u: MarketDataUpdate): void {
+  require_(prev.funding_period_s > 0n, "ORACLE: unknown market");
+  require_(u.mark_price_e6 > 0n && u.index_price_e6 > 0n, "ORACLE: price not positive", {
+    mark_price_e6: u.mark_price_e6,
+    index_price_e6: u.index_price_e6,
+  });
+}
 
 /** Storage slot of a market's first field (for genesis predeploys and tests). */
 export function oracleMarketSlot(market: Felt): Felt {
