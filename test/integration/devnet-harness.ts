@@ -14,6 +14,8 @@ import { RpcRecorder } from "./rpc-recorder.js";
 // starknet.js's tip analysis warns on every execute when there are fewer than 10 blocks of history.
 config.set("logLevel", "ERROR");
 
+/** 2023-11-14T22:13:20Z */
+export const FIXED_CLOCK_MS = 1_700_000_000_000;
 export const BTC = encodeShortString("BTC-USD-PERP");
 /** 100,000 USDC per BTC, price_e6. */
 export const BTC_PRICE_E6 = 100_000_000_000n;
@@ -26,18 +28,17 @@ export interface Harness {
   contractAt(address: string, providerOrAccount?: RpcProvider | Account): Promise<Contract>;
   /** A raw JSON-RPC call over HTTP (recorded like the provider's). */
   rpc(method: string, params: unknown): Promise<{ result?: any; error?: { code: number; message: string; data?: unknown } }>;
-  /** Operator's update_market_data for `market` at `mark_e6`, waited for; returns the receipt status. */
+  /** Operator's update_market_data for `market` at `mark_e6`, waited for; returns the status (and revert reason). */
   setMarketData(market: bigint, mark_e6: bigint): Promise<string>;
   stop(): Promise<void>;
 }
 
 export async function startHarness(options: DevnetOptions): Promise<Harness> {
-  const devnet = await startDevnet({ port: 0, ...options });
+  // A fixed injected clock: block timestamps (and so block hashes) are the same on every run.
+  const devnet = await startDevnet({ port: 0, clock: () => FIXED_CLOCK_MS, ...options });
   const recorder = new RpcRecorder();
   const provider = new RpcProvider({ nodeUrl: devnet.rpcUrl, baseFetch: recorder.fetch, transactionRetryIntervalFallback: 20 });
   const abis = new Map<string, Abi>();
-  let sequence = 0n;
-  let timestamp_s = 1_700_000_000n;
   return {
     devnet,
     provider,
@@ -64,22 +65,24 @@ export async function startHarness(options: DevnetOptions): Promise<Harness> {
       return (await res.json()) as { result?: unknown; error?: { code: number; message: string } };
     },
     async setMarketData(market, mark_e6) {
-      sequence += 1n;
-      timestamp_s += 60n;
+      // The devnet bootstraps genesis market data in block 1; an update must come after it
+      // (later timestamp, higher sequence, funding index kept so the step is 0).
+      const oracle = devnet.contracts.Oracle!.address;
+      const prev = (await (await this.contractAt(oracle)).get_market_data(market)) as Record<string, bigint>;
+      const epoch = BigInt(devnet.node.epoch);
       const calldata = encodeArgs(oracleFns.updateMarketData.inputs, {
         market,
         mark_price: mark_e6,
         index_price: mark_e6,
         funding_rate: 0n,
-        funding_index: 0n,
-        timestamp: timestamp_s,
-        epoch: BigInt(devnet.node.epoch),
-        sequence,
+        funding_index: prev.funding_index!,
+        timestamp: prev.timestamp! + 60n,
+        epoch,
+        sequence: prev.epoch === epoch ? prev.sequence! + 1n : 1n,
       });
-      const oracle = BigInt(devnet.contracts.Oracle!.address);
-      const hash = await devnet.node.submitOperatorInvoke([{ to: oracle, selector: selectorFromName("update_market_data"), calldata }]);
+      const hash = await devnet.node.submitOperatorInvoke([{ to: BigInt(oracle), selector: selectorFromName("update_market_data"), calldata }]);
       const rec = await devnet.node.waitForTx(hash);
-      return rec.receipt.execution_status;
+      return rec.receipt.revert_reason === undefined ? rec.receipt.execution_status : `${rec.receipt.execution_status}: ${String(rec.receipt.revert_reason)}`;
     },
     stop: () => devnet.stop(),
   };

@@ -60,6 +60,17 @@ const LENIENT = new Set([
   "starknet_traceBlockTransactions",
 ]);
 
+const CONFIRMED_COMPONENT: Record<string, string> = {
+  starknet_getBlockWithTxHashes: "BLOCK_WITH_TX_HASHES",
+  starknet_getBlockWithTxs: "BLOCK_WITH_TXS",
+  starknet_getBlockWithReceipts: "BLOCK_WITH_RECEIPTS",
+  starknet_getStateUpdate: "STATE_UPDATE",
+};
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
 export interface ConformanceFailure {
   method: string;
   index: number;
@@ -82,6 +93,12 @@ export function conformanceFailures(calls: readonly RecordedCall[], spec = SpecS
       return;
     }
     const issues = spec.validateResult(c.result, c.method, { oneOf: LENIENT.has(c.method) ? "lenient" : "strict" });
+    // Lenient oneOf lets a broken confirmed block pass as a pre-confirmed one (which has no
+    // block_hash and allows extra properties): a result that claims to be confirmed is also
+    // checked against the confirmed component alone.
+    const confirmed = CONFIRMED_COMPONENT[c.method];
+    if (confirmed !== undefined && isObject(c.result) && "block_hash" in c.result)
+      issues.push(...spec.validateComponent(c.result, confirmed, "starknet_api_openrpc.json", { oneOf: "lenient" }));
     if (issues.length > 0) failures.push({ method: c.method, index, issues });
   });
   return failures;
