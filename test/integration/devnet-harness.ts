@@ -39,7 +39,7 @@ export async function startHarness(options: DevnetOptions): Promise<Harness> {
   const recorder = new RpcRecorder();
   const provider = new RpcProvider({ nodeUrl: devnet.rpcUrl, baseFetch: recorder.fetch, transactionRetryIntervalFallback: 20 });
   const abis = new Map<string, Abi>();
-  return {
+  const harness: Harness = {
     devnet,
     provider,
     recorder,
@@ -68,7 +68,7 @@ export async function startHarness(options: DevnetOptions): Promise<Harness> {
       // The devnet bootstraps genesis market data in block 1; an update must come after it
       // (later timestamp, higher sequence, funding index kept so the step is 0).
       const oracle = devnet.contracts.Oracle!.address;
-      const prev = (await (await this.contractAt(oracle)).get_market_data(market)) as Record<string, bigint>;
+      const prev = (await (await harness.contractAt(oracle)).get_market_data(market)) as Record<string, bigint>;
       const epoch = BigInt(devnet.node.epoch);
       const calldata = encodeArgs(oracleFns.updateMarketData.inputs, {
         market,
@@ -86,6 +86,7 @@ export async function startHarness(options: DevnetOptions): Promise<Harness> {
     },
     stop: () => devnet.stop(),
   };
+  return harness;
 }
 
 /** u256 {low, high} or bigint as returned by a starknet.js Contract view → bigint. */

@@ -4,7 +4,7 @@
 import "./ws-global.js";
 import { WebSocket } from "ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Account, CallData, RpcError, WebSocketChannel, cairo, ec, hash, num, stark, type Contract } from "starknet";
+import { Account, CallData, RpcError, WebSocketChannel, cairo, ec, hash, num, type Contract } from "starknet";
 import { computeBlockHeader } from "../../state/block-hash.js";
 import { verifyStorageProof } from "../../state/storage-proof.js";
 import { SpecSchemas } from "../support/schema-validator.js";
