@@ -41,6 +41,7 @@ export type ExchangeEvent =
   | { name: "Liquidation"; account: Felt; market: Felt; size_e8: bigint; mark_e6: bigint; notional_usdc6: bigint }
   | { name: "LiquidationSettled"; account: Felt; fee_usdc6: bigint; bad_debt_usdc6: bigint }
   | { name: "VaultPayout"; recipient: Felt; amount_usdc6: bigint }
+  | { name: "VaultFunded"; funder: Felt; amount_usdc6: bigint }
   | { name: "MarketAdded"; market: Felt; market_id: number }
   | { name: "TradingPaused"; paused: boolean }
   | { name: "PostOnlyMode"; enabled: boolean; band_ppm: bigint };

@@ -110,6 +110,7 @@ export const exchangeFns = {
   triggerOrder: fnSig("trigger_order", { order_id: t.u64 }),
   liquidate: fnSig("liquidate", { account: t.contractAddress }),
   vaultPayout: fnSig("vault_payout", { recipient: t.contractAddress, amount: t.u128 }),
+  fundVault: fnSig("fund_vault", { amount: t.u128 }),
   pause: fnSig("pause", {}),
   resume: fnSig("resume", {}),
   setPostOnly: fnSig("set_post_only", { enabled: t.bool, band_ppm: t.u32 }),
@@ -276,6 +277,7 @@ export const ExchangeClass = defineContract("perpchain::exchange::PerpExchange",
     Liquidation: { account: key(t.contractAddress), market: key(t.felt252), size_e8: data(t.i128), mark_e6: data(t.u64), notional_usdc6: data(t.u128) },
     LiquidationSettled: { account: key(t.contractAddress), fee_usdc6: data(t.u128), bad_debt_usdc6: data(t.u128) },
     VaultPayout: { recipient: key(t.contractAddress), amount_usdc6: data(t.u128) },
+    VaultFunded: { funder: key(t.contractAddress), amount_usdc6: data(t.u128) },
     MarketAdded: { market: key(t.felt252), market_id: data(t.u32) },
     TradingPaused: { paused: data(t.bool) },
     PostOnlyMode: { enabled: data(t.bool), band_ppm: data(t.u32) },
@@ -329,6 +331,13 @@ export const ExchangeClass = defineContract("perpchain::exchange::PerpExchange",
     withRules(ctx, ({ rules }) => {
       rules.payout(ctx.caller, a.recipient, a.amount);
       const ok = ctx.callFn(ctx.readRaw(USDC_SLOT), erc20.transfer, { recipient: a.recipient, amount: a.amount });
+      ctx.assert(ok, "PERP: USDC transfer failed");
+    }),
+  )
+  .external(IFACE, exchangeFns.fundVault, (ctx, a) =>
+    withRules(ctx, ({ rules }) => {
+      rules.fundVault(ctx.caller, a.amount);
+      const ok = ctx.callFn(ctx.readRaw(USDC_SLOT), erc20.transferFrom, { sender: ctx.caller, recipient: ctx.self, amount: a.amount });
       ctx.assert(ok, "PERP: USDC transfer failed");
     }),
   )

@@ -27,6 +27,8 @@
 //     against the account), a fee of liquidation_fee_ppm × notional (capped at the
 //     remaining equity) goes to the vault, and any negative balance left (bad debt) is
 //     absorbed by the vault. What equity remains stays with the account.
+//   - The admin funds the vault with fund_vault (USDC pulled in) and pays refunds out of
+//     it with vault_payout (bounded by the vault's free collateral).
 
 import type { Felt } from "../../state/felt.js";
 import { ExchangeError, invariant, require_ } from "./errors.js";
@@ -178,6 +180,23 @@ export class ExchangeRules {
     g.total_payouts_usdc6 += amount_usdc6;
     this.s.putGlobals(g);
     this.s.emit({ name: "VaultPayout", recipient, amount_usdc6 });
+  }
+
+  /**
+   * Admin tops up the Liquidator Vault (e.g. before refunds after a rollback restored the
+   * vault to a state without the fees it is refunding); the contract has already pulled
+   * the USDC in. Counted with deposits, so USDC stays conserved exactly.
+   */
+  fundVault(caller: Felt, amount_usdc6: bigint): void {
+    const g = this.s.getGlobals();
+    require_(caller === g.admin, "PERP: only admin");
+    require_(amount_usdc6 > 0n && amount_usdc6 < U128, "PERP: bad amount", { amount_usdc6 });
+    const v = this.s.getAccount(VAULT_ACCOUNT);
+    v.balance_usdc6 += amount_usdc6;
+    this.s.putAccount(VAULT_ACCOUNT, v);
+    g.total_deposits_usdc6 += amount_usdc6;
+    this.s.putGlobals(g);
+    this.s.emit({ name: "VaultFunded", funder: caller, amount_usdc6 });
   }
 
   // ---- orders ------------------------------------------------------------------------
