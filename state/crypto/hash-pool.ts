@@ -182,8 +182,10 @@ export class HashPool {
   private send(index: number, op: Op, input: Uint8Array): Promise<Uint8Array> {
     const pw = this.worker(index);
     const id = this.nextId++;
-    // A private copy of exactly the input bytes, transferred (not cloned) to the worker.
-    const bytes = input.slice().buffer;
+    // Transfer (not clone) exactly the input bytes: the packed buffers made by pack() own their
+    // memory and are sent once; anything sharing a larger ArrayBuffer is copied first.
+    const owned = input.byteOffset === 0 && input.byteLength === input.buffer.byteLength && input.buffer instanceof ArrayBuffer;
+    const bytes = (owned ? input.buffer : input.slice().buffer) as ArrayBuffer;
     return new Promise<Uint8Array>((resolve, reject) => {
       pw.pending.set(id, { resolve, reject });
       pw.worker.ref(); // keep the process alive while work is outstanding
