@@ -42,7 +42,7 @@ import { PendingState } from "./pending-state.js";
 import { SnapshotStore } from "./snapshots.js";
 import { deriveAccountKeys, type AccountKeys } from "./predeployed-accounts.js";
 import { parseBroadcastedTxn, type BroadcastedTxn } from "./rpc/params.js";
-import { intake, type IntakeTx } from "./tx-intake.js";
+import { intake, unsignedInvokeJson, type IntakeTx } from "./tx-intake.js";
 import { blockJson, stateDiffJson, receiptJson, traceJson } from "./rpc-json.js";
 
 export type BlockGeneration = { mode: "transaction" } | { mode: "demand" } | { mode: "interval"; seconds: number };
@@ -381,26 +381,7 @@ export class PerpchainNode {
     opts: { operator?: boolean } = {},
   ): Promise<Felt> {
     const nonce = this.mempool.nextNonceOf(sender) ?? this.world.getNonce(sender);
-    const calldata: Felt[] = [BigInt(calls.length)];
-    for (const c of calls) calldata.push(c.to, c.selector, BigInt(c.calldata.length), ...c.calldata);
-    const raw = {
-      type: "INVOKE",
-      version: "0x3",
-      sender_address: toHex(sender),
-      calldata: calldata.map(toHex),
-      nonce: toHex(nonce),
-      resource_bounds: {
-        l1_gas: { max_amount: "0x0", max_price_per_unit: toHex(this.gasPrices.l1_gas) },
-        l1_data_gas: { max_amount: "0x10000", max_price_per_unit: toHex(this.gasPrices.l1_data_gas * 2n) },
-        l2_gas: { max_amount: "0x20000000", max_price_per_unit: toHex(this.gasPrices.l2_gas * 2n) },
-      },
-      tip: "0x0",
-      paymaster_data: [],
-      account_deployment_data: [],
-      nonce_data_availability_mode: "L1",
-      fee_data_availability_mode: "L1",
-      signature: [] as string[],
-    };
+    const raw = unsignedInvokeJson(sender, nonce, calls, this.gasPrices);
     const unsigned = parseBroadcastedTxn(raw, "operator");
     const hash = intake(unsigned, this.chainId).hash;
     const sig = hashBackend().ecdsaSign(hash, privateKey);

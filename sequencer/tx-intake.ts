@@ -100,3 +100,41 @@ function boundsJson(b: ResourceBoundsMapping) {
   const one = (x: { maxAmount: bigint; maxPricePerUnit: bigint }) => ({ max_amount: toHex(x.maxAmount), max_price_per_unit: toHex(x.maxPricePerUnit) });
   return { l1_gas: one(b.l1Gas), l1_data_gas: one(b.l1DataGas), l2_gas: one(b.l2Gas) };
 }
+
+export interface Call {
+  to: Felt;
+  selector: Felt;
+  calldata: readonly Felt[];
+}
+
+/** Cairo 1 account multicall calldata: [n, (to, selector, len, ...data)*]. */
+export function multicallCalldata(calls: readonly Call[]): Felt[] {
+  const out: Felt[] = [BigInt(calls.length)];
+  for (const c of calls) out.push(c.to, c.selector, BigInt(c.calldata.length), ...c.calldata);
+  return out;
+}
+
+/**
+ * An unsigned broadcasted INVOKE v3 (RPC JSON) for the node's own transactions (operator,
+ * drills, benchmarks): bounds of 2× the block prices and generous amounts.
+ */
+export function unsignedInvokeJson(sender: Felt, nonce: Felt, calls: readonly Call[], prices: { l1_gas: bigint; l1_data_gas: bigint; l2_gas: bigint }) {
+  return {
+    type: "INVOKE",
+    version: "0x3",
+    sender_address: toHex(sender),
+    calldata: multicallCalldata(calls).map(toHex),
+    nonce: toHex(nonce),
+    resource_bounds: {
+      l1_gas: { max_amount: "0x0", max_price_per_unit: toHex(prices.l1_gas) },
+      l1_data_gas: { max_amount: "0x10000", max_price_per_unit: toHex(prices.l1_data_gas * 2n) },
+      l2_gas: { max_amount: "0x20000000", max_price_per_unit: toHex(prices.l2_gas * 2n) },
+    },
+    tip: "0x0",
+    paymaster_data: [] as string[],
+    account_deployment_data: [] as string[],
+    nonce_data_availability_mode: "L1",
+    fee_data_availability_mode: "L1",
+    signature: [] as string[],
+  };
+}
