@@ -17,7 +17,7 @@ import { pack, unpack } from "msgpackr";
 import { Column, columnRange, felt32, keys, readFelt, u64 } from "./columns.js";
 import type { Felt } from "./felt.js";
 import type { KvOp, KvStore } from "./kv-store.js";
-import { hashPendingTries, pairHasher, TrieError, TrieUpdate, type TrieHashKind, type TrieNode, type TrieNodeSource } from "./patricia-trie.js";
+import { hashPendingTries, pairHasher, TrieError, TrieUpdate, type PairHasher, type TrieHashKind, type TrieNode, type TrieNodeSource } from "./patricia-trie.js";
 import type { StateDiff, StateReader } from "./state-diff.js";
 import type { ProofSource } from "./storage-proof.js";
 import {
@@ -75,6 +75,8 @@ export interface PreparedRollback {
 export interface WorldStateOptions {
   /** Trie nodes kept in memory before the cache is cleared (they stay on disk). */
   nodeCacheLimit?: number;
+  /** Batch Pedersen hasher for trie levels (e.g. a worker pool); default: the active backend. */
+  pedersenHasher?: PairHasher;
 }
 
 interface Overlay {
@@ -97,6 +99,7 @@ export class WorldState implements StateReader {
   private readonly classes = new Map<Felt, Felt>();
   private readonly nodeCache = { pedersen: new Map<Felt, TrieNode>(), poseidon: new Map<Felt, TrieNode>() };
   private readonly nodeCacheLimit: number;
+  private readonly pedersenHasher: PairHasher;
   /** Bytes written by the last commit (for benchmarks). */
   lastBatchBytes = 0;
 
@@ -105,6 +108,7 @@ export class WorldState implements StateReader {
     opts: WorldStateOptions,
   ) {
     this.nodeCacheLimit = opts.nodeCacheLimit ?? 4_000_000;
+    this.pedersenHasher = opts.pedersenHasher ?? pairHasher("pedersen");
   }
 
   /** Load the head and the flat current state from the store. */
@@ -209,7 +213,7 @@ export class WorldState implements StateReader {
       const writes = norm.storage.get(addr);
       storageUpdates.push(await this.applyWithFetch("pedersen", STATE_TRIE_HEIGHT, rec.storageRoot, writes ? [...writes] : []));
     }
-    const storageResults = await hashPendingTries(storageUpdates, pairHasher("pedersen"));
+    const storageResults = await hashPendingTries(storageUpdates, this.pedersenHasher);
     let hashCount = 0;
     const newContracts = new Map<Felt, ContractRecord>();
     const pedersenNodes: Array<[Felt, TrieNode]> = [];
@@ -237,7 +241,7 @@ export class WorldState implements StateReader {
       base.contractsRoot,
       addrs.map((a, i) => [a, leaves[i]!] as [Felt, Felt]),
     );
-    const [contractsRes] = await hashPendingTries([contractsUpdate], pairHasher("pedersen"));
+    const [contractsRes] = await hashPendingTries([contractsUpdate], this.pedersenHasher);
     for (const n of contractsRes!.newNodes) pedersenNodes.push(n);
     hashCount += contractsRes!.newNodes.length;
 

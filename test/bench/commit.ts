@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { hashBackend, setHashBackend } from "../../state/crypto/hash.js";
+import { HashPool } from "../../state/crypto/hash-pool.js";
 import { LevelKvStore } from "../../state/level-store.js";
 import { emptyStateDiff } from "../../state/state-diff.js";
 import { WorldState } from "../../state/world-state.js";
@@ -36,6 +37,14 @@ async function main() {
       hashMs += performance.now() - t;
     }
   };
+  const timedAsync = async <R>(f: () => Promise<R>): Promise<R> => {
+    const t = performance.now();
+    try {
+      return await f();
+    } finally {
+      hashMs += performance.now() - t;
+    }
+  };
   setHashBackend({
     ...inner,
     name: inner.name,
@@ -50,7 +59,9 @@ async function main() {
   let peakRss = process.memoryUsage().rss;
   const sampleRss = () => (peakRss = Math.max(peakRss, process.memoryUsage().rss));
   try {
-    const ws = await WorldState.open(await LevelKvStore.open(dir));
+    // --pool: hash trie levels on worker threads (all cores) instead of the main thread.
+    const pool = process.argv.includes("--pool") ? new HashPool() : null;
+    const ws = await WorldState.open(await LevelKvStore.open(dir), pool ? { pedersenHasher: (a, b) => timedAsync(() => pool.pedersenBatch(a, b)) } : {});
     const contracts = Array.from({ length: CONTRACTS }, (_, i) => 0x10000n + BigInt(i) * 0x1000n);
     const slotsOf = new Map<bigint, bigint[]>();
     const genesis = emptyStateDiff();
@@ -100,6 +111,7 @@ async function main() {
     const seconds = (performance.now() - t0) / 1000;
     const hashSeconds = hashMs / 1000;
     await ws.store.close();
+    await pool?.close();
 
     // Raw Pedersen rate of the same backend in the same run (best of 3 batches of 20k).
     const N = 20_000;
@@ -115,7 +127,7 @@ async function main() {
     const nodeHashesPerS = hashes / seconds;
     const result = {
       bench: "commit",
-      backend: hashBackend().name,
+      backend: hashBackend().name + (process.argv.includes("--pool") ? "+pool" : ""),
       leaves_total: LEAVES,
       contracts: CONTRACTS,
       blocks: BLOCKS,
