@@ -27,7 +27,8 @@ export interface NativeAddon {
   feltsToBuffer(values: readonly Felt[]): Buffer;
   bufferToFelts(bytes: Uint8Array): Felt[];
   setKeyCacheCapacity(entries: number): void;
-  keyCacheStats(): { entries: number; capacity: number; hits: number; misses: number; builds: number };
+  /** Key-table cache counters; `refused`: second sightings not given a table because the cache was full of tables in use. */
+  keyCacheStats(): { entries: number; capacity: number; hits: number; misses: number; builds: number; refused: number };
 }
 
 /** Where node-gyp puts the addon, relative to this file (repo root /build/Release). */

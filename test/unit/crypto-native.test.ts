@@ -230,6 +230,32 @@ describe("native ecdsa", () => {
     expect(() => scure.sign(pad(MAX), pad(1n))).toThrow(RangeError);
   });
 
+  it("keeps a full key cache of tables in use instead of thrashing, and replaces a table gone idle", () => {
+    const sig = (i: number) => {
+      const [r, s, pub] = file.cases[i]!.map((h) => BigInt("0x" + h)) as [bigint, bigint, bigint];
+      return [inputs[i]!.msgHash, r, s, pub] as const;
+    };
+    addon.setKeyCacheCapacity(0); // empties the cache
+    addon.setKeyCacheCapacity(4);
+    const before = addon.keyCacheStats();
+    // ten distinct keys (cases 0..9) in rotation, five rounds: the first four seen twice get
+    // tables; the other six are refused while those four stay in use
+    for (let round = 0; round < 5; round++) for (let i = 0; i < 10; i++) expect(addon.ecdsaVerify(...sig(i))).toBe(true);
+    let stats = addon.keyCacheStats();
+    expect(stats.entries).toBe(4);
+    expect(stats.builds - before.builds).toBe(4);
+    expect(stats.hits - before.hits).toBe(12);
+    expect(stats.refused - before.refused).toBe(12);
+    // twenty keys seen once each leave the four tables idle; a key seen twice now replaces one
+    for (let i = 10; i < 30; i++) expect(addon.ecdsaVerify(...sig(i))).toBe(true);
+    expect(addon.ecdsaVerify(...sig(9))).toBe(true);
+    expect(addon.ecdsaVerify(...sig(9))).toBe(true);
+    stats = addon.keyCacheStats();
+    expect(stats.entries).toBe(4);
+    expect(stats.builds - before.builds).toBe(5);
+    addon.setKeyCacheCapacity(256);
+  });
+
   it("gives the same answers with the key cache off, and bounds the cache", () => {
     const slice = inputs.slice(0, 300);
     const items = slice.map(({ msgHash }, i) => {

@@ -342,7 +342,7 @@ napi_value KeyCacheStats(napi_env env, napi_callback_info info) {
     double value;
   } fields[] = {{"entries", (double)c->size()}, {"capacity", (double)c->capacity()},
                 {"hits", (double)c->hits},      {"misses", (double)c->misses},
-                {"builds", (double)c->builds}};
+                {"builds", (double)c->builds},  {"refused", (double)c->refused}};
   for (const auto& f : fields) {
     napi_create_double(env, f.value, &v);
     napi_set_named_property(env, obj, f.name, v);

@@ -26,9 +26,12 @@ static int rows_for(int window_bits, int scalar_bits) {
                                         : (scalar_bits + window_bits - 1) / window_bits;
 }
 
-void FixedBaseTable::build(const Affine& base, int w, int scalar_bits) {
+void FixedBaseTable::build(const Affine& base, int w, int scalar_bits, const U256* a) {
   window_bits = w;
   rows = rows_for(w, scalar_bits);
+  general_a = a != nullptr;
+  if (a) curve_a = *a;
+  const U256* ca = general_a ? &curve_a : nullptr;
   const int half = 1 << (w - 1);
   std::vector<Jacobian> jac((size_t)rows * half);
   Jacobian b;
@@ -36,8 +39,9 @@ void FixedBaseTable::build(const Affine& base, int w, int scalar_bits) {
   for (int i = 0; i < rows; i++) {
     Jacobian* row = &jac[(size_t)i * half];
     row[0] = b;
-    for (int j = 1; j < half; j++) add(row[j], row[j - 1], b);
-    dbl(b, row[half - 1]);
+    for (int j = 1; j < half; j++)
+      add_jacobian(row[j], row[j - 1], b, [&](Jacobian& out, const Jacobian& in) { dbl(out, in, ca); });
+    dbl(b, row[half - 1], ca);
   }
   points.resize(jac.size());
   normalize_batch(points.data(), jac.data(), (int)jac.size());
@@ -59,13 +63,14 @@ void FixedBaseTable::mul_add(Jacobian& acc, const U256& k) const {
   int16_t d[64];
   assert(rows <= 64);
   digits(k, d);
+  const U256* ca = general_a ? &curve_a : nullptr;
   for (int i = 0; i < rows; i++) {
     if (d[i] > 0) {
-      madd(acc, acc, entry(i, d[i]));
+      madd(acc, acc, entry(i, d[i]), ca);
     } else if (d[i] < 0) {
       Affine q = entry(i, -d[i]);
       Fp::neg(q.y, q.y);
-      madd(acc, acc, q);
+      madd(acc, acc, q, ca);
     }
   }
 }

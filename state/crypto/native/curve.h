@@ -31,8 +31,9 @@ static inline void from_affine(Jacobian& r, const Affine& a) {
   r.Z = Fp::R1;
 }
 
-// r = 2p (a = 1). Handles infinity (Z stays 0).
-static inline void dbl(Jacobian& r, const Jacobian& p) {
+// r = 2p on y^2 = x^3 + a x + b, with a = 1 (the Stark curve) unless `a` is given (an
+// isomorphic curve, see isomorphic-mul.h). Handles infinity (Z stays 0).
+static inline void dbl(Jacobian& r, const Jacobian& p, const U256* a = nullptr) {
   U256 XX, YY, YYYY, ZZ, S, M, T, t;
   Fp::sqr(XX, p.X);
   Fp::sqr(YY, p.Y);
@@ -43,7 +44,8 @@ static inline void dbl(Jacobian& r, const Jacobian& p) {
   Fp::sub(S, S, XX);
   Fp::sub(S, S, YYYY);
   Fp::dbl(S, S);
-  Fp::sqr(M, ZZ);  // a * ZZ^2 with a = 1
+  Fp::sqr(M, ZZ);
+  if (a) Fp::mul(M, M, *a);  // a * ZZ^2
   Fp::add(M, M, XX);
   Fp::dbl(t, XX);
   Fp::add(M, M, t);
@@ -67,8 +69,8 @@ static inline void dbl(Jacobian& r, const Jacobian& p) {
   r.Z = Z3;
 }
 
-// r = p + q with q affine (q is never infinity here).
-static inline void madd(Jacobian& r, const Jacobian& p, const Affine& q) {
+// r = p + q with q affine (q is never infinity here); `a` as for dbl.
+static inline void madd(Jacobian& r, const Jacobian& p, const Affine& q, const U256* a = nullptr) {
   if (is_infinity(p)) {
     from_affine(r, q);
     return;
@@ -81,7 +83,7 @@ static inline void madd(Jacobian& r, const Jacobian& p, const Affine& q) {
   Fp::sub(H, U2, p.X);
   Fp::sub(rr, S2, p.Y);
   if (u256_is_zero(H)) {
-    if (u256_is_zero(rr)) dbl(r, p);
+    if (u256_is_zero(rr)) dbl(r, p, a);
     else set_infinity(r);
     return;
   }
@@ -186,9 +188,12 @@ struct FixedBaseTable {
   int window_bits = 0;
   int rows = 0;
   std::vector<Affine> points;  // rows * 2^(w-1)
+  bool general_a = false;      // the curve's a is curve_a instead of 1
+  U256 curve_a = {{0, 0, 0, 0}};
 
-  // Builds a table covering scalars below 2^scalar_bits.
-  void build(const Affine& base, int window_bits, int scalar_bits);
+  // Builds a table covering scalars below 2^scalar_bits, on the Stark curve or, given `a`
+  // (Montgomery form), on the curve y^2 = x^3 + a x + b' that `base` lies on.
+  void build(const Affine& base, int window_bits, int scalar_bits, const U256* a = nullptr);
   // acc += k * B for k < 2^scalar_bits (the bound given to build).
   void mul_add(Jacobian& acc, const U256& k) const;
   // The signed window digits of k, one per row (each in [-2^(w-1) + 1, 2^(w-1)]); mul_add adds

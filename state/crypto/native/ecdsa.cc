@@ -4,9 +4,9 @@
 // is the x coordinate of A + B or A - B without knowing the sign of Q's y: for points on the
 // curve, x(A+B) and x(A-B) are the two roots of
 //   (xA - xB)^2 z^2 - [2(xA + xB)(xA xB + a) + 4b] z + [(xA xB - a)^2 - 4b(xA + xB)] = 0.
-// A cached key has a window table (needs y once: one square root); an uncached key is
-// multiplied on an isomorphic curve where its point has known coordinates (isomorphic-mul.h),
-// so no square root is needed on that path (only a Legendre check).
+// Q is multiplied on an isomorphic curve where its point has known coordinates
+// (isomorphic-mul.h), so no square root is ever needed, only a Legendre check: by wNAF for a
+// key seen for the first time, by a window table for a cached key.
 #include <cassert>
 
 #include "isomorphic-mul.h"
@@ -18,9 +18,7 @@ namespace stark {
 extern curve::FixedBaseTable GENERATOR_TABLE;
 
 static U256 FOUR_B;                    // Montgomery form
-static U256 SQRT_C;                    // z^q for a non-residue z (Tonelli-Shanks)
-static U256 P_MINUS_1_HALF, Q_ODD, Q_PLUS_1_HALF;
-static const int TWO_ADICITY = 192;    // P - 1 = 2^192 * q
+static U256 P_MINUS_1_HALF;
 static const uint64_t MAX_TOP = 0x0800000000000000ULL;  // 2^251 in the top limb
 
 static inline bool below_2_251(const U256& a) { return a.w[3] < MAX_TOP; }
@@ -38,53 +36,14 @@ void ecdsa_init() {
   const U256 one = {{1, 0, 0, 0}};
   U256 pm1;
   u256_sub(pm1, Fp::modulus(), one);
-  P_MINUS_1_HALF = pm1;
   for (int i = 0; i < 4; i++) P_MINUS_1_HALF.w[i] = (pm1.w[i] >> 1) | (i < 3 ? pm1.w[i + 1] << 63 : 0);
-  Q_ODD = U256{{pm1.w[3] >> (TWO_ADICITY - 192), 0, 0, 0}};  // pm1 >> 192
-  assert(pm1.w[0] == 0 && pm1.w[1] == 0 && pm1.w[2] == 0 && (Q_ODD.w[0] & 1));
-  Q_PLUS_1_HALF = U256{{(Q_ODD.w[0] + 1) >> 1, 0, 0, 0}};
-  // Smallest quadratic non-residue, found rather than hard-coded.
-  for (uint64_t z = 2;; z++) {
-    U256 zm;
-    Fp::to_mont(zm, U256{{z, 0, 0, 0}});
-    if (!is_square(zm)) {
-      Fp::pow(SQRT_C, zm, Q_ODD);
-      break;
-    }
-  }
 }
 
-// Tonelli-Shanks; returns false when v has no square root.
-static bool sqrt_mont(U256& out, const U256& v) {
-  if (u256_is_zero(v)) {
-    out = v;
-    return true;
-  }
-  if (!is_square(v)) return false;
-  int m = TWO_ADICITY;
-  U256 c = SQRT_C, t, r;
-  Fp::pow(t, v, Q_ODD);
-  Fp::pow(r, v, Q_PLUS_1_HALF);
-  for (int guard = 0; guard < TWO_ADICITY + 1; guard++) {
-    if (Fp::is_one(t)) {
-      out = r;
-      return true;
-    }
-    int i = 0;
-    U256 t2 = t;
-    while (!Fp::is_one(t2)) {
-      Fp::sqr(t2, t2);
-      i++;
-      if (i >= m) return false;  // cannot happen for a square
-    }
-    U256 b = c;
-    for (int k = 0; k < m - i - 1; k++) Fp::sqr(b, b);
-    m = i;
-    Fp::sqr(c, b);
-    Fp::mul(t, t, c);
-    Fp::mul(r, r, b);
-  }
-  return false;
+// c = x^3 + x + beta for x (Montgomery form); false when no curve point has that x.
+static bool curve_rhs_square(const U256& x_mont, U256& c) {
+  curve::rhs(c, x_mont);
+  // c == 0 would be a point of order 2, which a curve of prime order does not have
+  return !u256_is_zero(c) && is_square(c);
 }
 
 // True when c (Montgomery) is the x coordinate of A + B or A - B; a = a1/a2, b = b1/b2 are the
@@ -147,20 +106,20 @@ bool ecdsa_verify(KeyCache* cache, const U256& msg, const U256& r, const U256& s
   U256 x;
   Fp::to_mont(x, pub_x);
   bool not_on_curve = false;
-  const curve::FixedBaseTable* table = cache ? cache->lookup(pub_x, not_on_curve) : nullptr;
+  const KeyTable* cached = cache ? cache->lookup(pub_x, not_on_curve) : nullptr;
   if (not_on_curve) return false;
-  U256 b1, b2;
-  if (table) {
+  U256 b1, b2;  // x(u2 Q) = b1 / b2
+  if (cached) {
     Jacobian B;
     curve::set_infinity(B);
-    table->mul_add(B, u2);
+    cached->table.mul_add(B, u2);
     b1 = B.X;
     Fp::sqr(b2, B.Z);
+    Fp::mul(b2, b2, cached->c);
   } else {
-    U256 y2;
-    curve::rhs(y2, x);
-    if (u256_is_zero(y2) || !is_square(y2)) return false;  // y = 0 would be a point of order 2
-    curve::isomorphic_mul_x(x, y2, u2, b1, b2);
+    U256 c;
+    if (!curve_rhs_square(x, c)) return false;
+    curve::isomorphic_mul_x(x, c, u2, b1, b2);
   }
   if (u256_is_zero(b2)) return false;  // u2 * Q == infinity cannot happen for u2 in [1, n)
 
@@ -192,12 +151,14 @@ bool ecdsa_verify(KeyCache* cache, const U256& msg, const U256& r, const U256& s
   return false;
 }
 
-const curve::FixedBaseTable* KeyCache::lookup(const U256& x, bool& not_on_curve) {
+const KeyTable* KeyCache::lookup(const U256& x, bool& not_on_curve) {
   not_on_curve = false;
   if (capacity_ == 0) return nullptr;
+  lookups_++;
   auto it = map_.find(x);
   if (it != map_.end()) {
     hits++;
+    it->second->last_used = lookups_;
     lru_.splice(lru_.begin(), lru_, it->second);
     return &it->second->table;
   }
@@ -209,23 +170,31 @@ const curve::FixedBaseTable* KeyCache::lookup(const U256& x, bool& not_on_curve)
     return nullptr;
   }
   seen_once_.erase(seen);
-  U256 xm, y2, y;
+  if (map_.size() >= capacity_ && lookups_ - lru_.back().last_used < 4 * capacity_) {
+    refused++;
+    return nullptr;  // the caller checks the curve on its own path
+  }
+  U256 xm, c, a;
   Fp::to_mont(xm, x);
-  curve::rhs(y2, xm);
-  if (!sqrt_mont(y, y2)) {
+  if (!curve_rhs_square(xm, c)) {
     not_on_curve = true;
     return nullptr;
   }
   builds++;
   lru_.emplace_front();
-  lru_.front().key = x;
-  lru_.front().table.build(Affine{xm, y}, 5, 252);
+  Entry& entry = lru_.front();
+  entry.key = x;
+  entry.last_used = lookups_;
+  entry.table.c = c;
+  Affine q;
+  curve::isomorphic_point(xm, c, q, a);
+  entry.table.table.build(q, 5, 252, &a);
   map_[x] = lru_.begin();
   while (map_.size() > capacity_) {
     map_.erase(lru_.back().key);
     lru_.pop_back();
   }
-  return &lru_.front().table;
+  return &entry.table;
 }
 
 void KeyCache::set_capacity(size_t capacity) {

@@ -57,11 +57,7 @@ inline void set_w(ModifiedJacobian& r, const U256& a) {
 
 // r = p + q on E' (Jacobian), with W recomputed for the result.
 inline void add_modified(ModifiedJacobian& r, const ModifiedJacobian& p, const Jacobian& q, const U256& a) {
-  add_jacobian(r.p, p.p, q, [&](Jacobian& out, const Jacobian&) {
-    ModifiedJacobian twice;
-    dbl_modified(twice, p);
-    out = twice.p;
-  });
+  add_jacobian(r.p, p.p, q, [&](Jacobian& out, const Jacobian& in) { dbl(out, in, &a); });
   set_w(r, a);
 }
 
@@ -86,26 +82,27 @@ int wnaf(int8_t* digits, const U256& k) {
 
 }  // namespace
 
-void isomorphic_mul_x(const U256& x, const U256& c, const U256& k, U256& num, U256& den) {
-  U256 a;  // a' = c^2
+void isomorphic_point(const U256& x, const U256& c, Affine& q, U256& a) {
   Fp::sqr(a, c);
+  Fp::mul(q.x, c, x);
+  q.y = a;
+}
+
+void isomorphic_mul_x(const U256& x, const U256& c, const U256& k, U256& num, U256& den) {
+  Affine q1;
+  U256 a;  // a' = c^2
+  isomorphic_point(x, c, q1, a);
   ModifiedJacobian base;
-  Fp::mul(base.p.X, c, x);
-  base.p.Y = a;
-  base.p.Z = Fp::R1;
+  from_affine(base.p, q1);
   base.W = a;
   Jacobian table[TABLE_SIZE];
   table[0] = base.p;
   ModifiedJacobian twice;
   dbl_modified(twice, base);
-  for (int i = 1; i < TABLE_SIZE; i++) add_jacobian(table[i], table[i - 1], twice.p, [&](Jacobian& out, const Jacobian&) {
-    // table[i-1] == 2Q' only if Q' has order dividing 2i - 1 < n: impossible for a valid key.
-    ModifiedJacobian t;
-    t.p = table[i - 1];
-    set_w(t, a);
-    dbl_modified(t, t);
-    out = t.p;
-  });
+  // table[i-1] == 2Q' would need Q' of order dividing 2i - 1 < n: never for a valid key, but
+  // the doubling fallback keeps the sum right anyway.
+  for (int i = 1; i < TABLE_SIZE; i++)
+    add_jacobian(table[i], table[i - 1], twice.p, [&](Jacobian& out, const Jacobian& in) { dbl(out, in, &a); });
 
   int8_t digits[MAX_DIGITS];
   const int len = wnaf(digits, k);

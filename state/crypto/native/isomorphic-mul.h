@@ -11,6 +11,9 @@
 
 namespace curve {
 
+// Q' = (c x, c^2) on E' and E's coefficient a' = c^2 (all Montgomery form).
+void isomorphic_point(const U256& x, const U256& c, Affine& q, U256& a);
+
 // Sets num/den to x(k Q) as a fraction (den == 0 when k Q is infinity). x and c in Montgomery
 // form, c = rhs(x) a nonzero square; k a plain integer below 2^252.
 void isomorphic_mul_x(const U256& x, const U256& c, const U256& k, U256& num, U256& den);

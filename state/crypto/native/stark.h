@@ -21,19 +21,29 @@ void pedersen_batch(U256* out, const U256* a, const U256* b, int n);
 U256 poseidon(const U256& a, const U256& b);
 U256 poseidon_many(const U256* values, int n);
 
-// Per-public-key window tables, LRU-bounded. A key gets a table the second time it is seen
-// (building one costs about five uncached verifications). One cache per JS environment
-// (main thread or worker): not shared across threads.
+// Per-public-key window tables, LRU-bounded. A key gets a table the second time it is seen,
+// unless the cache is full and its least recently used table was still used within the last
+// 4 x capacity lookups: then the newcomer is refused rather than evicting a table in use, so
+// a working set larger than the cache keeps part of it cached instead of rebuilding tables
+// that are evicted before their next use.
+// Tables live on the key's isomorphic curve (isomorphic-mul.h), so building one needs no
+// square root; it costs about four first-time-key verifications and makes each later
+// verification with that key about twice as fast. One cache per JS environment (main thread
+// or worker): not shared across threads.
+struct KeyTable {
+  curve::FixedBaseTable table;  // multiples of Q' = (c x, c^2) on E'
+  U256 c;                       // x^3 + x + beta (Montgomery): x(k Q) = x(k Q') / c
+};
 class KeyCache {
  public:
   explicit KeyCache(size_t capacity) : capacity_(capacity) {}
   // The table for x, or nullptr when the key should take the uncached path. May build a
   // table; `not_on_curve` is set when x is not the x coordinate of a curve point.
-  const curve::FixedBaseTable* lookup(const U256& x, bool& not_on_curve);
+  const KeyTable* lookup(const U256& x, bool& not_on_curve);
   void set_capacity(size_t capacity);
   size_t size() const { return map_.size(); }
   size_t capacity() const { return capacity_; }
-  uint64_t hits = 0, misses = 0, builds = 0;
+  uint64_t hits = 0, misses = 0, builds = 0, refused = 0;
 
  private:
   struct Hash {
@@ -44,9 +54,11 @@ class KeyCache {
   };
   struct Entry {
     U256 key;
-    curve::FixedBaseTable table;
+    KeyTable table;
+    uint64_t last_used = 0;  // lookups counter at the last hit
   };
   size_t capacity_;
+  uint64_t lookups_ = 0;
   std::list<Entry> lru_;  // most recent first
   std::unordered_map<U256, std::list<Entry>::iterator, Hash, Eq> map_;
   std::unordered_map<U256, bool, Hash, Eq> seen_once_;
