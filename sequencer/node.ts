@@ -460,6 +460,8 @@ export class PerpchainNode {
       } while (this.buildAgain || this.mempool.ready((s) => this.world.getNonce(s), 1).ready.length > 0);
     })().finally(() => {
       this.building = null;
+      // A submit that landed between the loop's last check and here only set buildAgain.
+      if (this.buildAgain) this.scheduleBlock();
     });
   }
 
@@ -583,7 +585,8 @@ export class PerpchainNode {
     this.stats.blocksProduced++;
     this.stats.txsIncluded += txs.length;
     this.stats.txsRejected += dropped.length;
-    for (const l of this.blockListeners) {
+    // A copy: listeners (waitForTx) unsubscribe while being called, which would skip the next one.
+    for (const l of [...this.blockListeners]) {
       try {
         l({ block, txs });
       } catch (e) {

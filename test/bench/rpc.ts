@@ -1,0 +1,308 @@
+// Benchmark: the devnet end to end over HTTP. 100 accounts (LevelDB in a temp dir) deposit
+// USDC into the exchange, market data is set (the devnet's genesis bootstrap), then N
+// pre-signed place_order INVOKEs (half the accounts bid, half ask at the same price,
+// alternating, so every ask fills a resting bid) are sent as starknet_addInvokeTransaction
+// with C requests in flight. Signing happens before the timed part; nonces are pre-assigned.
+// Inclusion is observed with the node's block listener at commit time (same process).
+//
+// Flags: --txs N (5000)  --concurrency C (32)  --accounts A (100)  --profile (CPU profile of
+// the timed part; top self-time functions to stderr). Progress on stderr; last stdout line:
+// one JSON object.
+
+import { mkdtempSync, rmSync } from "node:fs";
+import { Session } from "node:inspector/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { exchangeFns } from "../../contracts/perp/exchange-contract.js";
+import { encodeArgs } from "../../contracts/runtime/index.js";
+import { startDevnet } from "../../sequencer/devnet.js";
+import { parseBroadcastedTxn } from "../../sequencer/rpc/params.js";
+import { intake } from "../../sequencer/tx-intake.js";
+import { hashBackend, selectorFromName } from "../../state/crypto/hash.js";
+import { encodeShortString, toHex, type Felt } from "../../state/felt.js";
+import { useFastestBackend } from "./bench-backend.js";
+
+function arg(name: string, dflt: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i < 0) return dflt;
+  const v = Number(process.argv[i + 1]);
+  if (!Number.isSafeInteger(v) || v <= 0) throw new RangeError(`--${name} expects a positive integer`);
+  return v;
+}
+const TXS = arg("txs", 5000);
+const CONCURRENCY = arg("concurrency", 32);
+const ACCOUNTS = arg("accounts", 100);
+const PROFILE = process.argv.includes("--profile");
+const log = (s: string) => process.stderr.write(s + "\n");
+
+const BTC = encodeShortString("BTC-USD-PERP");
+const SIZE_E8 = 100_000n; // 0.001 BTC
+const DEPOSIT_USDC6 = 50_000_000_000n; // 50,000 USDC each
+
+async function main(): Promise<void> {
+  log(await useFastestBackend());
+  const dir = mkdtempSync(join(tmpdir(), "perpchain-bench-rpc-"));
+  const devnet = await startDevnet({ dbPath: dir, seed: 11, accounts: ACCOUNTS, port: 0, triggerEngine: false });
+  const node = devnet.node;
+  let peakRss = process.memoryUsage().rss;
+  const rssTimer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
+  try {
+    const exchange = BigInt(devnet.contracts.PerpExchange!.address);
+    const usdc = BigInt(devnet.contracts.USDC!.address);
+    const oracle = BigInt(devnet.contracts.Oracle!.address);
+    const mark_e6 = node.callView(oracle, selectorFromName("get_market_data"), [BTC])[0]!;
+    if (mark_e6 === 0n) throw new Error("no BTC market data after the devnet's bootstrap");
+    const price_e6 = (mark_e6 / 100_000n) * 100_000n; // on the 0.1 USDC tick
+    log(`BTC mark ${mark_e6}, orders at ${price_e6}`);
+
+    // ── set-up (not timed): deposits for every account ──
+    const t0 = performance.now();
+    const deposits = await Promise.all(
+      devnet.accounts.map((a) =>
+        node.submitSignedInvoke(BigInt(a.address), BigInt(a.private_key), [
+          { to: usdc, selector: selectorFromName("approve"), calldata: [exchange, DEPOSIT_USDC6, 0n] },
+          { to: exchange, selector: selectorFromName("deposit"), calldata: [DEPOSIT_USDC6] },
+        ]),
+      ),
+    );
+    const depReceipts = await Promise.all(deposits.map((h) => node.waitForTx(h, 120_000)));
+    const failed = depReceipts.filter((r) => r.receipt.execution_status !== "SUCCEEDED");
+    if (failed.length > 0) throw new Error(`${failed.length} deposits reverted: ${String(failed[0]!.receipt.revert_reason)}`);
+    log(`${ACCOUNTS} deposits in ${(performance.now() - t0).toFixed(0)} ms`);
+
+    // ── pre-sign (not timed) ──
+    const t1 = performance.now();
+    const nextNonce = devnet.accounts.map((a) => node.world.getNonce(BigInt(a.address)));
+    const bodies: string[] = [];
+    const hashes: string[] = [];
+    for (let k = 0; k < TXS; k++) {
+      const i = k % ACCOUNTS;
+      const a = devnet.accounts[i]!;
+      const side = i % 2 === 0 ? 0n : 1n; // even accounts bid, odd accounts ask, alternating
+      const nonce = nextNonce[i]!;
+      nextNonce[i] = nonce + 1n;
+      const order = encodeArgs(exchangeFns.placeOrder.inputs, { market: BTC, side, order_type: 0n, flags: 0n, price: price_e6, trigger_price: 0n, size: SIZE_E8 });
+      const raw = invokeJson(BigInt(a.address), nonce, [1n, exchange, selectorFromName("place_order"), BigInt(order.length), ...order], node.gasPrices.l2_gas);
+      const h = intake(parseBroadcastedTxn(raw, "bench"), node.chainId).hash;
+      const sig = hashBackend().ecdsaSign(h, BigInt(a.private_key));
+      raw.signature = [toHex(sig.r), toHex(sig.s)];
+      hashes.push(toHex(h));
+      bodies.push(JSON.stringify({ jsonrpc: "2.0", id: k, method: "starknet_addInvokeTransaction", params: { invoke_transaction: raw } }));
+    }
+    log(`${TXS} txs signed in ${(performance.now() - t1).toFixed(0)} ms`);
+
+    // ── timed part ──
+    const submittedAt = new Map<string, number>();
+    const latencies: number[] = [];
+    let included = 0;
+    let reverted = 0;
+    let trades = 0;
+    let blocks = 0;
+    let lastInclusion = 0;
+    const tradeKey = toHex(selectorFromName("Trade"));
+    const wanted = new Set(hashes);
+    let resolveAll: () => void = () => {};
+    const allIncluded = new Promise<void>((r) => (resolveAll = r));
+    let firstRevert: string | undefined;
+    const unsubscribe = node.onBlock(({ txs }) => {
+      const now = performance.now();
+      let mine = 0;
+      for (const t of txs) {
+        const h = t.transaction.transaction_hash;
+        if (!wanted.has(h)) continue;
+        mine++;
+        included++;
+        latencies.push(now - (submittedAt.get(h) ?? now));
+        if (t.receipt.execution_status !== "SUCCEEDED") {
+          reverted++;
+          firstRevert ??= String(t.receipt.revert_reason);
+        }
+        for (const e of t.receipt.events) if (e.keys[0] === tradeKey) trades++;
+      }
+      if (mine > 0) {
+        blocks++;
+        lastInclusion = now;
+      }
+      if (included === TXS) resolveAll();
+    });
+
+    const session = PROFILE ? new Session() : undefined;
+    if (session) {
+      session.connect();
+      await session.post("Profiler.enable");
+      await session.post("Profiler.setSamplingInterval", { interval: 500 });
+      await session.post("Profiler.start");
+    }
+    const start = performance.now();
+    let next = 0;
+    let errors = 0;
+    let firstError: string | undefined;
+    const worker = async () => {
+      while (next < TXS) {
+        const k = next++;
+        submittedAt.set(hashes[k]!, performance.now());
+        const res = await fetch(devnet.rpcUrl, { method: "POST", headers: { "content-type": "application/json" }, body: bodies[k] });
+        const body = (await res.json()) as { error?: { code: number; message: string; data?: unknown } };
+        if (body.error) {
+          errors++;
+          wanted.delete(hashes[k]!);
+          firstError ??= `${body.error.code} ${body.error.message} ${JSON.stringify(body.error.data)}`;
+        }
+        if (k % 1000 === 999) log(`submitted ${k + 1}`);
+      }
+    };
+    await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+    const submitEnd = performance.now();
+    if (errors > 0) log(`${errors} submissions refused, first: ${firstError}`);
+    const target = TXS - errors;
+    if (included < target) {
+      await Promise.race([
+        allIncluded,
+        new Promise<void>((r) => {
+          const check = setInterval(() => {
+            if (included >= target) {
+              clearInterval(check);
+              r();
+            }
+          }, 20);
+        }),
+        new Promise((_, rej) => setTimeout(() => rej(new Error(`only ${included}/${target} included after 300 s`)), 300_000).unref()),
+      ]);
+    }
+    unsubscribe();
+    let profileTop: Array<{ fn: string; self_ms: number; pct: number }> = [];
+    if (session) {
+      const { profile } = await session.post("Profiler.stop");
+      profileTop = topSelfTime(profile as unknown as CpuProfile, 25);
+      session.disconnect();
+      for (const p of profileTop) log(`  ${p.pct.toFixed(1).padStart(5)} %  ${p.self_ms.toFixed(0).padStart(7)} ms  ${p.fn}`);
+    }
+    const submitS = (submitEnd - start) / 1000;
+    const inclS = (lastInclusion - start) / 1000;
+    latencies.sort((a, b) => a - b);
+    const pct = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
+    if (reverted > 0) log(`${reverted} reverted, first: ${firstRevert}`);
+    log(`included ${included} txs in ${blocks} blocks, ${trades} trades`);
+
+    const crypto = cryptoRates();
+    const out = {
+      bench: "rpc",
+      backend: hashBackend().name,
+      txs: TXS,
+      concurrency: CONCURRENCY,
+      accounts: ACCOUNTS,
+      refused: errors,
+      included,
+      reverted,
+      trades,
+      submitted_tx_per_s: round(target / submitS),
+      included_tx_per_s: round(included / inclS),
+      p50_ms: round(pct(0.5)),
+      p99_ms: round(pct(0.99)),
+      blocks,
+      avg_txs_per_block: round(included / Math.max(1, blocks)),
+      peak_rss_mb: round(Math.max(peakRss, process.resourceUsage().maxRSS * 1024) / 2 ** 20),
+      ecdsa_verify_per_s: crypto.ecdsa_verify_per_s,
+      pedersen_per_s: crypto.pedersen_per_s,
+      ...(PROFILE ? { profile_top: profileTop.slice(0, 12) } : {}),
+    };
+    process.stdout.write(JSON.stringify(out) + "\n");
+  } finally {
+    clearInterval(rssTimer);
+    await devnet.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function invokeJson(sender: Felt, nonce: bigint, calldata: bigint[], l2Price: bigint) {
+  return {
+    type: "INVOKE",
+    version: "0x3",
+    sender_address: toHex(sender),
+    calldata: calldata.map(toHex),
+    nonce: toHex(nonce),
+    resource_bounds: {
+      l1_gas: { max_amount: "0x0", max_price_per_unit: toHex(200_000_000_000n) },
+      l1_data_gas: { max_amount: toHex(100_000n), max_price_per_unit: toHex(2_000_000n) },
+      l2_gas: { max_amount: toHex(100_000_000n), max_price_per_unit: toHex(l2Price * 2n) },
+    },
+    tip: "0x0",
+    paymaster_data: [] as string[],
+    account_deployment_data: [] as string[],
+    nonce_data_availability_mode: "L1",
+    fee_data_availability_mode: "L1",
+    signature: [] as string[],
+  };
+}
+
+/** Raw single-core rates of the active backend (1 s each, deterministic inputs). */
+function cryptoRates(): { ecdsa_verify_per_s: number; pedersen_per_s: number } {
+  const b = hashBackend();
+  const priv = 0x1234567890abcdefn;
+  const msgs = Array.from({ length: 64 }, (_, i) => BigInt(i + 1) * 0x9e3779b97f4a7c15n);
+  const sigs = msgs.map((m) => b.ecdsaSign(m, priv));
+  // public key = the account contract's check would use; derive by verifying against known key
+  const pub = publicKeyOf(priv);
+  let n = 0;
+  let t = performance.now();
+  const end = t + 1000;
+  while (performance.now() < end) {
+    const i = n % msgs.length;
+    if (!b.ecdsaVerify(msgs[i]!, sigs[i]!.r, sigs[i]!.s, pub)) throw new Error("self-signed signature does not verify");
+    n++;
+  }
+  const ecdsa = n / ((performance.now() - t) / 1000);
+  n = 0;
+  t = performance.now();
+  let x = 1n;
+  while (performance.now() < t + 1000) {
+    for (let j = 0; j < 100; j++) x = b.pedersen(x, BigInt(j));
+    n += 100;
+  }
+  const ped = n / ((performance.now() - t) / 1000);
+  return { ecdsa_verify_per_s: round(ecdsa), pedersen_per_s: round(ped) };
+}
+
+function publicKeyOf(priv: bigint): bigint {
+  // the node derives account keys the same way; @scure/starknet is the reference
+  return BigInt(starkKey(priv));
+}
+
+import { getStarkKey } from "@scure/starknet";
+function starkKey(priv: bigint): string {
+  return getStarkKey("0x" + priv.toString(16));
+}
+
+interface CpuProfile {
+  nodes: Array<{ id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount?: number }>;
+  samples: number[];
+  timeDeltas: number[];
+  startTime: number;
+  endTime: number;
+}
+
+/** Self time per function (name + file:line), biggest first. */
+function topSelfTime(p: CpuProfile, n: number): Array<{ fn: string; self_ms: number; pct: number }> {
+  const byId = new Map(p.nodes.map((x) => [x.id, x]));
+  const self = new Map<string, number>();
+  p.samples.forEach((id, i) => {
+    const cf = byId.get(id)!.callFrame;
+    const file = cf.url.replace(/^.*\/work\/main\//, "").replace(/^file:\/\//, "");
+    const key = `${cf.functionName || "(anonymous)"} ${file ? `${file}:${cf.lineNumber + 1}` : ""}`.trim();
+    self.set(key, (self.get(key) ?? 0) + (p.timeDeltas[i] ?? 0) / 1000);
+  });
+  const total = [...self.values()].reduce((a, b) => a + b, 0);
+  return [...self.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, n)
+    .map(([fn, ms]) => ({ fn, self_ms: round(ms), pct: round((100 * ms) / total) }));
+}
+
+function round(x: number): number {
+  return Math.round(x * 10) / 10;
+}
+
+main().catch((e) => {
+  process.stderr.write(`bench rpc failed: ${(e as Error).stack ?? String(e)}\n`);
+  process.exit(1);
+});
