@@ -40,6 +40,7 @@ import { Lifecycle } from "./lifecycle.js";
 import { Mempool, type MempoolEntry } from "./mempool.js";
 import { PendingState } from "./pending-state.js";
 import { SnapshotStore } from "./snapshots.js";
+import { installVerifyCache } from "./verify-cache.js";
 import { deriveAccountKeys, type AccountKeys } from "./predeployed-accounts.js";
 import { parseBroadcastedTxn, type BroadcastedTxn } from "./rpc/params.js";
 import { intake, unsignedInvokeJson, type IntakeTx } from "./tx-intake.js";
@@ -67,6 +68,12 @@ export interface NodeOptions {
   /** Classes that are not predeployed but can be deployed (UDC / deploy_account). */
   extraClasses?: ConstructorParameters<typeof ClassRegistry>[0];
   maxTxsPerBlock?: number;
+  /**
+   * In "transaction" mode, while blocks follow each other back to back (the node is busy),
+   * wait this long before the next block so it collects the transactions arriving
+   * meanwhile. The first block after an idle period is built at once. Default 25 ms.
+   */
+  blockBatchMs?: number;
   /** Deepest rollback allowed (blocks below the head); older reverse diffs are the retention window. */
   maxRollbackBlocks?: number;
   log?: (event: string, fields?: Record<string, unknown>) => void;
@@ -101,6 +108,7 @@ export class PerpchainNode {
   readonly chain: ChainStore;
   snapshots!: SnapshotStore;
   readonly maxRollbackBlocks: number;
+  readonly blockBatchMs: number;
   epoch = 0;
   paused = false;
   /** Set when a block commit failed: production stops until restart. */
@@ -135,6 +143,7 @@ export class PerpchainNode {
     this.gasPrices = opts.gasPrices ?? DEFAULT_GAS_PRICES;
     this.maxTxsPerBlock = opts.maxTxsPerBlock ?? 2_000;
     this.maxRollbackBlocks = opts.maxRollbackBlocks ?? 100_000;
+    this.blockBatchMs = opts.blockBatchMs ?? 25;
     this.log = opts.log ?? (() => {});
   }
 
@@ -149,6 +158,7 @@ export class PerpchainNode {
 
   /** Open (or create) a node: recover the store, check the head, replay the WAL, become ready. */
   static async open(opts: NodeOptions = {}): Promise<PerpchainNode> {
+    installVerifyCache();
     let store: KvStore;
     if (opts.inMemory || !opts.dbPath) store = new MemoryKvStore();
     else {
@@ -320,7 +330,9 @@ export class PerpchainNode {
     if (this.paused && !opts.operator) throw new NodePausedError("the exchange is paused by the operator");
     if (parsed.isQuery) throw new UnsupportedTxVersionError();
     const tx = intake(parsed, this.chainId);
-    if (this.mempool.has(tx.hash) || (await this.chain.getTx(tx.hash)) !== undefined) throw new DuplicateTxError();
+    if (this.mempool.has(tx.hash)) throw new DuplicateTxError();
+    // An included transaction has used its nonce: only a stale nonce can be a duplicate.
+    if (tx.exec.nonce < this.world.getNonce(tx.sender) && (await this.chain.getTx(tx.hash)) !== undefined) throw new DuplicateTxError();
     this.prevalidate(tx);
     await this.mempool.add({ hash: tx.hash, sender: tx.sender, nonce: tx.exec.nonce, payload: { raw, tx } });
     this.rejected.delete(toHex(tx.hash));
@@ -451,9 +463,13 @@ export class PerpchainNode {
     }
     this.building = (async () => {
       await new Promise((r) => setImmediate(r));
+      let first = true;
       do {
         this.buildAgain = false;
         if (!this.lifecycle.isReady || this.fatalError) break;
+        // Busy: let the next block gather what arrives while it waits (bounded by a full block).
+        if (!first && this.blockBatchMs > 0 && this.mempool.size < this.maxTxsPerBlock) await new Promise((r) => setTimeout(r, this.blockBatchMs));
+        first = false;
         const { ready } = this.mempool.ready((s) => this.world.getNonce(s), 1);
         if (ready.length === 0) break;
         await this.produceBlock().catch((e) => this.log("block_failed", { error: String(e) }));
