@@ -324,17 +324,28 @@ export class PerpchainNode {
 
   // --- submission ------------------------------------------------------------------------
 
+  /** Hashes whose submission is between its duplicate check and its WAL write. */
+  private readonly submitting = new Set<Felt>();
+
   /** Validate, log durably, queue. Resolves with the tx hash once it is in the WAL. */
   async submit(raw: unknown, parsed: BroadcastedTxn, opts: { operator?: boolean } = {}): Promise<Felt> {
     this.lifecycle.assertReady("transaction");
     if (this.paused && !opts.operator) throw new NodePausedError("the exchange is paused by the operator");
     if (parsed.isQuery) throw new UnsupportedTxVersionError();
+    if (this.fatalError) throw new UnexpectedError(`block production stopped after a store failure: ${this.fatalError.message}`);
     const tx = intake(parsed, this.chainId);
-    if (this.mempool.has(tx.hash)) throw new DuplicateTxError();
-    // An included transaction has used its nonce: only a stale nonce can be a duplicate.
-    if (tx.exec.nonce < this.world.getNonce(tx.sender) && (await this.chain.getTx(tx.hash)) !== undefined) throw new DuplicateTxError();
-    this.prevalidate(tx);
-    await this.mempool.add({ hash: tx.hash, sender: tx.sender, nonce: tx.exec.nonce, payload: { raw, tx } });
+    // `submitting`: the same tx sent twice at once would otherwise pass both checks while the
+    // first one's WAL write is in flight, and be logged (and acknowledged) twice.
+    if (this.mempool.has(tx.hash) || this.submitting.has(tx.hash)) throw new DuplicateTxError();
+    this.submitting.add(tx.hash);
+    try {
+      // An included transaction has used its nonce: only a stale nonce can be a duplicate.
+      if (tx.exec.nonce < this.world.getNonce(tx.sender) && (await this.chain.getTx(tx.hash)) !== undefined) throw new DuplicateTxError();
+      this.prevalidate(tx);
+      await this.mempool.add({ hash: tx.hash, sender: tx.sender, nonce: tx.exec.nonce, payload: { raw, tx } });
+    } finally {
+      this.submitting.delete(tx.hash);
+    }
     this.rejected.delete(toHex(tx.hash));
     this.scheduleBlock();
     return tx.hash;

@@ -17,6 +17,8 @@ import { toHex, type Felt } from "../../state/felt.js";
 import { StoreWriteError } from "../../state/kv-store.js";
 import type { LevelKvStore } from "../../state/level-store.js";
 import { startDevnet, type Devnet } from "../../sequencer/devnet.js";
+import { DuplicateTxError } from "../../sequencer/errors.js";
+import { parseBroadcastedTxn } from "../../sequencer/rpc/params.js";
 
 const dirs: string[] = [];
 const running: Devnet[] = [];
@@ -84,6 +86,14 @@ describe("a failed block write", () => {
       data: "block production stopped after a store failure: store write failed: disk full (injected)",
     });
 
+    // New transactions are refused while production is stopped (they could not be included before a restart).
+    const refused = await call(d, "starknet_addInvokeTransaction", [{ ...(d.node.mempool.get(pending[0]!)!.payload.raw as object), nonce: "0x9" }]);
+    expect(refused.error).toEqual({
+      code: 63,
+      message: "An unexpected error occurred",
+      data: "block production stopped after a store failure: store write failed: disk full (injected)",
+    });
+
     // Memory and disk still say block 1; the failed block is nowhere; the txs are still pending.
     expect(d.node.world.head()).toEqual(committed);
     expect((await call(d, "starknet_blockNumber")).result).toBe(1);
@@ -116,6 +126,41 @@ describe("a failed block write", () => {
     expect(d3.node.mempool.size).toBe(0);
     expect(d3.node.headNumber()).toBe(2);
     await d3.stop();
+  });
+});
+
+describe("the WAL holds each acknowledged transaction once", () => {
+  it("acknowledges the same transaction sent twice at once only once, and the block leaves no WAL entry behind", async () => {
+    const dir = tempDir();
+    const d = await start(dir);
+    // Sign one transaction (demand mode: it stays queued), keep its broadcast JSON, restart to empty the mempool.
+    const hash = await transfer(d, 0, 42n);
+    const raw = d.node.mempool.get(hash)!.payload.raw;
+    await d.node.createBlock();
+    const strk = d.node.genesis.predeployed.find((p) => p.name === "STRK")!.address;
+    const to = d.node.genesis.accounts[1]!.address;
+    const second = await d.node.submitSignedInvoke(d.node.genesis.accounts[0]!.address, d.node.accountKeys[0]!.privateKey, [{ to: strk, selector: selectorFromName("transfer"), calldata: [to, 43n, 0n] }]);
+    const secondRaw = d.node.mempool.get(second)!.payload.raw;
+    await d.stop();
+    rmSync(dir, { recursive: true, force: true });
+
+    const fresh = await start(dir);
+    expect((await call(fresh, "starknet_addInvokeTransaction", [raw])).result).toEqual({ transaction_hash: toHex(hash) });
+    await fresh.node.createBlock();
+    // Two submissions in the same tick (a client retrying at once): both pass any check made
+    // before the first WAL write lands unless the node tracks the one in flight.
+    const answers = await Promise.allSettled([0, 1].map(() => fresh.node.submit(secondRaw, parseBroadcastedTxn(secondRaw, "invoke_transaction"))));
+    expect(answers.filter((a) => a.status === "fulfilled").map((a) => (a as PromiseFulfilledResult<Felt>).value)).toEqual([second]);
+    expect(answers.filter((a) => a.status === "rejected").map((a) => (a as PromiseRejectedResult).reason)).toEqual([new DuplicateTxError()]);
+    expect(fresh.node.mempool.all().map((e) => e.hash)).toEqual([second]);
+    const block = await fresh.node.createBlock();
+    expect(block.txHashes).toEqual([toHex(second)]);
+    expect(fresh.node.rejectionOf(second)).toBeUndefined();
+    await fresh.stop();
+
+    const reopened = await start(dir);
+    expect(reopened.node.mempool.size).toBe(0);
+    await reopened.stop();
   });
 });
 
