@@ -45,8 +45,6 @@ export const Column = {
 
 export type ColumnId = (typeof Column)[keyof typeof Column];
 
-const HEX64 = /^[0-9a-f]{64}$/;
-
 /** Felt → 32 bytes big-endian. */
 export function felt32(v: Felt): Buffer {
   const hex = v.toString(16);
@@ -55,7 +53,17 @@ export function felt32(v: Felt): Buffer {
 
 /** 32 bytes (or any length) big-endian → bigint. */
 export function readFelt(b: Uint8Array, offset = 0, length = 32): Felt {
-  const hex = Buffer.from(b.buffer, b.byteOffset + offset, length).toString("hex");
+  const buf = Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+  if (length === 32) {
+    // four 64-bit words: about twice as fast as a hex round trip
+    return (
+      (buf.readBigUInt64BE(offset) << 192n) |
+      (buf.readBigUInt64BE(offset + 8) << 128n) |
+      (buf.readBigUInt64BE(offset + 16) << 64n) |
+      buf.readBigUInt64BE(offset + 24)
+    );
+  }
+  const hex = buf.toString("hex", offset, offset + length);
   return hex.length === 0 ? 0n : BigInt("0x" + hex);
 }
 
@@ -87,8 +95,4 @@ export const keys = {
 /** [gte, lt) range covering one column. */
 export function columnRange(column: ColumnId): { gte: Buffer; lt: Buffer } {
   return { gte: Buffer.from([column]), lt: Buffer.from([column + 1]) };
-}
-
-export function isHex64(s: string): boolean {
-  return HEX64.test(s);
 }

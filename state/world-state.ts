@@ -65,7 +65,7 @@ export interface PreparedCommit {
 export interface PreparedRollback {
   readonly target: number;
   readonly targetRoots: StateRoots;
-  readonly overlay: Overlay;
+  readonly overlay: RawOverlay;
   readonly ops: KvOp[];
   readonly removedBlocks: number[];
   readonly keysChanged: number;
@@ -77,6 +77,18 @@ export interface WorldStateOptions {
   nodeCacheLimit?: number;
   /** Batch Pedersen hasher for trie levels (e.g. a worker pool); default: the active backend. */
   pedersenHasher?: PairHasher;
+}
+
+/** A record inside a reverse-diff table: `buf` holds it at byte `off`. */
+interface RawRecord {
+  buf: Buffer;
+  off: number;
+}
+
+interface RawOverlay {
+  storage: Map<string, RawRecord>;
+  contracts: Map<string, RawRecord>;
+  classes: Map<string, RawRecord>;
 }
 
 interface Overlay {
@@ -381,26 +393,31 @@ export class WorldState implements StateReader {
     if (target > head.blockNumber) throw new WorldStateError(`cannot roll back to block ${target}: head is ${head.blockNumber}`);
     const targetRoots = await this.rootsAt(target);
     if (targetRoots === undefined) throw new WorldStateError(`roots of block ${target} are missing`);
-    const overlay = await this.overlayDownTo(target);
+    const overlay = await this.rawOverlayDownTo(target);
+    // Batch operations straight from the stored bytes: no felt conversions on this path.
     const ops: KvOp[] = [];
-    let keysChanged = 0;
-    for (const [addr, m] of overlay.storage) {
-      for (const [k, v] of m) {
-        keysChanged++;
-        if (v === 0n) ops.push({ type: "del", key: keys.flatStorage(addr, k) });
-        else ops.push({ type: "put", key: keys.flatStorage(addr, k), value: felt32(v) });
-      }
+    for (const { buf, off } of overlay.storage.values()) {
+      const k = Buffer.allocUnsafe(65);
+      k[0] = Column.flatStorage;
+      buf.copy(k, 1, off, off + 64);
+      if (isZero(buf, off + 64, 32)) ops.push({ type: "del", key: k });
+      else ops.push({ type: "put", key: k, value: buf.subarray(off + 64, off + 96) });
     }
-    for (const [addr, rec] of overlay.contracts) {
-      keysChanged++;
-      if (isEmptyContract(rec)) ops.push({ type: "del", key: keys.flatContract(addr) });
-      else ops.push({ type: "put", key: keys.flatContract(addr), value: encodeContract(rec) });
+    for (const { buf, off } of overlay.contracts.values()) {
+      const k = Buffer.allocUnsafe(33);
+      k[0] = Column.flatContract;
+      buf.copy(k, 1, off, off + 32);
+      if (isZero(buf, off + 32, 96)) ops.push({ type: "del", key: k });
+      else ops.push({ type: "put", key: k, value: buf.subarray(off + 32, off + 128) });
     }
-    for (const [c, cc] of overlay.classes) {
-      keysChanged++;
-      if (cc === 0n) ops.push({ type: "del", key: keys.flatClass(c) });
-      else ops.push({ type: "put", key: keys.flatClass(c), value: felt32(cc) });
+    for (const { buf, off } of overlay.classes.values()) {
+      const k = Buffer.allocUnsafe(33);
+      k[0] = Column.flatClass;
+      buf.copy(k, 1, off, off + 32);
+      if (isZero(buf, off + 32, 32)) ops.push({ type: "del", key: k });
+      else ops.push({ type: "put", key: k, value: buf.subarray(off + 32, off + 64) });
     }
+    const keysChanged = overlay.storage.size + overlay.contracts.size + overlay.classes.size;
     const removedBlocks: number[] = [];
     for (let n = head.blockNumber; n > target; n--) {
       removedBlocks.push(n);
@@ -416,17 +433,66 @@ export class WorldState implements StateReader {
     if (this.headValue?.blockNumber !== prepared.baseHead) throw new WorldStateError("head moved since prepareRollback");
     const head: ChainHead = { blockNumber: prepared.target, blockHash: opts.blockHash, roots: prepared.targetRoots };
     const ops = [...prepared.ops, ...(opts.extraOps ?? []), { type: "put" as const, key: keys.head(), value: encodeHead(head) }];
-    await this.store.batch(ops);
-    for (const [addr, m] of prepared.overlay.storage) setStorage(this.storage, addr, m);
-    for (const [addr, rec] of prepared.overlay.contracts) {
+    // LevelDB writes on its own thread: decode the memory update meanwhile, apply it after.
+    const written = this.store.batch(ops);
+    const o = prepared.overlay;
+    const addrCache = new Map<string, Felt>();
+    const addrOf = (buf: Buffer, off: number) => {
+      const s = buf.toString("latin1", off, off + 32);
+      let a = addrCache.get(s);
+      if (a === undefined) addrCache.set(s, (a = readFelt(buf, off)));
+      return a;
+    };
+    const storage: Array<[Felt, Felt, Felt]> = [];
+    for (const { buf, off } of o.storage.values()) storage.push([addrOf(buf, off), readFelt(buf, off + 32), readFelt(buf, off + 64)]);
+    const contracts: Array<[Felt, ContractRecord]> = [];
+    for (const { buf, off } of o.contracts.values()) contracts.push([addrOf(buf, off), decodeContract(buf.subarray(off + 32, off + 128))]);
+    const classes: Array<[Felt, Felt]> = [];
+    for (const { buf, off } of o.classes.values()) classes.push([readFelt(buf, off), readFelt(buf, off + 32)]);
+    await written;
+    for (const [addr, k, v] of storage) {
+      let m = this.storage.get(addr);
+      if (v === 0n) {
+        m?.delete(k);
+        if (m && m.size === 0) this.storage.delete(addr);
+      } else {
+        if (!m) this.storage.set(addr, (m = new Map()));
+        m.set(k, v);
+      }
+    }
+    for (const [addr, rec] of contracts) {
       if (isEmptyContract(rec)) this.contracts.delete(addr);
       else this.contracts.set(addr, rec);
     }
-    for (const [c, cc] of prepared.overlay.classes) {
+    for (const [c, cc] of classes) {
       if (cc === 0n) this.classes.delete(c);
       else this.classes.set(c, cc);
     }
     this.headValue = head;
+  }
+
+  /** Reverse diffs of blocks (target, head] merged over their bytes: each key keeps its value at `target`. */
+  private async rawOverlayDownTo(target: number): Promise<RawOverlay> {
+    const head = this.headValue!.blockNumber;
+    const overlay: RawOverlay = { storage: new Map(), contracts: new Map(), classes: new Map() };
+    const CHUNK = 256;
+    // Newest first; older blocks overwrite, so the value before block target+1 wins.
+    for (let hi = head; hi > target; hi -= CHUNK) {
+      const numbers: number[] = [];
+      for (let n = hi; n > Math.max(target, hi - CHUNK); n--) numbers.push(n);
+      const vals = await this.store.getMany(numbers.map((n) => keys.reverseDiff(n)));
+      vals.forEach((v, j) => {
+        if (v === undefined) throw new WorldStateError(`reverse diff of block ${numbers[j]} is missing (beyond retention?)`);
+        const o = unpack(v) as { s: Uint8Array; k: Uint8Array; c: Uint8Array };
+        const s = asBuffer(o.s);
+        for (let off = 0; off < s.length; off += 96) overlay.storage.set(s.toString("latin1", off, off + 64), { buf: s, off });
+        const k = asBuffer(o.k);
+        for (let off = 0; off < k.length; off += 128) overlay.contracts.set(k.toString("latin1", off, off + 32), { buf: k, off });
+        const c = asBuffer(o.c);
+        for (let off = 0; off < c.length; off += 64) overlay.classes.set(c.toString("latin1", off, off + 32), { buf: c, off });
+      });
+    }
+    return overlay;
   }
 
   // --- trie nodes ----------------------------------------------------------------------
@@ -549,6 +615,15 @@ export class WorldState implements StateReader {
   }
 }
 
+function isZero(buf: Buffer, off: number, len: number): boolean {
+  for (let i = off; i < off + len; i++) if (buf[i] !== 0) return false;
+  return true;
+}
+
+function asBuffer(u: Uint8Array): Buffer {
+  return Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+}
+
 function setStorage(into: Map<Felt, Map<Felt, Felt>>, addr: Felt, writes: Map<Felt, Felt>): void {
   let m = into.get(addr);
   if (!m) into.set(addr, (m = new Map()));
@@ -641,19 +716,38 @@ export function decodeStateDiff(b: Uint8Array): StateDiff {
   };
 }
 
+/**
+ * Reverse diff: three fixed-width record tables (no per-entry objects, so merging many
+ * blocks for a rollback is a walk over bytes):
+ *   s: (contract, key, old value)            96 bytes each
+ *   k: (contract, class, nonce, storage root) 128 bytes each
+ *   c: (class hash, old compiled class hash)  64 bytes each
+ */
 function encodeReverseDiff(r: ReverseDiff): Buffer {
-  return pack({
-    s: r.storage.map(([a, k, v]) => [felt32(a), felt32(k), felt32(v)]),
-    k: r.contracts.map(([a, c]) => [felt32(a), encodeContract(c)]),
-    c: r.classes.map(([c, cc]) => [felt32(c), felt32(cc)]),
+  const s = Buffer.allocUnsafe(r.storage.length * 96);
+  r.storage.forEach(([a, k, v], i) => {
+    felt32(a).copy(s, i * 96);
+    felt32(k).copy(s, i * 96 + 32);
+    felt32(v).copy(s, i * 96 + 64);
   });
+  const k = Buffer.allocUnsafe(r.contracts.length * 128);
+  r.contracts.forEach(([a, c], i) => {
+    felt32(a).copy(k, i * 128);
+    encodeContract(c).copy(k, i * 128 + 32);
+  });
+  const c = Buffer.allocUnsafe(r.classes.length * 64);
+  r.classes.forEach(([h, cc], i) => {
+    felt32(h).copy(c, i * 64);
+    felt32(cc).copy(c, i * 64 + 32);
+  });
+  return pack({ s, k, c });
 }
 
 function decodeReverseDiff(b: Uint8Array): ReverseDiff {
-  const o = unpack(b) as { s: Array<[Uint8Array, Uint8Array, Uint8Array]>; k: Array<[Uint8Array, Uint8Array]>; c: Array<[Uint8Array, Uint8Array]> };
-  return {
-    storage: o.s.map(([a, k, v]) => [readFelt(a), readFelt(k), readFelt(v)]),
-    contracts: o.k.map(([a, c]) => [readFelt(a), decodeContract(c)]),
-    classes: o.c.map(([c, cc]) => [readFelt(c), readFelt(cc)]),
-  };
+  const o = unpack(b) as { s: Buffer; k: Buffer; c: Buffer };
+  const r: ReverseDiff = { storage: [], contracts: [], classes: [] };
+  for (let off = 0; off < o.s.length; off += 96) r.storage.push([readFelt(o.s, off), readFelt(o.s, off + 32), readFelt(o.s, off + 64)]);
+  for (let off = 0; off < o.k.length; off += 128) r.contracts.push([readFelt(o.k, off), decodeContract(o.k.subarray(off + 32, off + 128))]);
+  for (let off = 0; off < o.c.length; off += 64) r.classes.push([readFelt(o.c, off), readFelt(o.c, off + 32)]);
+  return r;
 }
