@@ -251,6 +251,7 @@ describe("kill -9 at random instants", () => {
         resent_after_restart: resent,
         logged_but_unacknowledged: loggedButUnacked,
         txs_lost: lostAfterRestart.length + notIncluded.length,
+        status_not_found_while_included: statusRaces.length,
         blocks: head + 1,
         startup_ms: summary(startups_ms),
         duration_s: Math.round((performance.now() - t0) / 100) / 10,
@@ -262,40 +263,65 @@ describe("kill -9 at random instants", () => {
   );
 });
 
-/** Acknowledged transactions the node knows neither in a block nor as pending. */
+type Whereabouts = "block" | "pending" | "unknown";
+
+/** Hashes answered "not found" by getTransactionStatus while a receipt existed right after (see whereabouts). */
+const statusRaces: string[] = [];
+
+/**
+ * Where the node has each transaction: "block" (a receipt, SUCCEEDED), "pending" (RECEIVED)
+ * or "unknown". A "not found" status is followed by a receipt lookup: the node answers
+ * getTransactionStatus by reading its chain store and then its mempool, so a tx moving
+ * from the mempool into a block while the status is computed is reported as not found
+ * (sequencer/rpc/starknet-methods.ts getStatus; reported). The receipt asked after that
+ * answer finds it; a transaction that is really gone has neither.
+ */
+async function whereabouts(url: string, txs: SentTx[]): Promise<Whereabouts[]> {
+  if (txs.length === 0) return [];
+  const statuses = await rpcBatch(url, txs.map((s) => ({ method: "starknet_getTransactionStatus", params: [s.hash] })));
+  const out: Whereabouts[] = statuses.map((r) => {
+    const st = r.result as { finality_status?: string; execution_status?: string } | undefined;
+    if (st?.finality_status === "ACCEPTED_ON_L2" && st.execution_status === "SUCCEEDED") return "block";
+    if (st?.finality_status === "RECEIVED" && st.execution_status === undefined) return "pending";
+    if (r.error?.code !== TXN_HASH_NOT_FOUND) throw new Error(`unexpected status ${JSON.stringify(r.result ?? r.error)}`);
+    return "unknown";
+  });
+  const notFound = txs.filter((_, i) => out[i] === "unknown");
+  const receipts = await rpcBatch(url, notFound.map((s) => ({ method: "starknet_getTransactionReceipt", params: [s.hash] })));
+  receipts.forEach((r, j) => {
+    if (r.error?.code === TXN_HASH_NOT_FOUND) return;
+    const receipt = r.result as { execution_status?: string } | undefined;
+    if (receipt?.execution_status !== "SUCCEEDED") throw new Error(`unexpected receipt ${JSON.stringify(r.result ?? r.error)}`);
+    statusRaces.push(notFound[j]!.hash);
+    out[txs.indexOf(notFound[j]!)] = "block";
+  });
+  return out;
+}
+
+const TXN_HASH_NOT_FOUND = 29;
+
+/** Acknowledged transactions the node has neither in a block nor as pending. */
 async function unaccountedAcked(url: string, sent: SentTx[]): Promise<string[]> {
   const acked = sent.filter((s) => s.acked);
-  if (acked.length === 0) return [];
-  const statuses = await rpcBatch(url, acked.map((s) => ({ method: "starknet_getTransactionStatus", params: [s.hash] })));
-  const missing: string[] = [];
-  statuses.forEach((r, i) => {
-    const st = r.result as { finality_status?: string; execution_status?: string } | undefined;
-    const ok = st !== undefined && ((st.finality_status === "ACCEPTED_ON_L2" && st.execution_status === "SUCCEEDED") || (st.finality_status === "RECEIVED" && st.execution_status === undefined));
-    if (!ok) missing.push(`${acked[i]!.hash}: ${JSON.stringify(r.result ?? r.error)}`);
-  });
-  return missing;
+  const where = await whereabouts(url, acked);
+  return acked.filter((_, i) => where[i] === "unknown").map((s) => s.hash);
 }
 
 /** Re-send (same signed tx) every unacknowledged transaction the node does not know. */
 async function resendUnknown(url: string, sent: SentTx[]): Promise<{ resent: number; alreadyKnown: number }> {
   const unacked = sent.filter((s) => !s.acked).sort((a, b) => a.account - b.account || Number(a.nonce - b.nonce));
-  if (unacked.length === 0) return { resent: 0, alreadyKnown: 0 };
-  const statuses = await rpcBatch(url, unacked.map((s) => ({ method: "starknet_getTransactionStatus", params: [s.hash] })));
+  const where = await whereabouts(url, unacked);
   let resent = 0;
   let alreadyKnown = 0;
   for (let i = 0; i < unacked.length; i++) {
     const s = unacked[i]!;
-    if (statuses[i]!.result !== undefined) {
+    if (where[i] !== "unknown") {
       // It reached the WAL before the kill, only the answer was lost.
       s.acked = true;
       alreadyKnown++;
       continue;
     }
-    const res = await rpc<{ transaction_hash: string }>(url, "starknet_addInvokeTransaction", [s.tx]).catch(async (e) => {
-      const again = await rpc(url, "starknet_getTransactionStatus", [s.hash]).catch((x) => String(x));
-      const same = sent.filter((o) => o.hash === s.hash).map((o) => `${o.account}/${o.nonce}/${o.acked}`);
-      throw new Error(`re-sending ${s.hash} #${i}/${unacked.length} acct ${s.account} nonce ${s.nonce} (status said ${JSON.stringify(statuses[i])}, now ${JSON.stringify(again)}, same ${same}): ${(e as Error).message}`);
-    });
+    const res = await rpc<{ transaction_hash: string }>(url, "starknet_addInvokeTransaction", [s.tx]);
     expect(res.transaction_hash).toBe(s.hash);
     s.acked = true;
     resent++;
