@@ -145,7 +145,7 @@ describe("kill -9 at random instants", () => {
         // 4. Sometimes kill the next process during its start-up (recovery, epoch write).
         if (iteration % STARTUP_KILL_EVERY === STARTUP_KILL_EVERY - 1) {
           const p = await startNodeProcess({ dbPath, seed: SEED, accounts: ACCOUNTS });
-          await sleep(rng.int(700));
+          await sleep(rng.int(1_000)); // start-up takes ~0.7-1 s here: tsx loading, recovery, WAL replay
           await kill9(p);
           killsDuringStartup++;
         }
@@ -184,6 +184,9 @@ describe("kill -9 at random instants", () => {
       const ours = new Set(accounts.map((a) => BigInt(a.address)));
       const included = blocks.flatMap((b) => b.transactions.filter((t) => ours.has(BigInt(t.sender_address))).map((t) => t.transaction_hash));
       expect(included.length).toBe(new Set(included).size);
+      const operatorTxs = blocks.flatMap((b) => b.transactions.filter((t) => !ours.has(BigInt(t.sender_address))).map((t) => t.transaction_hash));
+      const operatorReceipts = await rpcBatch(node.rpcUrl, operatorTxs.map((h) => ({ method: "starknet_getTransactionReceipt", params: [h] })));
+      const operatorReverted = operatorReceipts.filter((r) => (r.result as { execution_status?: string }).execution_status !== "SUCCEEDED").map((r) => r.result);
       const sentHashes = new Set(sent.map((s) => s.hash));
       const includedHashes = new Set(included);
       expect(included.filter((h) => !sentHashes.has(h)), "included but never sent").toEqual([]);
@@ -253,11 +256,14 @@ describe("kill -9 at random instants", () => {
         txs_lost: lostAfterRestart.length + notIncluded.length,
         status_not_found_while_included: statusRaces.length,
         blocks: head + 1,
+        operator_txs: operatorTxs.length,
+        operator_txs_reverted: operatorReverted.length,
         startup_ms: summary(startups_ms),
         duration_s: Math.round((performance.now() - t0) / 100) / 10,
       };
       console.log(JSON.stringify({ event: "kill9_drill", ...figures }));
       expect(figures.kills).toBeGreaterThanOrEqual(50);
+      expect(operatorReverted).toEqual([]);
     },
     300_000,
   );
