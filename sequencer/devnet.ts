@@ -77,7 +77,7 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
   const server = new RpcServer({
     registry,
     metrics: () => nodeMetrics(node),
-    readiness: () => ({ ready: node.lifecycle.isReady, state: node.lifecycle.state }),
+    readiness: () => ({ ready: node.lifecycle.isReady && node.fatalError === null, state: node.fatalError ? "failed" : node.lifecycle.state }),
   });
   wireSubscriptions(node, server);
   let port: number;
@@ -194,9 +194,9 @@ function wireSubscriptions(node: PerpchainNode, server: RpcServer): void {
       return out;
     },
     transactionStatus: async (h) => {
+      if (node.mempool.has(h)) return { finality_status: "RECEIVED" };
       const t = await node.chain.getTx(h);
       if (t) return { finality_status: "ACCEPTED_ON_L2", execution_status: t.receipt.execution_status };
-      if (node.mempool.has(h)) return { finality_status: "RECEIVED" };
       return undefined;
     },
   });

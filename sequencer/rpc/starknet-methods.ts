@@ -289,13 +289,15 @@ class StarknetMethods {
   }
 
   async getStatus(h: Felt): Promise<unknown> {
+    // Mempool first: a transaction leaves it only after its block is written, so checking
+    // the chain second cannot miss one moving from one to the other during the read.
+    if (this.node.mempool.has(h)) return { finality_status: "RECEIVED" };
     const t = await this.node.chain.getTx(h);
     if (t !== undefined) {
       const out: Record<string, unknown> = { finality_status: "ACCEPTED_ON_L2", execution_status: t.receipt.execution_status };
       if (t.receipt.revert_reason !== undefined) out.failure_reason = t.receipt.revert_reason;
       return out;
     }
-    if (this.node.mempool.has(h)) return { finality_status: "RECEIVED" };
     const reason = this.node.rejectionOf(h);
     if (reason !== undefined) return { finality_status: "RECEIVED", execution_status: "REVERTED", failure_reason: `rejected: ${reason}` };
     throw new TxnHashNotFoundError();
