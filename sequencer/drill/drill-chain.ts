@@ -15,7 +15,7 @@ import { GENESIS_MARKETS } from "../../contracts/perp/market-config.js";
 import type { EmittedEvent } from "../../contracts/runtime/journaled-state.js";
 import { callView, executeTransaction } from "../../contracts/runtime/transaction-executor.js";
 import { decodeValue, encodeArgs } from "../../contracts/runtime/index.js";
-import { decodeShortString, encodeShortString, toHex, type Felt } from "../../state/felt.js";
+import { decodeShortString, encodeShortString, type Felt } from "../../state/felt.js";
 import type { StateReader } from "../../state/state-diff.js";
 import type { BlockRecord, TxRecord } from "../chain-store.js";
 import { startDevnet, type Devnet } from "../devnet.js";
@@ -23,17 +23,14 @@ import type { PerpchainNode } from "../node.js";
 import { PendingState } from "../pending-state.js";
 import { parseBroadcastedTxn } from "../rpc/params.js";
 import type { RpcContext } from "../rpc/registry.js";
-import { intake } from "../tx-intake.js";
+import { intake, unsignedInvokeJson } from "../tx-intake.js";
 
 export const MARKETS = GENESIS_MARKETS.map((m) => decodeShortString(m.name));
 export type MarketName = string;
 
 /** A contract call as the account's multicall takes it. */
-export interface Call {
-  to: Felt;
-  selector: Felt;
-  calldata: readonly Felt[];
-}
+export type { Call } from "../tx-intake.js";
+import type { Call } from "../tx-intake.js";
 
 export interface Signer {
   address: Felt;
@@ -201,27 +198,7 @@ export class Branch {
 
   /** Execute `calls` from `sender`: the revert reason (null when it succeeded) and the events. */
   execute(sender: Felt, calls: readonly Call[]): { revert: string | null; events: EmittedEvent[] } {
-    const nonce = this.state.getNonce(sender);
-    const calldata: Felt[] = [BigInt(calls.length)];
-    for (const c of calls) calldata.push(c.to, c.selector, BigInt(c.calldata.length), ...c.calldata);
-    const raw = {
-      type: "INVOKE",
-      version: "0x3",
-      sender_address: toHex(sender),
-      calldata: calldata.map(toHex),
-      nonce: toHex(nonce),
-      resource_bounds: {
-        l1_gas: { max_amount: "0x0", max_price_per_unit: toHex(this.node.gasPrices.l1_gas) },
-        l1_data_gas: { max_amount: "0x10000", max_price_per_unit: toHex(this.node.gasPrices.l1_data_gas * 2n) },
-        l2_gas: { max_amount: "0x20000000", max_price_per_unit: toHex(this.node.gasPrices.l2_gas * 2n) },
-      },
-      tip: "0x0",
-      paymaster_data: [],
-      account_deployment_data: [],
-      nonce_data_availability_mode: "L1",
-      fee_data_availability_mode: "L1",
-      signature: [],
-    };
+    const raw = unsignedInvokeJson(sender, this.state.getNonce(sender), calls, this.node.gasPrices);
     const tx = intake(parseBroadcastedTxn(raw, "branch"), this.node.chainId);
     const ctx = this.node.blockContext(this.node.headNumber() + 1, this.node.nowS());
     const exec = executeTransaction(this.state, this.node.registry, ctx, tx.exec, { skipValidate: true });
