@@ -142,7 +142,7 @@ export async function main(): Promise<Record<string, unknown>> {
     js_poseidon_per_s: jsPoseidon,
     js_ecdsa_verify_per_s: jsVerify,
     js_ecdsa_sign_per_s: jsSign,
-    js_pool_pedersen_per_s: jsPoolPedersen,
+    js_all_cores_pedersen_per_s: jsPoolPedersen,
     ratio_pedersen: +(pedersen / jsPedersen).toFixed(1),
     ratio_poseidon: +(poseidon / jsPoseidon).toFixed(1),
     ratio_ecdsa_verify: +(verify / jsVerify).toFixed(1),
