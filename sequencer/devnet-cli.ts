@@ -19,6 +19,8 @@ Usage: npm start -- [options]
   --db DIR                      LevelDB data directory (default .perpchain/)
   --in-memory                   keep everything in memory (nothing on disk)
   --hash-backend auto|native|js crypto backend (default auto: native if it built)
+  --hash-threads N              worker threads hashing trie levels (default 0 = inline)
+  --block-batch-ms MS           while busy, wait this long between blocks to batch (default 100)
   --market-data SOURCE          push (default) | simulator | replay:FILE (JSONL of push objects)
   --admin-token TOKEN           also accept operator methods from non-loopback clients with this bearer token
   --verbose                     log every block and rejection as JSON lines
@@ -89,6 +91,13 @@ export function parseDevnetArgs(argv: readonly string[], randomSeed: () => numbe
       case "--db":
         o.dbPath = next() ?? "";
         if (!o.dbPath) throw new CliError("--db expects a directory");
+        break;
+      case "--hash-threads":
+        o.hashThreads = int(a, next());
+        if (o.hashThreads > 16) throw new CliError("--hash-threads is out of range (0-16)");
+        break;
+      case "--block-batch-ms":
+        o.blockBatchMs = int(a, next());
         break;
       case "--market-data": {
         const v = next();

@@ -20,12 +20,26 @@ export function storageMapAddress(name: string, keyFelts: readonly Felt[]): Felt
   return mapEntryAddress(snKeccak(name), keyFelts);
 }
 
-/** Map entry address from the variable's base address and serialized key felts. */
+/**
+ * Map entry address from the variable's base address and serialized key felts.
+ * Memoized (bounded): the same balances and positions are addressed by every transaction
+ * that touches them, and the address is a pure function of its inputs.
+ */
 export function mapEntryAddress(base: Felt, keyFelts: readonly Felt[]): Felt {
+  let memoKey = base.toString(36);
+  for (const k of keyFelts) memoKey += ":" + k.toString(36);
+  const hit = addressMemo.get(memoKey);
+  if (hit !== undefined) return hit;
   let h = base;
   for (const k of keyFelts) h = pedersen(h, k);
-  return h % STORAGE_ADDRESS_BOUND;
+  const addr = h % STORAGE_ADDRESS_BOUND;
+  if (addressMemo.size >= ADDRESS_MEMO_LIMIT) addressMemo.delete(addressMemo.keys().next().value!);
+  addressMemo.set(memoKey, addr);
+  return addr;
 }
+
+const ADDRESS_MEMO_LIMIT = 200_000;
+const addressMemo = new Map<string, Felt>();
 
 /** A declared storage variable: a single value at sn_keccak(name). */
 export interface StorageVarSpec<T> {
