@@ -75,7 +75,7 @@ export interface NodeOptions {
   /**
    * In "transaction" mode, while blocks follow each other back to back (the node is busy),
    * wait this long before the next block so it collects the transactions arriving
-   * meanwhile. The first block after an idle period is built at once. Default 100 ms.
+   * meanwhile. The first block after an idle period is built at once. Default 150 ms.
    */
   blockBatchMs?: number;
   /**
@@ -153,7 +153,7 @@ export class PerpchainNode {
     this.gasPrices = opts.gasPrices ?? DEFAULT_GAS_PRICES;
     this.maxTxsPerBlock = opts.maxTxsPerBlock ?? 2_000;
     this.maxRollbackBlocks = opts.maxRollbackBlocks ?? 100_000;
-    this.blockBatchMs = opts.blockBatchMs ?? 100;
+    this.blockBatchMs = opts.blockBatchMs ?? 150;
     this.log = opts.log ?? (() => {});
   }
 
