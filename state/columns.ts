@@ -51,6 +51,15 @@ export function felt32(v: Felt): Buffer {
   return Buffer.from(hex.length === 64 ? hex : hex.padStart(64, "0"), "hex");
 }
 
+/** Write a felt as 32 big-endian bytes into `buf` at `offset` (no intermediate buffer). */
+export function writeFelt(buf: Buffer, offset: number, v: Felt): void {
+  let hex = v.toString(16);
+  if (hex.length & 1) hex = "0" + hex;
+  const pad = 32 - hex.length / 2;
+  if (pad > 0) buf.fill(0, offset, offset + pad);
+  buf.write(hex, offset + pad, "hex");
+}
+
 /** 32 bytes (or any length) big-endian → bigint. */
 export function readFelt(b: Uint8Array, offset = 0, length = 32): Felt {
   const buf = Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);

@@ -14,7 +14,7 @@
 // This module never reads the clock, randomness or the environment.
 
 import { pack, unpack } from "msgpackr";
-import { Column, columnRange, felt32, keys, readFelt, u64 } from "./columns.js";
+import { Column, columnRange, felt32, keys, readFelt, u64, writeFelt } from "./columns.js";
 import type { Felt } from "./felt.js";
 import type { KvOp, KvStore } from "./kv-store.js";
 import { hashPendingTries, pairHasher, TrieError, TrieUpdate, type PairHasher, type TrieHashKind, type TrieNode, type TrieNodeSource } from "./patricia-trie.js";
@@ -85,10 +85,27 @@ interface RawRecord {
   off: number;
 }
 
+/**
+ * Merged reverse-diff records by key. A record is referenced as `table * 2^26 + offset`
+ * into `tables` (one number per key instead of an object: a rollback may touch
+ * hundreds of thousands of keys).
+ */
 interface RawOverlay {
-  storage: Map<string, RawRecord>;
-  contracts: Map<string, RawRecord>;
-  classes: Map<string, RawRecord>;
+  tables: Buffer[];
+  storage: Map<string, number>;
+  contracts: Map<string, number>;
+  classes: Map<string, number>;
+}
+
+const TABLE_SHIFT = 2 ** 26;
+
+function* records(o: RawOverlay, m: Map<string, number>): Generator<RawRecord> {
+  const rec: RawRecord = { buf: o.tables[0]!, off: 0 };
+  for (const ref of m.values()) {
+    rec.buf = o.tables[Math.floor(ref / TABLE_SHIFT)]!;
+    rec.off = ref % TABLE_SHIFT;
+    yield rec;
+  }
 }
 
 interface Overlay {
@@ -272,8 +289,8 @@ export class WorldState implements StateReader {
 
     // The batch (head pointer is added by commit(), last).
     const ops: KvOp[] = [];
-    for (const [h, n] of pedersenNodes) ops.push({ type: "put", key: keys.trieNode("pedersen", h), value: encodeNode(n) });
-    for (const [h, n] of classesRes!.newNodes) ops.push({ type: "put", key: keys.trieNode("poseidon", h), value: encodeNode(n) });
+    pushNodeOps(ops, Column.pedersenNode, pedersenNodes);
+    pushNodeOps(ops, Column.poseidonNode, classesRes!.newNodes);
     addrs.forEach((addr, i) => {
       const rec = records[i]!;
       if (isEmptyContract(rec)) ops.push({ type: "del", key: keys.flatContract(addr) });
@@ -396,21 +413,24 @@ export class WorldState implements StateReader {
     const overlay = await this.rawOverlayDownTo(target);
     // Batch operations straight from the stored bytes: no felt conversions on this path.
     const ops: KvOp[] = [];
-    for (const { buf, off } of overlay.storage.values()) {
-      const k = Buffer.allocUnsafe(65);
+    const slab = Buffer.allocUnsafe(overlay.storage.size * 65);
+    let at = 0;
+    for (const { buf, off } of records(overlay, overlay.storage)) {
+      const k = slab.subarray(at, at + 65);
+      at += 65;
       k[0] = Column.flatStorage;
       buf.copy(k, 1, off, off + 64);
       if (isZero(buf, off + 64, 32)) ops.push({ type: "del", key: k });
       else ops.push({ type: "put", key: k, value: buf.subarray(off + 64, off + 96) });
     }
-    for (const { buf, off } of overlay.contracts.values()) {
+    for (const { buf, off } of records(overlay, overlay.contracts)) {
       const k = Buffer.allocUnsafe(33);
       k[0] = Column.flatContract;
       buf.copy(k, 1, off, off + 32);
       if (isZero(buf, off + 32, 96)) ops.push({ type: "del", key: k });
       else ops.push({ type: "put", key: k, value: buf.subarray(off + 32, off + 128) });
     }
-    for (const { buf, off } of overlay.classes.values()) {
+    for (const { buf, off } of records(overlay, overlay.classes)) {
       const k = Buffer.allocUnsafe(33);
       k[0] = Column.flatClass;
       buf.copy(k, 1, off, off + 32);
@@ -444,11 +464,11 @@ export class WorldState implements StateReader {
       return a;
     };
     const storage: Array<[Felt, Felt, Felt]> = [];
-    for (const { buf, off } of o.storage.values()) storage.push([addrOf(buf, off), readFelt(buf, off + 32), readFelt(buf, off + 64)]);
+    for (const { buf, off } of records(o, o.storage)) storage.push([addrOf(buf, off), readFelt(buf, off + 32), readFelt(buf, off + 64)]);
     const contracts: Array<[Felt, ContractRecord]> = [];
-    for (const { buf, off } of o.contracts.values()) contracts.push([addrOf(buf, off), decodeContract(buf.subarray(off + 32, off + 128))]);
+    for (const { buf, off } of records(o, o.contracts)) contracts.push([addrOf(buf, off), decodeContract(buf.subarray(off + 32, off + 128))]);
     const classes: Array<[Felt, Felt]> = [];
-    for (const { buf, off } of o.classes.values()) classes.push([readFelt(buf, off), readFelt(buf, off + 32)]);
+    for (const { buf, off } of records(o, o.classes)) classes.push([readFelt(buf, off), readFelt(buf, off + 32)]);
     await written;
     for (const [addr, k, v] of storage) {
       let m = this.storage.get(addr);
@@ -474,7 +494,7 @@ export class WorldState implements StateReader {
   /** Reverse diffs of blocks (target, head] merged over their bytes: each key keeps its value at `target`. */
   private async rawOverlayDownTo(target: number): Promise<RawOverlay> {
     const head = this.headValue!.blockNumber;
-    const overlay: RawOverlay = { storage: new Map(), contracts: new Map(), classes: new Map() };
+    const overlay: RawOverlay = { tables: [], storage: new Map(), contracts: new Map(), classes: new Map() };
     const CHUNK = 256;
     // Newest first; older blocks overwrite, so the value before block target+1 wins.
     for (let hi = head; hi > target; hi -= CHUNK) {
@@ -484,12 +504,16 @@ export class WorldState implements StateReader {
       vals.forEach((v, j) => {
         if (v === undefined) throw new WorldStateError(`reverse diff of block ${numbers[j]} is missing (beyond retention?)`);
         const o = unpack(v) as { s: Uint8Array; k: Uint8Array; c: Uint8Array };
-        const s = asBuffer(o.s);
-        for (let off = 0; off < s.length; off += 96) overlay.storage.set(s.toString("latin1", off, off + 64), { buf: s, off });
-        const k = asBuffer(o.k);
-        for (let off = 0; off < k.length; off += 128) overlay.contracts.set(k.toString("latin1", off, off + 32), { buf: k, off });
-        const c = asBuffer(o.c);
-        for (let off = 0; off < c.length; off += 64) overlay.classes.set(c.toString("latin1", off, off + 32), { buf: c, off });
+        const put = (table: Uint8Array, width: number, keyLen: number, into: Map<string, number>) => {
+          const t = asBuffer(table);
+          if (t.length === 0) return;
+          const base = overlay.tables.length * TABLE_SHIFT;
+          overlay.tables.push(t);
+          for (let off = 0; off < t.length; off += width) into.set(t.toString("latin1", off, off + keyLen), base + off);
+        };
+        put(o.s, 96, 64, overlay.storage);
+        put(o.k, 128, 32, overlay.contracts);
+        put(o.c, 64, 32, overlay.classes);
       });
     }
     return overlay;
@@ -656,6 +680,35 @@ function batchBytes(ops: readonly KvOp[]): number {
   let n = 0;
   for (const op of ops) n += op.key.byteLength + (op.type === "put" ? op.value.byteLength : 0);
   return n;
+}
+
+/**
+ * Put operations for new trie nodes, all keys and values carved out of one slab (a block
+ * writes tens of thousands of nodes; one allocation instead of several per node).
+ */
+function pushNodeOps(ops: KvOp[], column: number, nodes: ReadonlyArray<[Felt, TrieNode]>): void {
+  const slab = Buffer.allocUnsafe(nodes.length * (33 + 65));
+  let off = 0;
+  for (const [h, n] of nodes) {
+    const key = slab.subarray(off, off + 33);
+    key[0] = column;
+    writeFelt(slab, off + 1, h);
+    off += 33;
+    let value: Buffer;
+    if (n.kind === "binary") {
+      writeFelt(slab, off, n.left);
+      writeFelt(slab, off + 32, n.right);
+      value = slab.subarray(off, off + 64);
+      off += 64;
+    } else {
+      writeFelt(slab, off, n.child);
+      writeFelt(slab, off + 32, n.path);
+      slab[off + 64] = n.length;
+      value = slab.subarray(off, off + 65);
+      off += 65;
+    }
+    ops.push({ type: "put", key, value });
+  }
 }
 
 /** binary: left‖right (64 bytes); edge: child‖path‖length (65 bytes). */
