@@ -72,7 +72,7 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
   registerDevnetMethods(registry, node, options);
   const marketData = new MarketDataService(node, { unsafeDisableGuards: options.unsafeDisableGuards });
   const triggers = new TriggerEngine(node);
-  if (options.triggerEngine !== false) triggers.start();
+  if (options.triggerEngine !== false) await triggers.start();
   registerAppchainMethods(registry, node, { adminToken: options.adminToken, marketData });
   const server = new RpcServer({
     registry,

@@ -40,8 +40,18 @@ export class TriggerEngine {
 
   constructor(private readonly node: PerpchainNode) {}
 
-  start(): void {
+  /**
+   * Watch new blocks, after rebuilding what to watch from the chain's history (a restarted
+   * node must still liquidate accounts that deposited before the restart).
+   */
+  async start(): Promise<void> {
     this.unsubscribe = this.node.onBlock((e) => this.onBlock(e));
+    const head = this.node.headNumber();
+    for (let n = 0; n <= head; n++) {
+      const block = await this.node.chain.getBlock(n);
+      if (block === undefined) continue;
+      this.learn(await this.node.chain.getTxs(block.txHashes));
+    }
   }
 
   stop(): void {
@@ -55,9 +65,15 @@ export class TriggerEngine {
   }
 
   private onBlock(e: BlockEvent): void {
+    for (const tx of e.txs) this.inFlight.delete(tx.transaction.transaction_hash);
+    const priceMoved = this.learn(e.txs);
+    if (priceMoved && this.enabled && this.node.lifecycle.isReady) void this.scan().catch((err) => this.node.log("trigger_scan_failed", { error: String(err) }));
+  }
+
+  /** Record depositors and conditional orders from receipts; true when an oracle update is among them. */
+  private learn(txs: BlockEvent["txs"]): boolean {
     let priceMoved = false;
-    for (const tx of e.txs) {
-      this.inFlight.delete(tx.transaction.transaction_hash);
+    for (const tx of txs) {
       for (const ev of tx.receipt.events) {
         if (ev.from_address === EXCHANGE && ev.keys[0] === SEL.Deposit) this.accounts.add(BigInt(ev.keys[1]!));
         if (ev.from_address === EXCHANGE && ev.keys[0] === SEL.OrderPlaced) {
@@ -75,7 +91,7 @@ export class TriggerEngine {
         if (ev.from_address === ORACLE && ev.keys[0] === SEL.MarketDataUpdated) priceMoved = true;
       }
     }
-    if (priceMoved && this.enabled && this.node.lifecycle.isReady) void this.scan().catch((err) => this.node.log("trigger_scan_failed", { error: String(err) }));
+    return priceMoved;
   }
 
   /** Check every watched account and conditional order against committed state. */

@@ -115,6 +115,8 @@ describe("guarded market data in a node", () => {
     d = await startDevnet({ dbPath: dir, seed: 12, accounts: 2, port: 0, clock: () => clock_s * 1000 });
     running.push(d);
     expect(d.node.epoch).toBe(2);
+    // the restarted trigger engine still watches the accounts that deposited before the restart
+    expect(d.triggers.watched().map((a) => toHex(a)).sort()).toEqual([0, 1].map((i) => toHex(BigInt(d.accounts[i]!.address))).sort());
     const race = { market: "BTC-USD-PERP", source: "feed-a", mark_price: "97000.00", index_price: "97000.00", funding_rate: "0", funding_index: "0", timestamp: clock_s, epoch: d.node.epoch, sequence: 1 };
     const r1 = await rpc(d, "appchain_pushMarketData", { update: race });
     expect(r1.result).toMatchObject({ accepted: false, reason: "funding_index_reset" });
