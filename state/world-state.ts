@@ -136,7 +136,7 @@ export class WorldState implements StateReader {
     readonly store: KvStore,
     opts: WorldStateOptions,
   ) {
-    this.nodeCacheLimit = opts.nodeCacheLimit ?? 4_000_000;
+    this.nodeCacheLimit = opts.nodeCacheLimit ?? 1_000_000;
     this.pedersenHasher = opts.pedersenHasher ?? pairHasher("pedersen");
   }
 
@@ -632,9 +632,21 @@ export class WorldState implements StateReader {
     }
   }
 
+  /**
+   * Keep the node cache bounded: past the limit, drop the oldest-inserted half. Recently
+   * created nodes (the upper levels every block rewrites) stay; the nodes dropped stay on disk.
+   * A small cache also keeps the heap small, which is what makes GC — and so large
+   * rollbacks — fast.
+   */
   private trimNodeCache(): void {
     for (const kind of ["pedersen", "poseidon"] as const) {
-      if (this.nodeCache[kind].size > this.nodeCacheLimit) this.nodeCache[kind].clear();
+      const cache = this.nodeCache[kind];
+      if (cache.size <= this.nodeCacheLimit) continue;
+      let drop = cache.size - Math.floor(this.nodeCacheLimit / 2);
+      for (const k of cache.keys()) {
+        if (drop-- <= 0) break;
+        cache.delete(k);
+      }
     }
   }
 }
