@@ -413,30 +413,9 @@ export class WorldState implements StateReader {
     const overlay = await this.rawOverlayDownTo(target);
     // Batch operations straight from the stored bytes: no felt conversions on this path.
     const ops: KvOp[] = [];
-    const slab = Buffer.allocUnsafe(overlay.storage.size * 65);
-    let at = 0;
-    for (const { buf, off } of records(overlay, overlay.storage)) {
-      const k = slab.subarray(at, at + 65);
-      at += 65;
-      k[0] = Column.flatStorage;
-      buf.copy(k, 1, off, off + 64);
-      if (isZero(buf, off + 64, 32)) ops.push({ type: "del", key: k });
-      else ops.push({ type: "put", key: k, value: buf.subarray(off + 64, off + 96) });
-    }
-    for (const { buf, off } of records(overlay, overlay.contracts)) {
-      const k = Buffer.allocUnsafe(33);
-      k[0] = Column.flatContract;
-      buf.copy(k, 1, off, off + 32);
-      if (isZero(buf, off + 32, 96)) ops.push({ type: "del", key: k });
-      else ops.push({ type: "put", key: k, value: buf.subarray(off + 32, off + 128) });
-    }
-    for (const { buf, off } of records(overlay, overlay.classes)) {
-      const k = Buffer.allocUnsafe(33);
-      k[0] = Column.flatClass;
-      buf.copy(k, 1, off, off + 32);
-      if (isZero(buf, off + 32, 32)) ops.push({ type: "del", key: k });
-      else ops.push({ type: "put", key: k, value: buf.subarray(off + 32, off + 64) });
-    }
+    pushRestoreOps(ops, overlay, overlay.storage, Column.flatStorage, 64, 32);
+    pushRestoreOps(ops, overlay, overlay.contracts, Column.flatContract, 32, 96);
+    pushRestoreOps(ops, overlay, overlay.classes, Column.flatClass, 32, 32);
     const keysChanged = overlay.storage.size + overlay.contracts.size + overlay.classes.size;
     const removedBlocks: number[] = [];
     for (let n = head.blockNumber; n > target; n--) {
@@ -648,6 +627,23 @@ export class WorldState implements StateReader {
         cache.delete(k);
       }
     }
+  }
+}
+
+/**
+ * Flat-state writes that restore each merged record (key bytes then the old value; an
+ * all-zero value deletes), keys carved from one slab, values viewed in place.
+ */
+function pushRestoreOps(ops: KvOp[], o: RawOverlay, m: Map<string, number>, column: number, keyLen: number, valueLen: number): void {
+  const slab = Buffer.allocUnsafe(m.size * (1 + keyLen));
+  let at = 0;
+  for (const { buf, off } of records(o, m)) {
+    const k = slab.subarray(at, at + 1 + keyLen);
+    at += 1 + keyLen;
+    k[0] = column;
+    buf.copy(k, 1, off, off + keyLen);
+    if (isZero(buf, off + keyLen, valueLen)) ops.push({ type: "del", key: k });
+    else ops.push({ type: "put", key: k, value: buf.subarray(off + keyLen, off + keyLen + valueLen) });
   }
 }
 
