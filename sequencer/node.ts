@@ -22,9 +22,9 @@ import { encodeShortString, toHex, type Felt } from "../state/felt.js";
 import type { KvOp, KvStore } from "../state/kv-store.js";
 import { MemoryKvStore } from "../state/kv-store.js";
 import { LevelKvStore } from "../state/level-store.js";
-import { trieGet } from "../state/patricia-trie.js";
 import { contractStateHash, globalStateRoot, STATE_TRIE_HEIGHT } from "../state/state-commitment.js";
 import type { StateReader } from "../state/state-diff.js";
+import { collectProofNodes, verifyProofPath } from "../state/storage-proof.js";
 import { WorldState } from "../state/world-state.js";
 import { ChainStore, type BlockRecord, type TxRecord } from "./chain-store.js";
 import {
@@ -260,33 +260,15 @@ export class PerpchainNode {
     if (BigInt(block.header.block_hash) !== head.blockHash) throw new Error("recovery: head block hash does not match the stored block");
     if (BigInt(block.header.new_root) !== head.roots.globalRoot) throw new Error("recovery: head root does not match the block header");
     if (globalStateRoot(head.roots.contractsRoot, head.roots.classesRoot) !== head.roots.globalRoot) throw new Error("recovery: global root does not combine its tries");
-    // Every contract of the flat state must be the leaf the contracts trie holds.
+    // Every contract of the flat state must be the leaf the contracts trie holds, and every
+    // node on those paths must hash to its key (a proof of each leaf against the head root).
     const addrs = this.world.contractAddresses();
+    const nodes = new Map(await collectProofNodes((h) => this.world.getNode("pedersen", h), STATE_TRIE_HEIGHT, head.roots.contractsRoot, addrs));
     for (const a of addrs) {
-      const leaf = await this.trieLeaf(head.roots.contractsRoot, a);
+      const leaf = verifyProofPath("pedersen", STATE_TRIE_HEIGHT, head.roots.contractsRoot, a, nodes);
       if (leaf !== contractStateHash(this.world.getContract(a))) throw new Error(`recovery: contract ${toHex(a)} disagrees with the contracts trie`);
     }
     this.log("recovery_verified", { block: head.blockNumber, contracts: addrs.length });
-  }
-
-  private async trieLeaf(root: Felt, key: Felt): Promise<Felt> {
-    // fetch nodes along the path, then read synchronously
-    let ref = root;
-    let depth = 0;
-    while (ref !== 0n && depth < STATE_TRIE_HEIGHT) {
-      const n = await this.world.getNode("pedersen", ref);
-      if (n === undefined) throw new Error(`recovery: trie node ${toHex(ref)} is missing`);
-      if (n.kind === "binary") {
-        ref = ((key >> BigInt(STATE_TRIE_HEIGHT - depth - 1)) & 1n) === 0n ? n.left : n.right;
-        depth++;
-      } else {
-        const bits = (key >> BigInt(STATE_TRIE_HEIGHT - depth - n.length)) & ((1n << BigInt(n.length)) - 1n);
-        if (bits !== n.path) return 0n;
-        ref = n.child;
-        depth += n.length;
-      }
-    }
-    return trieGet(this.world.nodeSource("pedersen"), STATE_TRIE_HEIGHT, root, key);
   }
 
   private async recoverMempool(): Promise<void> {
