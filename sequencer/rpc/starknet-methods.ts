@@ -351,8 +351,8 @@ class StarknetMethods {
     const f = parseEventFilter(raw, "filter");
     if (f.chunkSize > MAX_EVENTS_CHUNK) throw new PageSizeTooBigError();
     const head = this.node.headNumber();
-    const from = f.fromBlock ? await this.resolveOr(f.fromBlock, 0) : 0;
-    const to = f.toBlock ? await this.resolveOr(f.toBlock, head) : head;
+    const from = f.fromBlock ? await this.resolveRangeEnd(f.fromBlock) : 0;
+    const to = f.toBlock ? await this.resolveRangeEnd(f.toBlock) : head;
     let continuation: { block: number; tx: number; event: number } | undefined;
     if (f.continuationToken !== undefined) {
       const m = /^(\d+)-(\d+)-(\d+)$/.exec(f.continuationToken);
@@ -373,10 +373,10 @@ class StarknetMethods {
     return out;
   }
 
-  private async resolveOr(id: BlockId, dflt: number): Promise<number> {
+  /** A getEvents range end: a number past the head is allowed (the range just ends at the head). */
+  private async resolveRangeEnd(id: BlockId): Promise<number> {
     if (id.kind === "tag" && id.tag === "pre_confirmed") return this.node.headNumber();
     if (id.kind === "number" && id.number > this.node.headNumber()) return id.number;
-    void dflt;
     return this.resolve(id);
   }
 }
