@@ -122,8 +122,8 @@ export function registerAppchainMethods(registry: HandlerRegistry, node: Perpcha
   const md = opts.marketData;
   registry.register("appchain_pushMarketData", async (p) => {
     if (!md) throw new InvalidParamsError("", "market data push is not enabled on this node");
-    return md.push(p.update ?? p);
-  }, { paramNames: ["update"] });
+    return md.push(p.update);
+  }, { paramNames: ["update"], objectParam: "update" });
   registry.register("appchain_getMarketDataStatus", () => {
     if (!md) return { epoch: node.epoch, markets: {}, enabled: false };
     return md.status();

@@ -35,6 +35,11 @@ export interface RegisterOptions {
   paramNames?: readonly string[];
   /** Transports the method is served on. Default: both; the spec's WS-only methods: ["ws"]. */
   transports?: readonly Transport[];
+  /**
+   * For a method whose single param is an object: by-name params that are not that param's
+   * name are taken as the object itself (`params: {...}` = `params: [{...}]`).
+   */
+  objectParam?: string;
 }
 
 interface ParamName {
@@ -45,6 +50,7 @@ interface ParamName {
 interface Registered {
   handler: RpcHandler;
   params: ParamName[];
+  objectParam: string | undefined;
   transports: readonly Transport[];
   /** The spec lists 63 UNEXPECTED_ERROR for this method. */
   unexpectedError: boolean;
@@ -62,6 +68,7 @@ export class HandlerRegistry {
     this.methods.set(method, {
       handler,
       params: names.map(parseParamName),
+      objectParam: options.objectParam,
       transports: options.transports ?? (spec?.kind === "ws" ? ["ws"] : ["http", "ws"]),
       unexpectedError: spec?.unexpectedError ?? false,
     });
@@ -85,7 +92,9 @@ export class HandlerRegistry {
   async dispatch(method: string, rawParams: unknown, ctx: RpcContext): Promise<unknown> {
     const entry = this.methods.get(method);
     if (!entry || !entry.transports.includes(ctx.transport)) throw methodNotFound(method, ctx.transport, entry);
-    const params = normalizeParams(rawParams, entry.params);
+    const asObject =
+      entry.objectParam !== undefined && typeof rawParams === "object" && rawParams !== null && !Array.isArray(rawParams) && !(entry.objectParam in rawParams);
+    const params = asObject ? { [entry.objectParam!]: rawParams } : normalizeParams(rawParams, entry.params);
     return entry.handler(params, ctx);
   }
 }

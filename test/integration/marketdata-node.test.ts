@@ -93,6 +93,15 @@ describe("guarded market data in a node", () => {
       checked++;
     }
     expect(checked).toBeGreaterThanOrEqual(20);
+    // the same push works by position and with the update object as the params themselves
+    const bad = rebase(lines[0]!.push);
+    for (const params of [[bad], bad]) {
+      const res = await rpc(d, "appchain_pushMarketData", params);
+      expect(res.error !== undefined || res.result?.accepted === false, JSON.stringify(res)).toBe(true);
+    }
+    const good = { market: "ETH-USD-PERP", source: "feed-z", mark_price: "3400.00", index_price: "3400.00", funding_rate: "0.00001", funding_index: "87.25", timestamp: clock_s, epoch: d.node.epoch, sequence: 1 };
+    const accepted = await rpc(d, "appchain_pushMarketData", good);
+    expect(accepted.result).toMatchObject({ accepted: true });
     const status = await rpc(d, "appchain_getMarketDataStatus", {});
     expect(status.result.oracle_address).toBe(toHex(BigInt(d.contracts.Oracle!.address)));
     const metrics = await (await fetch(d.rpcUrl.replace("/rpc", "/metrics"))).text();
