@@ -5,6 +5,7 @@
 // clock or randomness. Scales: units.ts. ABI names: amounts are u128 (USDC e6), prices
 // u64 (e6), sizes u64 (e8), signed amounts i128.
 
+import { erc20 } from "../erc20.js";
 import type { Felt } from "../../state/felt.js";
 import { oracleFns } from "../oracle.js";
 import { data, defineContract, fnSig, key, t, type CallContext } from "../runtime/index.js";
@@ -124,11 +125,6 @@ export const exchangeFns = {
   getExchangeState: fnSig("get_exchange_state", {}, ExchangeStateT),
 } as const;
 
-/** The ERC20 entry points the exchange calls (same selectors as contracts/erc20.ts). */
-const erc20 = {
-  transferFrom: fnSig("transfer_from", { sender: t.contractAddress, recipient: t.contractAddress, amount: t.u256 }, t.bool),
-  transfer: fnSig("transfer", { recipient: t.contractAddress, amount: t.u256 }, t.bool),
-};
 
 type MarketConfigValue = {
   name: bigint;
