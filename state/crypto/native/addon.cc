@@ -199,8 +199,7 @@ napi_value PairBatch(napi_env env, napi_callback_info info, int kind) {
   }
   std::vector<U256> out(a.size());
   if (kind == 0) stark::pedersen_batch(out.data(), a.data(), b.data(), (int)a.size());
-  else
-    for (size_t i = 0; i < a.size(); i++) out[i] = stark::poseidon(a[i], b[i]);
+  else stark::poseidon_batch(out.data(), a.data(), b.data(), (int)a.size());
   return make_bigint_array(env, out);
 }
 napi_value PedersenBatch(napi_env env, napi_callback_info info) { return PairBatch(env, info, 0); }
@@ -217,8 +216,7 @@ napi_value PairBatchBuffer(napi_env env, napi_callback_info info, int kind) {
   if (!decode_felts(env, data, 2 * n, in.data(), "pairs buffer")) return nullptr;
   for (size_t i = 0; i < n; i++) a[i] = in[2 * i], b[i] = in[2 * i + 1];
   if (kind == 0) stark::pedersen_batch(out.data(), a.data(), b.data(), (int)n);
-  else
-    for (size_t i = 0; i < n; i++) out[i] = stark::poseidon(a[i], b[i]);
+  else stark::poseidon_batch(out.data(), a.data(), b.data(), (int)n);
   uint8_t* dst;
   napi_value buf = new_buffer(env, 32 * n, &dst);
   if (!buf) return nullptr;

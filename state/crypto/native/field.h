@@ -245,6 +245,12 @@ struct MontField {
   // -P^-1 = P3 * 2^192 - 1 (mod 2^256), so m = k * 2^192 - t_low with k = t0 * P3, and
   // (t + m P) / 2^256 = t_high + wrap + (k + m * P3) / 2^64, where k + m * P3 = 0 mod 2^64.
   static inline void reduce_wide(U256& r, const uint64_t t[8]) {
+    reduce_wide_lazy(r, t);
+    reduce_once(r);
+  }
+  // reduce_wide without the final subtraction: t / 2^256 mod P as a value below
+  // t / 2^256 + P (so below 2P when t < P^2, below 1.5P when t < 16 P^2).
+  static inline void reduce_wide_lazy(U256& r, const uint64_t t[8]) {
     const uint64_t P3 = M::MOD[3];
     const uint64_t k = t[0] * P3;
     uint64_t m0, m1, m2, m3;
@@ -271,7 +277,6 @@ struct MontField {
     c = add_carry(c, r.w[1], q1, r.w[1]);
     c = add_carry(c, r.w[2], q2, r.w[2]);
     add_carry(c, r.w[3], q3, r.w[3]);
-    reduce_once(r);
   }
 
   // CIOS Montgomery multiplication: r = a*b/R mod m. With m < 2^252 the running value stays

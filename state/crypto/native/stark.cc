@@ -14,6 +14,9 @@ curve::FixedBaseTable GENERATOR_TABLE;
 Affine PEDERSEN_SHIFT;
 static U256 POSEIDON_RC[91][3];  // Montgomery form
 static std::once_flag init_flag;
+namespace {
+void build_poseidon_constants(const U256 rc[91][3]);  // below, with the Poseidon code
+}
 
 void ecdsa_init();  // ecdsa.cc
 
@@ -38,6 +41,7 @@ static void init_once() {
   GENERATOR_TABLE.build(affine_from_hex(stark_constants::GENERATOR), 8, 252);
   for (int i = 0; i < 91; i++)
     for (int j = 0; j < 3; j++) Fp::to_mont(POSEIDON_RC[i][j], u256_from_hex(stark_constants::POSEIDON_RC[i][j]));
+  build_poseidon_constants(POSEIDON_RC);
   ecdsa_init();
 }
 
@@ -212,52 +216,176 @@ void pedersen_batch(U256* out, const U256* a, const U256* b, int n) {
   }
 }
 
-static inline void cube(U256& x) {
+// Poseidon works on "weakly reduced" Montgomery values: lanes below 2^252 (< 2P) between
+// rounds, reduced fully only by the final from_mont (Fp::mul ends with a conditional
+// subtraction, so an input below 2P comes out below P). Round constants are added without
+// reduction (< 2P + P = 3P), and multiplications skip their final subtraction (pmul).
+namespace {
+
+inline void add_plain(U256& r, const U256& a, const U256& b) {
+  unsigned char c = 0;
+  c = add_carry(c, a.w[0], b.w[0], r.w[0]);
+  c = add_carry(c, a.w[1], b.w[1], r.w[1]);
+  c = add_carry(c, a.w[2], b.w[2], r.w[2]);
+  add_carry(c, a.w[3], b.w[3], r.w[3]);
+}
+// r = a - b; callers guarantee a >= b.
+inline void sub_plain(U256& r, const U256& a, const U256& b) {
+  unsigned char c = 0;
+  c = sub_borrow(c, a.w[0], b.w[0], r.w[0]);
+  c = sub_borrow(c, a.w[1], b.w[1], r.w[1]);
+  c = sub_borrow(c, a.w[2], b.w[2], r.w[2]);
+  sub_borrow(c, a.w[3], b.w[3], r.w[3]);
+}
+// Any 256-bit x to a congruent value below 2^252, without branches: with q = x >> 251 and
+// x = q 2^251 + rest, subtracting (q - 1) P = (q - 1)(2^251 + d), d = 17 2^192 + 1, leaves
+// 2^251 + rest - (q - 1) d, which lies in (2^251 - 30 d, 2^252). When q = 0, x is kept.
+inline void weak_reduce(U256& x) {
+  const uint64_t q = x.w[3] >> 59;
+  const uint64_t k = q - (q != 0);
+  unsigned char c = 0;
+  c = sub_borrow(c, x.w[0], k, x.w[0]);
+  c = sub_borrow(c, x.w[1], 0, x.w[1]);
+  c = sub_borrow(c, x.w[2], 0, x.w[2]);
+  sub_borrow(c, x.w[3], k * StarkPrimeModulus::MOD[3], x.w[3]);
+}
+
+// Montgomery product for Poseidon without the final conditional subtraction: for inputs
+// below 4P the 512-bit product is below 16 P^2, so the result is below
+// 16 P^2 / 2^256 + P < 1.5P (P < 2^252). Lanes tolerate that (see mds), and it shortens the
+// dependency chain of the cube by one subtract-and-select per multiplication.
+inline void pmul(U256& r, const U256& a, const U256& b) {
+  uint64_t t[8];
+  Fp::product(t, a, b);
+  Fp::reduce_wide_lazy(r, t);
+}
+inline void psqr(U256& r, const U256& a) {
+  uint64_t t[8];
+  Fp::square(t, a);
+  Fp::reduce_wide_lazy(r, t);
+}
+
+// 4P and 5P as plain integers (added before subtracting 2 x1 < 4P and 3 x2 < 4.5P).
+const U256 FOUR_P = {{4, 0, 0, 4 * StarkPrimeModulus::MOD[3]}};
+const U256 FIVE_P = {{5, 0, 0, 5 * StarkPrimeModulus::MOD[3]}};
+
+// Cube of x < 4P, result < 1.5P.
+inline void cube(U256& x) {
   U256 t;
-  Fp::sqr(t, x);
-  Fp::mul(x, t, x);
+  psqr(t, x);
+  pmul(x, t, x);
 }
 
-// Hades permutation, width 3: 4 full rounds, 83 partial (S-box on the last lane), 4 full.
-// MDS = [[3,1,1],[1,-1,1],[1,1,-2]].
-static void hades(U256 s[3]) {
-  for (int round = 0; round < 91; round++) {
-    const U256* rc = POSEIDON_RC[round];
-    Fp::add(s[0], s[0], rc[0]);
-    Fp::add(s[1], s[1], rc[1]);
-    Fp::add(s[2], s[2], rc[2]);
-    if (round < 4 || round >= 87) {
-      cube(s[0]);
-      cube(s[1]);
-    }
-    cube(s[2]);
-    U256 t, u;
-    Fp::add(t, s[0], s[1]);
-    Fp::add(t, t, s[2]);
-    Fp::dbl(u, s[0]);
-    Fp::add(s[0], t, u);
-    Fp::dbl(u, s[1]);
-    Fp::sub(s[1], t, u);
-    Fp::dbl(u, s[2]);
-    Fp::add(u, u, s[2]);
-    Fp::sub(s[2], t, u);
+// MDS = [[3,1,1],[1,-1,1],[1,1,-2]] on lanes x0, x1 < 2P and x2 < 1.5P (x2 always comes
+// straight out of a cube). Sums stay below 11P < 2^256; results weakly reduced.
+inline void mds(U256 s[3]) {
+  U256 t, u;
+  add_plain(t, s[0], s[1]);
+  add_plain(t, t, s[2]);  // < 5.5P
+  add_plain(u, s[0], s[0]);
+  add_plain(s[0], t, u);  // t + 2 x0 < 9.5P
+  add_plain(u, s[1], s[1]);
+  sub_plain(u, FOUR_P, u);
+  add_plain(s[1], t, u);  // t + 4P - 2 x1 < 9.5P
+  add_plain(u, s[2], s[2]);
+  add_plain(u, u, s[2]);
+  sub_plain(u, FIVE_P, u);
+  add_plain(s[2], t, u);  // t + 5P - 3 x2 < 10.5P
+  weak_reduce(s[0]);
+  weak_reduce(s[1]);
+  weak_reduce(s[2]);
+}
+
+// Round constants (Montgomery form, reduced), rearranged so a partial round adds only one
+// constant: lanes 0 and 1 are linear in a partial round, so their constants can be carried
+// through the MDS into the next round's constants, and finally into the first of the last
+// four full rounds. FULL_RC holds rounds 0-3 and 87-90 (round 87 including the carry);
+// PARTIAL_RC[i] is the lane-2 constant of round 4 + i.
+U256 FULL_RC[8][3];
+U256 PARTIAL_RC[83];
+
+void build_poseidon_constants(const U256 rc[91][3]) {
+  for (int r = 0; r < 4; r++)
+    for (int j = 0; j < 3; j++) FULL_RC[r][j] = rc[r][j], FULL_RC[4 + r][j] = rc[87 + r][j];
+  U256 carry[3] = {{{0, 0, 0, 0}}, {{0, 0, 0, 0}}, {{0, 0, 0, 0}}};
+  for (int i = 0; i < 83; i++) {
+    U256 c[3];
+    for (int j = 0; j < 3; j++) Fp::add(c[j], rc[4 + i][j], carry[j]);
+    PARTIAL_RC[i] = c[2];
+    // carry = MDS (c0, c1, 0) = (3 c0 + c1, c0 - c1, c0 + c1)
+    U256 t;
+    Fp::dbl(t, c[0]);
+    Fp::add(t, t, c[0]);
+    Fp::add(carry[0], t, c[1]);
+    Fp::sub(carry[1], c[0], c[1]);
+    Fp::add(carry[2], c[0], c[1]);
   }
+  for (int j = 0; j < 3; j++) Fp::add(FULL_RC[4][j], FULL_RC[4][j], carry[j]);
 }
 
-U256 poseidon(const U256& a, const U256& b) {
-  U256 s[3];
+// K independent states advance in lockstep: a permutation is one long chain of dependent
+// multiplications (in a partial round only lane 2's cube is on it), so interleaving states
+// lets the CPU overlap their multiplications.
+template <int K>
+inline void full_round(U256 (*s)[3], const U256 rc[3]) {
+  for (int k = 0; k < K; k++)
+    for (int j = 0; j < 3; j++) add_plain(s[k][j], s[k][j], rc[j]);
+  for (int j = 0; j < 3; j++)
+    for (int k = 0; k < K; k++) cube(s[k][j]);
+  for (int k = 0; k < K; k++) mds(s[k]);
+}
+
+}  // namespace
+
+// Hades permutation, width 3: 4 full rounds, 83 partial (S-box on the last lane), 4 full,
+// on K states at once. Lanes in and out below 2P (out: below 2^252, not necessarily < P);
+// from_mont reduces fully.
+template <int K>
+static void hades(U256 (*s)[3]) {
+  for (int r = 0; r < 4; r++) full_round<K>(s, FULL_RC[r]);
+  for (int i = 0; i < 83; i++) {
+    for (int k = 0; k < K; k++) add_plain(s[k][2], s[k][2], PARTIAL_RC[i]);
+    for (int k = 0; k < K; k++) cube(s[k][2]);
+    for (int k = 0; k < K; k++) mds(s[k]);
+  }
+  for (int r = 4; r < 8; r++) full_round<K>(s, FULL_RC[r]);
+}
+
+static inline void poseidon_init(U256 s[3], const U256& a, const U256& b) {
   Fp::to_mont(s[0], a);
   Fp::to_mont(s[1], b);
   Fp::to_mont(s[2], U256{{2, 0, 0, 0}});
-  hades(s);
+}
+
+U256 poseidon(const U256& a, const U256& b) {
+  U256 s[1][3];
+  poseidon_init(s[0], a, b);
+  hades<1>(s);
   U256 out;
-  Fp::from_mont(out, s[0]);
+  Fp::from_mont(out, s[0][0]);
   return out;
+}
+
+template <int K>
+static void poseidon_group(U256* out, const U256* a, const U256* b) {
+  U256 s[K][3];
+  for (int k = 0; k < K; k++) poseidon_init(s[k], a[k], b[k]);
+  hades<K>(s);
+  for (int k = 0; k < K; k++) Fp::from_mont(out[k], s[k][0]);
+}
+
+// Four states at a time measured about 6% faster than one (two: about 2%).
+static const int POSEIDON_GROUP = 4;
+
+void poseidon_batch(U256* out, const U256* a, const U256* b, int n) {
+  int i = 0;
+  for (; i + POSEIDON_GROUP <= n; i += POSEIDON_GROUP) poseidon_group<POSEIDON_GROUP>(out + i, a + i, b + i);
+  for (; i < n; i++) out[i] = poseidon(a[i], b[i]);
 }
 
 // Sponge with rate 2: append 1, pad with 0 to even length, absorb pairs into a zero state.
 U256 poseidon_many(const U256* values, int n) {
-  U256 s[3] = {{{0, 0, 0, 0}}, {{0, 0, 0, 0}}, {{0, 0, 0, 0}}};
+  U256 s[1][3] = {{{{0, 0, 0, 0}}, {{0, 0, 0, 0}}, {{0, 0, 0, 0}}}};
   const int padded = (n + 1 + 1) / 2 * 2;
   for (int i = 0; i < padded; i += 2) {
     for (int j = 0; j < 2; j++) {
@@ -266,12 +394,12 @@ U256 poseidon_many(const U256* values, int n) {
       if (k < n) Fp::to_mont(v, values[k]);
       else if (k == n) v = Fp::R1;
       else v = U256{{0, 0, 0, 0}};
-      Fp::add(s[j], s[j], v);
+      Fp::add(s[0][j], s[0][j], v);  // s < 2P, v < P: reduce_once leaves it below 2P
     }
-    hades(s);
+    hades<1>(s);
   }
   U256 out;
-  Fp::from_mont(out, s[0]);
+  Fp::from_mont(out, s[0][0]);
   return out;
 }
 

@@ -19,6 +19,8 @@ U256 pedersen(const U256& a, const U256& b);
 void pedersen_batch(U256* out, const U256* a, const U256* b, int n);
 
 U256 poseidon(const U256& a, const U256& b);
+// out[i] = poseidon(a[i], b[i]); permutations run four at a time, interleaved.
+void poseidon_batch(U256* out, const U256* a, const U256* b, int n);
 U256 poseidon_many(const U256* values, int n);
 
 // Per-public-key window tables, LRU-bounded. A key gets a table the second time it is seen,
