@@ -303,6 +303,7 @@ inline void mds(U256 s[3]) {
 // PARTIAL_RC[i] is the lane-2 constant of round 4 + i.
 U256 FULL_RC[8][3];
 U256 PARTIAL_RC[83];
+U256 PARTIAL_NEXT[83];  // 5P + PARTIAL_RC[i + 1] as plain integers; 5P for the last round
 
 void build_poseidon_constants(const U256 rc[91][3]) {
   for (int r = 0; r < 4; r++)
@@ -321,6 +322,10 @@ void build_poseidon_constants(const U256 rc[91][3]) {
     Fp::add(carry[2], c[0], c[1]);
   }
   for (int j = 0; j < 3; j++) Fp::add(FULL_RC[4][j], FULL_RC[4][j], carry[j]);
+  for (int i = 0; i < 83; i++) {
+    PARTIAL_NEXT[i] = FIVE_P;
+    if (i + 1 < 83) add_plain(PARTIAL_NEXT[i], FIVE_P, PARTIAL_RC[i + 1]);
+  }
 }
 
 // K independent states advance in lockstep: a permutation is one long chain of dependent
@@ -343,10 +348,29 @@ inline void full_round(U256 (*s)[3], const U256 rc[3]) {
 template <int K>
 static void hades(U256 (*s)[3]) {
   for (int r = 0; r < 4; r++) full_round<K>(s, FULL_RC[r]);
+  // Partial rounds with the MDS regrouped so that little sits between one cube and the next:
+  // with A = x0 + x1 and y the cube, the new lane 2 is A + y - 3y = A - 2y, and the next
+  // round's constant is added to it in the same step (PARTIAL_NEXT[i] = 5P + PARTIAL_RC[i+1],
+  // plain, 5P covering -2y > -3P). Lanes 0 and 1 are the mds() ones.
+  for (int k = 0; k < K; k++) add_plain(s[k][2], s[k][2], PARTIAL_RC[0]);  // < 3P
   for (int i = 0; i < 83; i++) {
-    for (int k = 0; k < K; k++) add_plain(s[k][2], s[k][2], PARTIAL_RC[i]);
-    for (int k = 0; k < K; k++) cube(s[k][2]);
-    for (int k = 0; k < K; k++) mds(s[k]);
+    for (int k = 0; k < K; k++) {
+      U256 y = s[k][2], a, t, u;
+      cube(y);                              // < 1.5P
+      add_plain(a, s[k][0], s[k][1]);       // < 4P
+      add_plain(u, y, y);                   // 2y < 3P
+      sub_plain(u, PARTIAL_NEXT[i], u);     // > 2P
+      add_plain(s[k][2], a, u);             // < 10P
+      weak_reduce(s[k][2]);                 // next cube input (or lane 2 after the last round)
+      add_plain(t, a, y);                   // < 5.5P
+      add_plain(u, s[k][0], s[k][0]);
+      add_plain(s[k][0], t, u);             // t + 2 x0 < 9.5P
+      add_plain(u, s[k][1], s[k][1]);
+      sub_plain(u, FOUR_P, u);
+      add_plain(s[k][1], t, u);             // t + 4P - 2 x1 < 9.5P
+      weak_reduce(s[k][0]);
+      weak_reduce(s[k][1]);
+    }
   }
   for (int r = 4; r < 8; r++) full_round<K>(s, FULL_RC[r]);
 }
