@@ -20,6 +20,7 @@ import { LevelKvStore } from "../../state/level-store.js";
 import { WorldState } from "../../state/world-state.js";
 import { BTC, deployPerp } from "../unit/perp-contract-helpers.js";
 import { useFastestBackend } from "./bench-backend.js";
+import { seededRandom } from "../support/seeded-random.js";
 
 function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -31,16 +32,8 @@ const BLOCKS = arg("blocks", 1000);
 const TXS = arg("txs", 100);
 const TRADERS = 50;
 
-function prng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic uniform [0, 1) stream (mulberry32, shared with the tests). */
+const prng = (seed: number) => seededRandom(seed).next;
 
 interface ChainResult {
   name: string;

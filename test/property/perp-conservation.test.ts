@@ -13,18 +13,11 @@ import { isLiquidatable } from "../../contracts/perp/margin.js";
 import { VAULT_ACCOUNT } from "../../contracts/perp/market-config.js";
 import { OrderFlag, OrderType } from "../../contracts/perp/types.js";
 import { ADMIN, BTC, ETH, makeExchange, OPERATOR, PAXG } from "../unit/perp-helpers.js";
+import { seededRandom } from "../support/seeded-random.js";
 
 /** mulberry32: tiny deterministic PRNG. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic uniform [0, 1) stream (mulberry32, shared with the tests). */
+const prng = (seed: number) => seededRandom(seed).next;
 
 const TRADERS = [0x1001n, 0x1002n, 0x1003n, 0x1004n, 0x1005n];
 const MARKETS = [
