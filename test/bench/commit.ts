@@ -12,11 +12,9 @@ import { emptyStateDiff } from "../../state/state-diff.js";
 import { WorldState } from "../../state/world-state.js";
 import { seededRandom } from "../support/seeded-random.js";
 import { useFastestBackend } from "./bench-backend.js";
+import { intArg } from "./bench-args.js";
 
-function arg(name: string, dflt: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
-}
+const arg = intArg;
 
 const LEAVES = arg("leaves", 100_000);
 const CONTRACTS = arg("contracts", 1_000);

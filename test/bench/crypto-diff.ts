@@ -8,13 +8,9 @@ import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { loadNativeAddon } from "../../state/crypto/native-backend.js";
 import { CURVE_ORDER, SeededRandom } from "../vectors/crypto/prng.js";
+import { intArg } from "./bench-args.js";
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  const v = i >= 0 ? Number(process.argv[i + 1]) : fallback;
-  if (!Number.isInteger(v) || v < 1) throw new RangeError(`--${name}: expected a positive integer, got ${process.argv[i + 1]}`);
-  return v;
-}
+const arg = intArg;
 
 const n = arg("n", 100_000), seed = arg("seed", 1), workers = Math.min(arg("workers", availableParallelism()), n);
 const addon = loadNativeAddon();

@@ -15,11 +15,9 @@ import { WorldState } from "../../state/world-state.js";
 import { BTC, deployPerp } from "../unit/perp-contract-helpers.js";
 import { useFastestBackend } from "./bench-backend.js";
 import { seededRandom } from "../support/seeded-random.js";
+import { intArg } from "./bench-args.js";
 
-function arg(name: string, dflt: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
-}
+const arg = intArg;
 const ORDERS = arg("orders", 3000);
 const BLOCK = arg("block", 100);
 const TRADERS = arg("traders", 50);

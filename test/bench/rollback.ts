@@ -21,13 +21,9 @@ import { WorldState } from "../../state/world-state.js";
 import { BTC, deployPerp } from "../unit/perp-contract-helpers.js";
 import { useFastestBackend } from "./bench-backend.js";
 import { seededRandom } from "../support/seeded-random.js";
+import { intArg } from "./bench-args.js";
 
-function arg(name: string, dflt: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  const v = i >= 0 ? Number(process.argv[i + 1]) : dflt;
-  if (!Number.isSafeInteger(v) || v <= 0) throw new RangeError(`--${name} expects a positive integer`);
-  return v;
-}
+const arg = intArg;
 const BLOCKS = arg("blocks", 1000);
 const TXS = arg("txs", 100);
 const TRADERS = 50;

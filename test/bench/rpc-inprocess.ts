@@ -23,13 +23,7 @@ import { hashBackend, selectorFromName } from "../../state/crypto/hash.js";
 import { encodeShortString, toHex, type Felt } from "../../state/felt.js";
 import { useFastestBackend } from "./bench-backend.js";
 
-function arg(name: string, dflt: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return dflt;
-  const v = Number(process.argv[i + 1]);
-  if (!Number.isSafeInteger(v) || v <= 0) throw new RangeError(`--${name} expects a positive integer`);
-  return v;
-}
+const arg = intArg;
 const TXS = arg("txs", 5000);
 const CONCURRENCY = arg("concurrency", 32);
 const ACCOUNTS = arg("accounts", 100);
@@ -279,6 +273,7 @@ function publicKeyOf(priv: bigint): bigint {
 }
 
 import { getStarkKey } from "@scure/starknet";
+import { intArg } from "./bench-args.js";
 function starkKey(priv: bigint): string {
   return getStarkKey("0x" + priv.toString(16));
 }

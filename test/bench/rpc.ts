@@ -23,6 +23,7 @@ import { hashBackend, selectorFromName } from "../../state/crypto/hash.js";
 import { encodeShortString, toHex, type Felt } from "../../state/felt.js";
 import { killAllChildren, rpc, spawnNode, stopGracefully } from "../crash/child-node.js";
 import { useFastestBackend } from "./bench-backend.js";
+import { intArg } from "./bench-args.js";
 
 if (process.argv.includes("--in-process")) {
   await import("./rpc-inprocess.js");
@@ -34,18 +35,12 @@ if (process.argv.includes("--in-process")) {
   });
 }
 
-function arg(name: string, dflt: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return dflt;
-  const v = Number(process.argv[i + 1]);
-  if (!Number.isSafeInteger(v) || v <= 0) throw new RangeError(`--${name} expects a positive integer`);
-  return v;
-}
+
 
 async function main(): Promise<void> {
-  const TXS = arg("txs", 5000);
-  const CONCURRENCY = arg("concurrency", 32);
-  const ACCOUNTS = arg("accounts", 100);
+  const TXS = intArg("txs", 5000);
+  const CONCURRENCY = intArg("concurrency", 32);
+  const ACCOUNTS = intArg("accounts", 100);
   const log = (s: string) => process.stderr.write(s + "\n");
   log(await useFastestBackend());
   const BTC = encodeShortString("BTC-USD-PERP");
