@@ -12,20 +12,6 @@ import { entryAddress, storageVarAddress } from "./perp/slot-address.js";
 import { data, defineContract, fnSig, key, t, type CallContext } from "./runtime/index.js";
 import { fromSignedFelt, toSignedFelt } from "../state/felt.js";
 
-/** What the oracle holds for one market. */
-export interface OracleMarket {
-  mark_price_e6: bigint;
-  index_price_e6: bigint;
-  funding_rate_e12: bigint;
-  funding_index_e6: bigint;
-  timestamp_s: bigint;
-  epoch: bigint;
-  sequence: bigint;
-  /** Per-market funding-step cap: max rate per funding period (e12) and the period (s). */
-  max_funding_rate_e12: bigint;
-  funding_period_s: bigint;
-}
-
 export interface MarketDataUpdate {
   mark_price_e6: bigint;
   index_price_e6: bigint;
@@ -34,6 +20,18 @@ export interface MarketDataUpdate {
   timestamp_s: bigint;
   epoch: bigint;
   sequence: bigint;
+}
+
+/** What the oracle holds for one market: the last update and the market's funding-step cap. */
+export interface OracleMarket extends MarketDataUpdate {
+  /** Per-market funding-step cap: max rate per funding period (e12) and the period (s). */
+  max_funding_rate_e12: bigint;
+  funding_period_s: bigint;
+}
+
+/** A registered market that has never received an update (or, with zero caps, no market at all). */
+export function emptyOracleMarket(max_funding_rate_e12 = 0n, funding_period_s = 0n): OracleMarket {
+  return { mark_price_e6: 0n, index_price_e6: 0n, funding_rate_e12: 0n, funding_index_e6: 0n, timestamp_s: 0n, epoch: 0n, sequence: 0n, max_funding_rate_e12, funding_period_s };
 }
 
 /**

@@ -16,7 +16,7 @@
 // skips breaker, guards, aggregation and the pre-check and writes every parseable update
 // as is. Never enable it on a node that serves users.
 
-import { checkMarketDataUpdate, type MarketDataUpdate as OracleUpdate, type OracleMarket } from "../../contracts/oracle.js";
+import { checkMarketDataUpdate, emptyOracleMarket, type MarketDataUpdate as OracleUpdate, type OracleMarket } from "../../contracts/oracle.js";
 import { ExchangeError } from "../../contracts/perp/errors.js";
 import { aggregateSources } from "./aggregate.js";
 import { CircuitBreaker, type BreakerState, type BreakerStatus } from "./breaker.js";
@@ -332,17 +332,9 @@ function effectivePrevious(baseline: Baseline, ownPrev: MarketDataWrite | undefi
   const base: OracleMarket =
     baseline.kind === "onchain"
       ? baseline.market
-      : {
-          mark_price_e6: 0n,
-          index_price_e6: 0n,
-          funding_rate_e12: 0n,
-          funding_index_e6: 0n,
-          timestamp_s: 0n,
-          epoch: 0n,
-          sequence: 0n,
-          max_funding_rate_e12: baseline.kind === "empty" ? baseline.max_funding_rate_e12 : 0n,
-          funding_period_s: baseline.kind === "empty" ? baseline.funding_period_s : 0n,
-        };
+      : baseline.kind === "empty"
+        ? emptyOracleMarket(baseline.max_funding_rate_e12, baseline.funding_period_s)
+        : emptyOracleMarket();
   if (!ownPrev || BigInt(ownPrev.timestamp) <= base.timestamp_s) return base;
   return { ...base, ...toOracleUpdate(ownPrev) };
 }

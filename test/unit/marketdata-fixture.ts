@@ -2,7 +2,7 @@
 // for the genesis markets, a valid push, and a tiny "chain" that applies accepted writes
 // through the oracle's own on-chain check (contracts/oracle.ts checkMarketDataUpdate).
 
-import { checkMarketDataUpdate, type OracleMarket } from "../../contracts/oracle.js";
+import { checkMarketDataUpdate, emptyOracleMarket, type OracleMarket } from "../../contracts/oracle.js";
 import { baselineFromOracle, type Baseline } from "../../sequencer/marketdata/guards.js";
 import { MarketDataPipeline, type PipelineOptions } from "../../sequencer/marketdata/pipeline.js";
 import type { MarketDataWrite } from "../../sequencer/marketdata/update.js";
@@ -19,17 +19,7 @@ const CAPS: Record<string, [bigint, bigint]> = {
 /** What the oracle holds 10 s before NOW_S: BTC and ETH written, PAXG registered but never written. */
 export function genesisOracle(): Map<string, OracleMarket> {
   const m = new Map<string, OracleMarket>();
-  const blank = (market: string): OracleMarket => ({
-    mark_price_e6: 0n,
-    index_price_e6: 0n,
-    funding_rate_e12: 0n,
-    funding_index_e6: 0n,
-    timestamp_s: 0n,
-    epoch: 0n,
-    sequence: 0n,
-    max_funding_rate_e12: CAPS[market]![0],
-    funding_period_s: CAPS[market]![1],
-  });
+  const blank = (market: string): OracleMarket => emptyOracleMarket(CAPS[market]![0], CAPS[market]![1]);
   m.set("BTC-USD-PERP", {
     ...blank("BTC-USD-PERP"),
     mark_price_e6: 97_120_000_000n,
