@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import { HandlerRegistry } from "../../sequencer/rpc/registry.js";
 import { RpcServer } from "../../sequencer/rpc/server.js";
+import { sampleBlockHeader } from "../support/sample-header.js";
 
 // starknet.js reads `WebSocket.OPEN` from the global WebSocket it finds at import time; Node 20 has
 // none, so passing `websocket: WebSocket` alone leaves its readyState checks comparing to undefined.
@@ -11,26 +12,7 @@ import { RpcServer } from "../../sequencer/rpc/server.js";
 const { RpcProvider, WebSocketChannel } = await import("starknet");
 
 const CHAIN_ID = "0x534e5f5345504f4c4941"; // "SN_SEPOLIA"
-const header = {
-  block_hash: "0x2a",
-  parent_hash: "0x29",
-  block_number: 42,
-  new_root: "0x1",
-  timestamp: 1_700_000_000,
-  sequencer_address: "0x1",
-  l1_gas_price: { price_in_fri: "0x1", price_in_wei: "0x1" },
-  l2_gas_price: { price_in_fri: "0x1", price_in_wei: "0x1" },
-  l1_data_gas_price: { price_in_fri: "0x1", price_in_wei: "0x1" },
-  l1_da_mode: "BLOB",
-  starknet_version: "0.14.0",
-  event_commitment: "0x0",
-  transaction_commitment: "0x0",
-  receipt_commitment: "0x0",
-  state_diff_commitment: "0x0",
-  event_count: 0,
-  transaction_count: 0,
-  state_diff_length: 0,
-};
+const header = sampleBlockHeader(42);
 
 let server: RpcServer;
 let port: number;

@@ -6,31 +6,11 @@ import { HandlerRegistry } from "../../sequencer/rpc/registry.js";
 import { RpcServer } from "../../sequencer/rpc/server.js";
 import type { EventNotice, JsonObject } from "../../sequencer/rpc/subscriptions.js";
 import { SpecSchemas } from "../support/schema-validator.js";
+import { sampleBlockHeader } from "../support/sample-header.js";
 
 const specs = SpecSchemas.load();
 
-function header(n: number): JsonObject {
-  return {
-    block_hash: "0x" + (1000 + n).toString(16),
-    parent_hash: "0x" + (999 + n).toString(16),
-    block_number: n,
-    new_root: "0x1",
-    timestamp: 1_700_000_000 + n,
-    sequencer_address: "0x1",
-    l1_gas_price: { price_in_fri: "0x1", price_in_wei: "0x1" },
-    l2_gas_price: { price_in_fri: "0x1", price_in_wei: "0x1" },
-    l1_data_gas_price: { price_in_fri: "0x1", price_in_wei: "0x1" },
-    l1_da_mode: "BLOB",
-    starknet_version: "0.14.0",
-    event_commitment: "0x0",
-    transaction_commitment: "0x0",
-    receipt_commitment: "0x0",
-    state_diff_commitment: "0x0",
-    event_count: 0,
-    transaction_count: 0,
-    state_diff_length: 0,
-  };
-}
+const header = (n: number): JsonObject => sampleBlockHeader(n);
 
 function event(from: string, keys: string[], index: number, finality: EventNotice["finalityStatus"] = "ACCEPTED_ON_L2"): EventNotice {
   return {
