@@ -9,6 +9,7 @@ import { formatDecimal, FUNDING_INDEX_DECIMALS, FUNDING_RATE_DECIMALS, PRICE_DEC
 import { decodeShortString } from "../../state/felt.js";
 import { GENESIS_MARKET_DATA } from "../marketdata-service.js";
 import { calls, DrillError, MARKETS, type DrillChain, type MarketName } from "./drill-chain.js";
+import { seededUnit } from "../seeded-random.js";
 
 export interface TraderPlan {
   /** Predeployed account index. */
@@ -39,7 +40,7 @@ export const MARKET_DATA_INTERVAL_S = 10;
 
 export function planScenario(seed: number, traderCount: number): ScenarioPlan {
   if (!Number.isSafeInteger(traderCount) || traderCount < 3 || traderCount > 500) throw new RangeError(`traders must be an integer in [3, 500], got ${traderCount}`);
-  const rnd = seededRandom(seed);
+  const rnd = seededUnit(seed); // seeded: the drill never touches Math.random
   const traders: TraderPlan[] = [];
   for (let i = 0; i < traderCount; i++) {
     const market = MARKETS[i % 3]!;
@@ -204,14 +205,3 @@ export function pushMarketData(
   });
 }
 
-/** mulberry32: a small seeded generator (the drill must not touch Math.random). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

@@ -11,6 +11,7 @@
 import { divFloor, FUNDING_RATE_ONE, formatDecimal, FUNDING_INDEX_DECIMALS, FUNDING_RATE_DECIMALS, PPM_ONE, PRICE_DECIMALS, SECONDS_PER_HOUR } from "../../contracts/perp/units.js";
 import { intervalScheduler, type MarketDataSource, type OnMarketData, type Scheduler } from "./source.js";
 import type { MarketDataPush } from "./update.js";
+import { mulberry32 } from "../seeded-random.js";
 
 export interface SimulatedMarket {
   market: string;
@@ -158,17 +159,6 @@ export class SimulatorSource implements MarketDataSource {
   }
 }
 
-/** mulberry32: a small, well-known 32-bit PRNG; returns uint32. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
 
 const clamp = (v: bigint, lo: bigint, hi: bigint): bigint => (v < lo ? lo : v > hi ? hi : v);
 const toCents = (price_e6: bigint): bigint => divFloor(price_e6, 10_000n) * 10_000n;

@@ -21,7 +21,7 @@ import { startDevnet, type Devnet } from "../../sequencer/devnet.js";
 import { RollbackRefusedError, SnapshotNotFoundError } from "../../sequencer/errors.js";
 import { parseBroadcastedTxn } from "../../sequencer/rpc/params.js";
 import type { RpcContext } from "../../sequencer/rpc/registry.js";
-import { seededRandom } from "../../sequencer/drill/scenario.js";
+import { seededUnit } from "../../sequencer/seeded-random.js";
 
 const LOOPBACK: RpcContext = { transport: "http", remoteAddress: "127.0.0.1", isLoopback: true };
 const dirs: string[] = [];
@@ -74,7 +74,7 @@ const headRoot = (d: Devnet) => toHex(d.node.world.head()!.roots.globalRoot);
 describe("rollback: random sequences against an independent root", () => {
   for (const seed of [1, 2, 3]) {
     it(`seed ${seed}: k blocks, roll back j, every root equals the from-scratch recomputation; re-executing the same txs gives the same roots`, async () => {
-      const rnd = seededRandom(seed);
+      const rnd = seededUnit(seed);
       const d = await demandDevnet();
       try {
         const base = d.node.headNumber();
@@ -114,7 +114,7 @@ describe("rollback: random sequences against an independent root", () => {
 describe("rollback across a restart", () => {
   it("reverse diffs are on disk: a reopened LevelDB node rolls back to a root it recorded before the restart", async () => {
     const dbPath = join(tempDir(), "db");
-    const rnd = seededRandom(9);
+    const rnd = seededUnit(9);
     let d = await demandDevnet({ inMemory: false, dbPath });
     const roots = new Map<number, string>();
     try {
@@ -144,7 +144,7 @@ describe("reorg notification over WebSocket", () => {
     const channel = new WebSocketChannel({ nodeUrl: d.wsUrl, websocket: WebSocket as never, autoReconnect: false });
     try {
       await channel.waitForConnection();
-      const rnd = seededRandom(4);
+      const rnd = seededUnit(4);
       for (let i = 0; i < 3; i++) await randomBlock(d, rnd);
       const head = d.node.headNumber();
       const removed = [(await d.node.chain.getBlock(head - 1))!.header.block_hash, (await d.node.chain.getBlock(head))!.header.block_hash];
@@ -172,7 +172,7 @@ describe("reorg notification over WebSocket", () => {
 describe("dump → load", () => {
   it("a loaded store has the same head, hash and roots, and the loaded node can roll back", async () => {
     const dir = tempDir();
-    const rnd = seededRandom(5);
+    const rnd = seededUnit(5);
     const d = await demandDevnet({ inMemory: false, dbPath: join(dir, "a") });
     const roots = new Map<number, string>();
     let dump;
@@ -216,7 +216,7 @@ describe("rollback refusals", () => {
   it("refuses past genesis, above the head, beyond the retention window, while draining, and an unknown snapshot", async () => {
     const d = await demandDevnet({ maxRollbackBlocks: 2 });
     try {
-      const rnd = seededRandom(6);
+      const rnd = seededUnit(6);
       for (let i = 0; i < 3; i++) await randomBlock(d, rnd);
       const head = d.node.headNumber();
       expect(await refusal(d.node.rollbackTo(-1))).toEqual({ code: -32003, reason: "block -1 is before genesis" });
