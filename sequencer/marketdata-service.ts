@@ -7,10 +7,11 @@
 
 import { pack } from "msgpackr";
 import { ORACLE_ADDRESS } from "../contracts/exchange-genesis.js";
-import { oracleFns, readOracleMarket } from "../contracts/oracle.js";
+import { oracleFns, readOracleMarket, type OracleMarket } from "../contracts/oracle.js";
 import { GENESIS_MARKETS } from "../contracts/perp/market-config.js";
 import { encodeArgs } from "../contracts/runtime/index.js";
 import { Column, key, u64 } from "../state/columns.js";
+import type { StateReader } from "../state/state-diff.js";
 import { decodeShortString, encodeShortString, toHex, type Felt } from "../state/felt.js";
 import { InvalidParamsError } from "./errors.js";
 import type { PerpchainNode } from "./node.js";
@@ -68,15 +69,7 @@ export class MarketDataService {
 
   /** The oracle's committed record of a market (never a cache). */
   onchain(market: string) {
-    return readOracleMarket(
-      {
-        readRaw: (slot: Felt) => this.node.world.getStorage(ORACLE_ADDRESS, slot),
-        writeRaw: () => {
-          throw new Error("read-only");
-        },
-      },
-      encodeShortString(market),
-    );
+    return committedOracleMarket(this.node.world, encodeShortString(market));
   }
 
   /** appchain_pushMarketData: malformed params throw (invalid params); refusals answer accepted:false. */
@@ -174,6 +167,19 @@ export class MarketDataService {
     lines.push("# HELP perpchain_marketdata_writes_total Market-data writes sent to the oracle.", "# TYPE perpchain_marketdata_writes_total counter", `perpchain_marketdata_writes_total ${this.writes}`);
     return lines;
   }
+}
+
+/** The oracle's record of `market` in committed state (read-only storage access). */
+export function committedOracleMarket(state: StateReader, market: Felt): OracleMarket {
+  return readOracleMarket(
+    {
+      readRaw: (slot: Felt) => state.getStorage(ORACLE_ADDRESS, slot),
+      writeRaw: () => {
+        throw new Error("read-only");
+      },
+    },
+    market,
+  );
 }
 
 function jsonSafe(v: unknown): unknown {

@@ -162,6 +162,12 @@ export class PerpchainNode {
   get chainId(): Felt {
     return this.genesis.chainId;
   }
+  /** The STRK fee token (looked up once; blockContext runs on every admission). */
+  get feeTokenAddress(): Felt {
+    return (this.feeToken ??= this.genesis.predeployed.find((p) => p.name === "STRK")!.address);
+  }
+  private feeToken: Felt | undefined;
+
   get registry(): ClassRegistry {
     return this.genesis.registry;
   }
@@ -459,7 +465,7 @@ export class PerpchainNode {
       sequencerAddress: SEQUENCER_ADDRESS,
       chainId: this.chainId,
       gasPrices: this.gasPrices,
-      feeTokenAddress: this.genesis.predeployed.find((p) => p.name === "STRK")!.address,
+      feeTokenAddress: this.feeTokenAddress,
     };
   }
 

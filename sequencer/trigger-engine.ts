@@ -5,13 +5,13 @@
 // every condition, so a wrong guess here costs a reverted transaction, never state.
 
 import { EXCHANGE_ADDRESS, ORACLE_ADDRESS } from "../contracts/exchange-genesis.js";
-import { readOracleMarket } from "../contracts/oracle.js";
 import { exchangeFns } from "../contracts/perp/exchange-contract.js";
 import { triggerReached } from "../contracts/perp/exchange-rules.js";
 import { OrderType } from "../contracts/perp/types.js";
 import { decodeValue, encodeArgs } from "../contracts/runtime/index.js";
 import { selectorFromName } from "../state/crypto/hash.js";
 import { toHex, type Felt } from "../state/felt.js";
+import { committedOracleMarket } from "./marketdata-service.js";
 import type { BlockEvent, PerpchainNode } from "./node.js";
 
 const SEL = {
@@ -140,15 +140,7 @@ export class TriggerEngine {
   }
 
   private markOf(market: Felt): bigint {
-    return readOracleMarket(
-      {
-        readRaw: (slot: Felt) => this.node.world.getStorage(ORACLE_ADDRESS, slot),
-        writeRaw: () => {
-          throw new Error("read-only");
-        },
-      },
-      market,
-    ).mark_price_e6;
+    return committedOracleMarket(this.node.world, market).mark_price_e6;
   }
 
   private view<I extends object, O>(sig: { selector: Felt; inputs: I; output: unknown }, args: unknown): O & Record<string, bigint> {

@@ -6,6 +6,7 @@ import { computeFee, GAS } from "../../contracts/runtime/gas.js";
 import { callView, estimateTransaction, executeTransaction, type ExecutableTransaction, type TransactionExecution } from "../../contracts/runtime/transaction-executor.js";
 import { toHex, type Felt } from "../../state/felt.js";
 import { buildStorageProof } from "../../state/storage-proof.js";
+import { deployAccountAddress } from "../../state/tx-hash.js";
 import type { StateReader } from "../../state/state-diff.js";
 import type { BlockRecord, TxRecord } from "../chain-store.js";
 import {
@@ -192,7 +193,7 @@ export function registerStarknetMethods(registry: HandlerRegistry, node: Perpcha
     const hash = await node.submit(p.deploy_account_transaction, tx).catch((e) => {
       throw mapSubmitError(e);
     });
-    return { transaction_hash: toHex(hash), contract_address: toHex(intake(tx, node.chainId).sender) };
+    return { transaction_hash: toHex(hash), contract_address: toHex(deployAccountAddress(tx)) };
   });
 }
 
