@@ -18,9 +18,9 @@ import { encodeArgs } from "../../contracts/runtime/index.js";
 import { startDevnet } from "../../sequencer/devnet.js";
 import { rawHashBackend } from "../../sequencer/verify-cache.js";
 import { parseBroadcastedTxn } from "../../sequencer/rpc/params.js";
-import { intake } from "../../sequencer/tx-intake.js";
+import { intake, unsignedInvokeJson } from "../../sequencer/tx-intake.js";
 import { hashBackend, selectorFromName } from "../../state/crypto/hash.js";
-import { encodeShortString, toHex, type Felt } from "../../state/felt.js";
+import { encodeShortString, toHex } from "../../state/felt.js";
 import { useFastestBackend } from "./bench-backend.js";
 
 const arg = intArg;
@@ -84,7 +84,7 @@ async function main(): Promise<void> {
       const nonce = nextNonce[i]!;
       nextNonce[i] = nonce + 1n;
       const order = encodeArgs(exchangeFns.placeOrder.inputs, { market: BTC, side, order_type: 0n, flags: 0n, price: price_e6, trigger_price: 0n, size: SIZE_E8 });
-      const raw = invokeJson(BigInt(a.address), nonce, [1n, exchange, selectorFromName("place_order"), BigInt(order.length), ...order], node.gasPrices.l2_gas);
+      const raw = unsignedInvokeJson(BigInt(a.address), nonce, [{ to: exchange, selector: exchangeFns.placeOrder.selector, calldata: order }], node.gasPrices);
       const h = intake(parseBroadcastedTxn(raw, "bench"), node.chainId).hash;
       const sig = hashBackend().ecdsaSign(h, BigInt(a.private_key));
       raw.signature = [toHex(sig.r), toHex(sig.s)];
@@ -217,26 +217,6 @@ async function main(): Promise<void> {
   }
 }
 
-function invokeJson(sender: Felt, nonce: bigint, calldata: bigint[], l2Price: bigint) {
-  return {
-    type: "INVOKE",
-    version: "0x3",
-    sender_address: toHex(sender),
-    calldata: calldata.map(toHex),
-    nonce: toHex(nonce),
-    resource_bounds: {
-      l1_gas: { max_amount: "0x0", max_price_per_unit: toHex(200_000_000_000n) },
-      l1_data_gas: { max_amount: toHex(100_000n), max_price_per_unit: toHex(2_000_000n) },
-      l2_gas: { max_amount: toHex(100_000_000n), max_price_per_unit: toHex(l2Price * 2n) },
-    },
-    tip: "0x0",
-    paymaster_data: [] as string[],
-    account_deployment_data: [] as string[],
-    nonce_data_availability_mode: "L1",
-    fee_data_availability_mode: "L1",
-    signature: [] as string[],
-  };
-}
 
 /** Raw single-core rates of the active backend (1 s each, deterministic inputs). */
 function cryptoRates(): { ecdsa_verify_per_s: number; pedersen_per_s: number } {
