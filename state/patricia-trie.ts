@@ -16,6 +16,7 @@
 
 import { P, type Felt } from "./felt.js";
 import { hashBackend } from "./crypto/hash.js";
+import { readFelt, writeFelt } from "./columns.js";
 
 export type TrieHashKind = "pedersen" | "poseidon";
 
@@ -50,13 +51,15 @@ export class TrieError extends Error {
 
 class PendingBinary {
   hash: Felt = -1n;
-  rank = 0;
+  /** Entry number in the node table being built (-1: not numbered yet). */
+  index = -1;
   constructor(readonly left: Ref, readonly right: Ref) {}
 }
 
 class PendingEdge {
   hash: Felt = -1n;
-  rank = 0;
+  /** Entry number in the node table being built (-1: not numbered yet). */
+  index = -1;
   constructor(readonly child: Ref, readonly path: Felt, readonly length: number) {}
 }
 
@@ -244,76 +247,159 @@ function bitLength(x: bigint): number {
   return x === 0n ? 0 : x.toString(2).length;
 }
 
-/**
- * Hash the pending nodes of many tries sharing one hash kind, one batch per rank
- * (rank = height above the deepest pending descendant), each node exactly once.
- */
-export async function hashPendingTries(updates: readonly TrieUpdate[], hasher: PairHasher): Promise<TrieUpdateResult[]> {
-  const byRank: Pending[][] = [];
-  const seen = new Set<Pending>();
-  const visit = (ref: Ref): number => {
-    if (ref === null || typeof ref === "bigint") return 0;
-    if (seen.has(ref)) return ref.rank;
-    seen.add(ref);
-    const r = ref instanceof PendingBinary ? Math.max(visit(ref.left), visit(ref.right)) + 1 : visit(ref.child) + 1;
-    ref.rank = r;
-    (byRank[r] ??= []).push(ref);
-    return r;
-  };
-  for (const u of updates) visit(u.rootRef());
+// ---------------------------------------------------------------------------------------
+// Node tables: the pending nodes of many tries, hashed in one call.
+//
+// Entry i of a table is (len, a, b) at table[3i..3i+2]:
+//   len 0      : hash = H(a, b)             (a binary node)
+//   len 1..251 : hash = H(a, b) + len mod P (an edge node: a = child, b = path)
+// An operand with bit 31 set (TABLE_REF) names an earlier entry, whose hash it stands for;
+// otherwise it indexes `felts`. The hasher groups entries by rank (1 + the highest rank they
+// name) and hashes each rank as one batch, so every node is hashed once and a backend sees
+// whole levels. The result holds one 98-byte record per entry:
+//   prefix (1) | hash (32) | a (32) | b (32) | len (1)
+// so bytes [0, 33) can serve as a store key and [33, 97) (binary) or [33, 98) (edge) as the
+// stored node. The native addon runs the same algorithm (hashNodeTable in addon.cc).
 
-  const perNode: Array<[Felt, TrieNode]> = [];
-  const nodeOut = new Map<Pending, TrieNode>();
-  for (let r = 1; r < byRank.length; r++) {
-    const level = byRank[r];
+export const TABLE_REF = 0x80000000;
+export const TABLE_RECORD = 98;
+
+/** Hashes a node table into records (see above). May be asynchronous (a hash thread). */
+export type NodeTableHasher = (kind: TrieHashKind, table: Uint32Array, felts: readonly Felt[], prefix: number) => Uint8Array | Promise<Uint8Array>;
+
+/** The active backend's table hasher, or the JS algorithm over its batch calls. */
+export function hashNodeTable(kind: TrieHashKind, table: Uint32Array, felts: readonly Felt[], prefix: number): Uint8Array {
+  const backend = hashBackend();
+  if (backend.hashNodeTable) return backend.hashNodeTable(kind, table, felts, prefix);
+  return hashNodeTableWith(pairHasherSync(kind), table, felts, prefix);
+}
+
+function pairHasherSync(kind: TrieHashKind): (a: Felt[], b: Felt[]) => Felt[] {
+  return kind === "pedersen" ? (a, b) => hashBackend().pedersenBatch(a, b) : (a, b) => hashBackend().poseidonBatch(a, b);
+}
+
+/** The table algorithm over a batch pair hasher (the reference the native addon is checked against). */
+export function hashNodeTableWith(pairs: (a: Felt[], b: Felt[]) => Felt[], table: Uint32Array, felts: readonly Felt[], prefix: number): Uint8Array {
+  if (table.length % 3 !== 0) throw new TrieError("node table: length is not a multiple of 3");
+  const n = table.length / 3;
+  const rank = new Uint32Array(n);
+  const hash = new Array<Felt>(n);
+  const operandRank = (i: number, v: number): number => {
+    if (v & TABLE_REF) {
+      const j = (v & ~TABLE_REF) >>> 0;
+      if (j >= i) throw new TrieError(`node table entry ${i} names entry ${j}, which is not earlier`);
+      return rank[j]!;
+    }
+    if (v >= felts.length) throw new TrieError(`node table entry ${i} names felt ${v} of ${felts.length}`);
+    return 0;
+  };
+  const byRank: number[][] = [];
+  for (let i = 0; i < n; i++) {
+    if (table[3 * i]! > 251) throw new TrieError(`node table entry ${i} has edge length ${table[3 * i]} (at most 251)`);
+    const r = Math.max(operandRank(i, table[3 * i + 1]!), operandRank(i, table[3 * i + 2]!)) + 1;
+    rank[i] = r;
+    (byRank[r] ??= []).push(i);
+  }
+  const operand = (v: number): Felt => (v & TABLE_REF ? hash[(v & ~TABLE_REF) >>> 0]! : felts[v]!);
+  const out = Buffer.alloc(TABLE_RECORD * n);
+  for (const level of byRank) {
     if (!level) continue;
-    const a = new Array<Felt>(level.length);
-    const b = new Array<Felt>(level.length);
-    for (let i = 0; i < level.length; i++) {
-      const n = level[i]!;
-      if (n instanceof PendingBinary) {
-        a[i] = refHash(n.left);
-        b[i] = refHash(n.right);
-      } else {
-        a[i] = refHash(n.child);
-        b[i] = n.path;
+    const a = level.map((i) => operand(table[3 * i + 1]!));
+    const b = level.map((i) => operand(table[3 * i + 2]!));
+    const h = pairs(a, b);
+    level.forEach((i, k) => {
+      const len = table[3 * i]!;
+      let x = h[k]!;
+      if (len !== 0) {
+        x += BigInt(len);
+        if (x >= P) x -= P;
       }
-    }
-    const hashed = hasher(a, b);
-    const out = Array.isArray(hashed) ? hashed : await hashed;
-    for (let i = 0; i < level.length; i++) {
-      const n = level[i]!;
-      if (n instanceof PendingBinary) {
-        n.hash = out[i]!;
-        const node: TrieNode = { kind: "binary", left: a[i]!, right: b[i]! };
-        nodeOut.set(n, node);
-        perNode.push([n.hash, node]);
-      } else {
-        let h = out[i]! + BigInt(n.length);
-        if (h >= P) h -= P;
-        n.hash = h;
-        const node: TrieNode = { kind: "edge", child: a[i]!, path: n.path, length: n.length };
-        nodeOut.set(n, node);
-        perNode.push([h, node]);
-      }
-    }
+      hash[i] = x;
+      const at = TABLE_RECORD * i;
+      out[at] = prefix;
+      writeFelt(out, at + 1, x);
+      writeFelt(out, at + 33, a[k]!);
+      writeFelt(out, at + 65, b[k]!);
+      out[at + 97] = len;
+    });
+  }
+  return out;
+}
+
+/** What hashing a set of pending tries produced. */
+export interface TrieBatch {
+  /** Per update, in order: the new root and its new nodes. */
+  tries: TrieUpdateResult[];
+  /** One TABLE_RECORD-byte record per new node (all tries), ready to be stored. */
+  records: Uint8Array;
+}
+
+/**
+ * Hash the pending nodes of many tries sharing one hash kind in one node table, each node
+ * exactly once. `prefix` is the first byte of every record (a store column).
+ */
+export async function hashPendingTries(
+  updates: readonly TrieUpdate[],
+  kind: TrieHashKind,
+  opts: { hasher?: NodeTableHasher; prefix?: number } = {},
+): Promise<TrieBatch> {
+  // Number the pending nodes children first; committed children and paths become felts.
+  const order: Pending[] = [];
+  const table: number[] = [];
+  const felts: Felt[] = [];
+  const operand = (ref: Ref): number => {
+    if (ref === null) throw new TrieError("empty subtree below a pending node");
+    if (typeof ref === "bigint") return felts.push(ref) - 1;
+    if (ref.hash >= 0n) return felts.push(ref.hash) - 1; // hashed by an earlier call
+    return (TABLE_REF | visit(ref)) >>> 0;
+  };
+  const visit = (node: Pending): number => {
+    if (node.index >= 0 && order[node.index] === node) return node.index;
+    let entry: [number, number, number];
+    if (node instanceof PendingBinary) entry = [0, operand(node.left), operand(node.right)];
+    else entry = [node.length, operand(node.child), felts.push(node.path) - 1];
+    const i = order.push(node) - 1;
+    node.index = i;
+    table.push(entry[0], entry[1], entry[2]);
+    return i;
+  };
+  const roots = updates.map((u) => {
+    const r = u.rootRef();
+    return r === null || typeof r === "bigint" || r.hash >= 0n ? -1 : visit(r);
+  });
+
+  const tableArray = Uint32Array.from(table);
+  const hashed = (opts.hasher ?? hashNodeTable)(kind, tableArray, felts, opts.prefix ?? 0);
+  const records = hashed instanceof Uint8Array ? hashed : await hashed;
+  if (records.byteLength !== TABLE_RECORD * order.length) throw new TrieError(`node table hasher returned ${records.byteLength} bytes for ${order.length} nodes`);
+
+  // Hashes and stored forms of the new nodes; operands are read back from the table.
+  const hashes = new Array<Felt>(order.length);
+  const nodes = new Array<TrieNode>(order.length);
+  const value = (v: number): Felt => (v & TABLE_REF ? hashes[(v & ~TABLE_REF) >>> 0]! : felts[v]!);
+  for (let i = 0; i < order.length; i++) {
+    const h = readFelt(records, TABLE_RECORD * i + 1);
+    hashes[i] = h;
+    order[i]!.hash = h;
+    const len = tableArray[3 * i]!;
+    const a = value(tableArray[3 * i + 1]!);
+    const b = value(tableArray[3 * i + 2]!);
+    nodes[i] = len === 0 ? { kind: "binary", left: a, right: b } : { kind: "edge", child: a, path: b, length: len };
   }
 
-  return updates.map((u) => {
-    const root = u.rootRef();
+  // Each trie's nodes, children before parents: a trie's entries were numbered together,
+  // ending with its root.
+  let first = 0;
+  const tries = updates.map((u, t) => {
     const newNodes: Array<[Felt, TrieNode]> = [];
-    const collect = (ref: Ref, mark: Set<Pending>): void => {
-      if (ref === null || typeof ref === "bigint" || mark.has(ref)) return;
-      mark.add(ref);
-      if (ref instanceof PendingBinary) {
-        collect(ref.left, mark);
-        collect(ref.right, mark);
-      } else collect(ref.child, mark);
-      newNodes.push([ref.hash, nodeOut.get(ref)!]);
-    };
-    collect(root, new Set());
-    return { root: refHash(root), newNodes };
+    const last = roots[t]!;
+    if (last >= 0) {
+      for (let i = first; i <= last; i++) newNodes.push([hashes[i]!, nodes[i]!]);
+      first = last + 1;
+    }
+    return { root: refHash(u.rootRef()), newNodes };
   });
+  return { tries, records };
 }
 
 function refHash(ref: Ref): Felt {
@@ -334,8 +420,8 @@ export async function computeRootFromLeaves(
 ): Promise<Felt> {
   const u = new TrieUpdate(height, EMPTY_NODE_SOURCE, 0n);
   u.apply(leaves instanceof Map ? leaves.entries() : leaves);
-  const [res] = await hashPendingTries([u], pairHasher(hash));
-  return res!.root;
+  const { tries } = await hashPendingTries([u], hash);
+  return tries[0]!.root;
 }
 
 /** Read a leaf under `root` (0 when absent). Synchronous over a node source. */

@@ -44,18 +44,23 @@ export function contractStateHash(c: ContractRecord): Felt {
   return b.pedersen(b.pedersen(b.pedersen(c.classHash, c.storageRoot), c.nonce), 0n);
 }
 
-/** Contract leaves of many contracts, three batched Pedersen rounds. */
-export function contractStateHashes(cs: readonly ContractRecord[]): Felt[] {
-  const b = hashBackend();
-  const h1 = b.pedersenBatch(
+/**
+ * Contract leaves of many contracts: three batched Pedersen rounds through `hash`
+ * (out[i] = pedersen(a[i], b[i]); may be asynchronous, e.g. a hash thread).
+ */
+export async function contractStateHashes(
+  cs: readonly ContractRecord[],
+  hash: (a: Felt[], b: Felt[]) => Felt[] | Promise<Felt[]> = (a, b) => hashBackend().pedersenBatch(a, b),
+): Promise<Felt[]> {
+  const h1 = await hash(
     cs.map((c) => c.classHash),
     cs.map((c) => c.storageRoot),
   );
-  const h2 = b.pedersenBatch(
+  const h2 = await hash(
     h1,
     cs.map((c) => c.nonce),
   );
-  const h3 = b.pedersenBatch(
+  const h3 = await hash(
     h2,
     cs.map(() => 0n),
   );

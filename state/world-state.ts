@@ -14,10 +14,22 @@
 // This module never reads the clock, randomness or the environment.
 
 import { pack, unpack } from "msgpackr";
-import { Column, columnRange, felt32, keys, readFelt, u64, writeFelt } from "./columns.js";
+import { Column, columnRange, felt32, keys, readFelt, u64 } from "./columns.js";
 import type { Felt } from "./felt.js";
 import type { KvOp, KvStore } from "./kv-store.js";
-import { hashPendingTries, pairHasher, TrieError, TrieUpdate, type PairHasher, type TrieHashKind, type TrieNode, type TrieNodeSource } from "./patricia-trie.js";
+import {
+  hashNodeTable,
+  hashPendingTries,
+  pairHasher,
+  TABLE_RECORD,
+  TrieError,
+  TrieUpdate,
+  type NodeTableHasher,
+  type PairHasher,
+  type TrieHashKind,
+  type TrieNode,
+  type TrieNodeSource,
+} from "./patricia-trie.js";
 import type { StateDiff, StateReader } from "./state-diff.js";
 import type { ProofSource } from "./storage-proof.js";
 import {
@@ -75,8 +87,10 @@ export interface PreparedRollback {
 export interface WorldStateOptions {
   /** Trie nodes kept in memory before the cache is cleared (they stay on disk). */
   nodeCacheLimit?: number;
-  /** Batch Pedersen hasher for trie levels (e.g. a worker pool); default: the active backend. */
+  /** Batch Pedersen hasher for contract leaves (e.g. a hash thread); default: the active backend. */
   pedersenHasher?: PairHasher;
+  /** Hasher of trie-node tables (e.g. a hash thread); default: the active backend. */
+  nodeTableHasher?: NodeTableHasher;
 }
 
 /** A record inside a reverse-diff table: `buf` holds it at byte `off`. */
@@ -98,6 +112,13 @@ interface RawOverlay {
 }
 
 const TABLE_SHIFT = 2 ** 26;
+
+/**
+ * A block's storage tries are walked and hashed in this many groups (groups of at least
+ * MIN_COMMIT_GROUP tries), so an asynchronous hasher always has a group's level queued.
+ */
+const COMMIT_GROUPS = 2;
+const MIN_COMMIT_GROUP = 32;
 
 function* records(o: RawOverlay, m: Map<string, number>): Generator<RawRecord> {
   const rec: RawRecord = { buf: o.tables[0]!, off: 0 };
@@ -129,6 +150,7 @@ export class WorldState implements StateReader {
   private readonly nodeCache = { pedersen: new Map<Felt, TrieNode>(), poseidon: new Map<Felt, TrieNode>() };
   private readonly nodeCacheLimit: number;
   private readonly pedersenHasher: PairHasher;
+  private readonly nodeTableHasher: NodeTableHasher;
   /** Bytes written by the last commit (for benchmarks). */
   lastBatchBytes = 0;
 
@@ -138,6 +160,7 @@ export class WorldState implements StateReader {
   ) {
     this.nodeCacheLimit = opts.nodeCacheLimit ?? 1_000_000;
     this.pedersenHasher = opts.pedersenHasher ?? pairHasher("pedersen");
+    this.nodeTableHasher = opts.nodeTableHasher ?? hashNodeTable;
   }
 
   /** Load the head and the flat current state from the store. */
@@ -193,20 +216,35 @@ export class WorldState implements StateReader {
 
   // --- commit --------------------------------------------------------------------------
 
-  async prepareCommit(blockNumber: number, diff: StateDiff): Promise<PreparedCommit> {
-    const expected = this.nextBlockNumber();
-    if (blockNumber !== expected) throw new WorldStateError(`block ${blockNumber} cannot follow head ${expected - 1}`);
+  /**
+   * Roots, node records and diffs of block `blockNumber` on top of the head, or on top of
+   * `opts.after`: a prepared block whose commit may still be in flight (so a sequencer can
+   * hash block n+1 while block n is being written). Committing it then waits for `after`
+   * to have landed: commit() refuses a block whose parent is not the head.
+   */
+  async prepareCommit(blockNumber: number, diff: StateDiff, opts: { after?: PreparedCommit } = {}): Promise<PreparedCommit> {
+    const after = opts.after;
+    const head = this.headValue?.blockNumber ?? -1;
+    if (after !== undefined && after.blockNumber !== head && after.baseHead !== head) {
+      throw new WorldStateError(`block ${after.blockNumber} is neither the head nor its child (head ${head})`);
+    }
+    const parent = after?.blockNumber ?? head;
+    if (blockNumber !== parent + 1) throw new WorldStateError(`block ${blockNumber} cannot follow head ${parent}`);
     this.trimNodeCache();
+
+    // The state this block starts from: `after`'s writes over the committed state.
+    const oldStorage = (addr: Felt, k: Felt): Felt => after?.diff.storage.get(addr)?.get(k) ?? this.storage.get(addr)?.get(k) ?? 0n;
+    const oldContract = (addr: Felt): ContractRecord => after?.contracts.get(addr) ?? this.getContract(addr);
+    const oldClass = (c: Felt): Felt => after?.diff.declared.get(c) ?? this.classes.get(c) ?? 0n;
 
     // Normalize: drop writes that do not change anything; record old values.
     const norm: StateDiff = { storage: new Map(), nonces: new Map(), deployed: new Map(), declared: new Map() };
     const reverse: ReverseDiff = { storage: [], contracts: [], classes: [] };
     const touched = new Set<Felt>();
     for (const [addr, writes] of diff.storage) {
-      const cur = this.storage.get(addr);
       let out: Map<Felt, Felt> | undefined;
       for (const [k, v] of writes) {
-        const old = cur?.get(k) ?? 0n;
+        const old = oldStorage(addr, k);
         if (old === v) continue;
         if (!out) norm.storage.set(addr, (out = new Map()));
         out.set(k, v);
@@ -215,90 +253,71 @@ export class WorldState implements StateReader {
       if (out) touched.add(addr);
     }
     for (const [addr, n] of diff.nonces) {
-      if (this.getNonce(addr) !== n) {
+      if (oldContract(addr).nonce !== n) {
         norm.nonces.set(addr, n);
         touched.add(addr);
       }
     }
     for (const [addr, c] of diff.deployed) {
-      if (this.getClassHash(addr) !== c) {
+      if (oldContract(addr).classHash !== c) {
         norm.deployed.set(addr, c);
         touched.add(addr);
       }
     }
     for (const [c, cc] of diff.declared) {
-      const old = this.classes.get(c) ?? 0n;
+      const old = oldClass(c);
       if (old !== cc) {
         norm.declared.set(c, cc);
         reverse.classes.push([c, old]);
       }
     }
 
-    // Storage tries of every touched contract, hashed together.
+    // Storage tries, walked and hashed in groups. As soon as a group is walked its hashing
+    // starts; as soon as it is hashed, its node records are built and its contract leaves
+    // hashed. With an asynchronous hasher (a hash thread) the walks, the records and the
+    // diffs below all overlap with hashing; with a synchronous one the same work runs in
+    // sequence and gives the same result.
     const addrs = [...touched];
-    const storageUpdates: TrieUpdate[] = [];
-    for (const addr of addrs) {
-      const rec = this.getContract(addr);
-      const writes = norm.storage.get(addr);
-      storageUpdates.push(await this.applyWithFetch("pedersen", STATE_TRIE_HEIGHT, rec.storageRoot, writes ? [...writes] : []));
-    }
-    const storageResults = await hashPendingTries(storageUpdates, this.pedersenHasher);
-    let hashCount = 0;
-    const newContracts = new Map<Felt, ContractRecord>();
-    const pedersenNodes: Array<[Felt, TrieNode]> = [];
-    addrs.forEach((addr, i) => {
-      const old = this.getContract(addr);
-      reverse.contracts.push([addr, old]);
-      const res = storageResults[i]!;
-      for (const n of res.newNodes) pedersenNodes.push(n);
-      newContracts.set(addr, {
-        classHash: norm.deployed.get(addr) ?? old.classHash,
-        nonce: norm.nonces.get(addr) ?? old.nonce,
-        storageRoot: res.root,
-      });
-    });
-    hashCount += pedersenNodes.length;
-
-    // Contracts trie (Pedersen).
-    const records = addrs.map((a) => newContracts.get(a)!);
-    const leaves = contractStateHashes(records);
-    hashCount += 3 * records.length;
-    const base = this.headValue?.roots ?? { globalRoot: 0n, contractsRoot: 0n, classesRoot: 0n };
-    const contractsUpdate = await this.applyWithFetch(
-      "pedersen",
-      STATE_TRIE_HEIGHT,
-      base.contractsRoot,
-      addrs.map((a, i) => [a, leaves[i]!] as [Felt, Felt]),
-    );
-    const [contractsRes] = await hashPendingTries([contractsUpdate], this.pedersenHasher);
-    for (const n of contractsRes!.newNodes) pedersenNodes.push(n);
-    hashCount += contractsRes!.newNodes.length;
-
-    // Classes trie (Poseidon).
-    const classWrites: Array<[Felt, Felt]> = [...norm.declared].map(([c, cc]) => [c, classLeafHash(cc)]);
-    hashCount += classWrites.length;
-    const classesUpdate = await this.applyWithFetch("poseidon", STATE_TRIE_HEIGHT, base.classesRoot, classWrites);
-    const [classesRes] = await hashPendingTries([classesUpdate], pairHasher("poseidon"));
-    hashCount += classesRes!.newNodes.length + 1;
-
-    const roots: StateRoots = {
-      contractsRoot: contractsRes!.root,
-      classesRoot: classesRes!.root,
-      globalRoot: globalStateRoot(contractsRes!.root, classesRes!.root),
-    };
-
-    // The batch (head pointer is added by commit(), last).
-    const ops: KvOp[] = [];
-    pushNodeOps(ops, Column.pedersenNode, pedersenNodes);
-    pushNodeOps(ops, Column.poseidonNode, classesRes!.newNodes);
-    addrs.forEach((addr, i) => {
-      const rec = records[i]!;
-      if (isEmptyContract(rec)) ops.push({ type: "del", key: keys.flatContract(addr) });
-      else {
-        ops.push({ type: "put", key: keys.flatContract(addr), value: encodeContract(rec) });
-        ops.push({ type: "put", key: keys.contractStatePreimage(leaves[i]!), value: encodeContract(rec) });
+    const records = new Array<ContractRecord>(addrs.length);
+    const leaves = new Array<Felt>(addrs.length);
+    const storageNodes: Array<Array<[Felt, TrieNode]>> = [];
+    const nodeOps: KvOp[][] = [];
+    const groups: Array<Promise<void>> = [];
+    const groupSize = Math.max(MIN_COMMIT_GROUP, Math.ceil(addrs.length / COMMIT_GROUPS));
+    for (let start = 0; start < addrs.length; start += groupSize) {
+      const end = Math.min(addrs.length, start + groupSize);
+      const group: TrieUpdate[] = [];
+      for (let i = start; i < end; i++) {
+        const addr = addrs[i]!;
+        const writes = norm.storage.get(addr);
+        group.push(await this.applyWithFetch("pedersen", STATE_TRIE_HEIGHT, oldContract(addr).storageRoot, writes ? [...writes] : []));
       }
-    });
+      const g = groups.length;
+      const done = hashPendingTries(group, "pedersen", { hasher: this.nodeTableHasher, prefix: Column.pedersenNode }).then(async ({ tries, records: nodeRecords }) => {
+        const nodes: Array<[Felt, TrieNode]> = [];
+        tries.forEach((res, j) => {
+          const addr = addrs[start + j]!;
+          const old = oldContract(addr);
+          for (const n of res.newNodes) nodes.push(n);
+          records[start + j] = {
+            classHash: norm.deployed.get(addr) ?? old.classHash,
+            nonce: norm.nonces.get(addr) ?? old.nonce,
+            storageRoot: res.root,
+          };
+        });
+        const hashed = contractStateHashes(records.slice(start, end), this.pedersenHasher);
+        storageNodes[g] = nodes;
+        pushRecordOps((nodeOps[g] = []), nodeRecords);
+        (await hashed).forEach((h, j) => (leaves[start + j] = h));
+      });
+      done.catch(() => {}); // awaited below; this only keeps an early failure from counting as unhandled
+      groups.push(done);
+    }
+    for (const addr of addrs) reverse.contracts.push([addr, oldContract(addr)]);
+
+    // The batch (head pointer is added by commit(), last). Records that do not depend on
+    // hashes are built while the storage tries hash.
+    const ops: KvOp[] = [];
     for (const [addr, writes] of norm.storage) {
       for (const [k, v] of writes) {
         if (v === 0n) ops.push({ type: "del", key: keys.flatStorage(addr, k) });
@@ -311,7 +330,56 @@ export class WorldState implements StateReader {
     }
     ops.push({ type: "put", key: keys.forwardDiff(blockNumber), value: encodeStateDiff(norm) });
     ops.push({ type: "put", key: keys.reverseDiff(blockNumber), value: encodeReverseDiff(reverse) });
+    await Promise.all(groups);
+    const pedersenNodes = storageNodes.flat();
+    for (const g of nodeOps) for (const op of g) ops.push(op);
+    const newContracts = new Map<Felt, ContractRecord>();
+    addrs.forEach((addr, i) => newContracts.set(addr, records[i]!));
+    let hashCount = pedersenNodes.length + 3 * records.length;
+
+    // Contracts trie (Pedersen).
+    const base = after?.roots ?? this.headValue?.roots ?? { globalRoot: 0n, contractsRoot: 0n, classesRoot: 0n };
+    const contractsUpdate = await this.applyWithFetch(
+      "pedersen",
+      STATE_TRIE_HEIGHT,
+      base.contractsRoot,
+      addrs.map((a, i) => [a, leaves[i]!] as [Felt, Felt]),
+    );
+    const contractsBatch = await hashPendingTries([contractsUpdate], "pedersen", { hasher: this.nodeTableHasher, prefix: Column.pedersenNode });
+    const contractsRes = contractsBatch.tries[0]!;
+    for (const n of contractsRes.newNodes) pedersenNodes.push(n);
+    hashCount += contractsRes.newNodes.length;
+    pushRecordOps(ops, contractsBatch.records);
+
+    // Classes trie (Poseidon).
+    const classWrites: Array<[Felt, Felt]> = [...norm.declared].map(([c, cc]) => [c, classLeafHash(cc)]);
+    hashCount += classWrites.length;
+    const classesUpdate = await this.applyWithFetch("poseidon", STATE_TRIE_HEIGHT, base.classesRoot, classWrites);
+    const classesBatch = await hashPendingTries([classesUpdate], "poseidon", { prefix: Column.poseidonNode });
+    const classesRes = classesBatch.tries[0]!;
+    hashCount += classesRes.newNodes.length + 1;
+
+    const roots: StateRoots = {
+      contractsRoot: contractsRes.root,
+      classesRoot: classesRes.root,
+      globalRoot: globalStateRoot(contractsRes.root, classesRes.root),
+    };
+
+    pushRecordOps(ops, classesBatch.records);
+    addrs.forEach((addr, i) => {
+      const rec = records[i]!;
+      if (isEmptyContract(rec)) ops.push({ type: "del", key: keys.flatContract(addr) });
+      else {
+        ops.push({ type: "put", key: keys.flatContract(addr), value: encodeContract(rec) });
+        ops.push({ type: "put", key: keys.contractStatePreimage(leaves[i]!), value: encodeContract(rec) });
+      }
+    });
     ops.push({ type: "put", key: keys.blockRoots(blockNumber), value: encodeRoots(roots) });
+
+    // New nodes are cached now, so a block prepared on top of this one finds them. Nodes are
+    // content-addressed: if this block is never committed they are merely unreachable.
+    for (const [h, n] of pedersenNodes) this.nodeCache.pedersen.set(h, n);
+    for (const [h, n] of classesRes.newNodes) this.nodeCache.poseidon.set(h, n);
 
     return {
       blockNumber,
@@ -320,9 +388,9 @@ export class WorldState implements StateReader {
       reverse,
       contracts: newContracts,
       ops,
-      newNodes: { pedersen: pedersenNodes, poseidon: classesRes!.newNodes },
+      newNodes: { pedersen: pedersenNodes, poseidon: classesRes.newNodes },
       hashCount,
-      baseHead: expected - 1,
+      baseHead: parent,
     };
   }
 
@@ -334,8 +402,6 @@ export class WorldState implements StateReader {
     this.lastBatchBytes = batchBytes(ops);
     await this.store.batch(ops);
     // Landed: update memory.
-    for (const [h, n] of prepared.newNodes.pedersen) this.nodeCache.pedersen.set(h, n);
-    for (const [h, n] of prepared.newNodes.poseidon) this.nodeCache.poseidon.set(h, n);
     for (const [addr, rec] of prepared.contracts) {
       if (isEmptyContract(rec)) this.contracts.delete(addr);
       else this.contracts.set(addr, rec);
@@ -691,31 +757,14 @@ function batchBytes(ops: readonly KvOp[]): number {
 }
 
 /**
- * Put operations for new trie nodes, all keys and values carved out of one slab (a block
- * writes tens of thousands of nodes; one allocation instead of several per node).
+ * Put operations for new trie nodes, viewed in place in the node-table records
+ * (prefix = column | hash | a | b | len): key = [0, 33), value = a‖b (binary) or a‖b‖len (edge).
  */
-function pushNodeOps(ops: KvOp[], column: number, nodes: ReadonlyArray<[Felt, TrieNode]>): void {
-  const slab = Buffer.allocUnsafe(nodes.length * (33 + 65));
-  let off = 0;
-  for (const [h, n] of nodes) {
-    const key = slab.subarray(off, off + 33);
-    key[0] = column;
-    writeFelt(slab, off + 1, h);
-    off += 33;
-    let value: Buffer;
-    if (n.kind === "binary") {
-      writeFelt(slab, off, n.left);
-      writeFelt(slab, off + 32, n.right);
-      value = slab.subarray(off, off + 64);
-      off += 64;
-    } else {
-      writeFelt(slab, off, n.child);
-      writeFelt(slab, off + 32, n.path);
-      slab[off + 64] = n.length;
-      value = slab.subarray(off, off + 65);
-      off += 65;
-    }
-    ops.push({ type: "put", key, value });
+function pushRecordOps(ops: KvOp[], records: Uint8Array): void {
+  const buf = asBuffer(records);
+  for (let at = 0; at < buf.length; at += TABLE_RECORD) {
+    const end = buf[at + TABLE_RECORD - 1] === 0 ? at + TABLE_RECORD - 1 : at + TABLE_RECORD;
+    ops.push({ type: "put", key: buf.subarray(at, at + 33), value: buf.subarray(at + 33, end) });
   }
 }
 

@@ -16,6 +16,11 @@ export interface HashBackend {
   pedersenBatch(a: readonly Felt[], b: readonly Felt[]): Felt[];
   /** Poseidon of n pairs: out[i] = poseidon(a[i], b[i]). */
   poseidonBatch(a: readonly Felt[], b: readonly Felt[]): Felt[];
+  /**
+   * Optional: hash a trie-node table in one call (format in state/patricia-trie.ts). Without
+   * it the table is hashed rank by rank through pedersenBatch/poseidonBatch.
+   */
+  hashNodeTable?(kind: "pedersen" | "poseidon", table: Uint32Array, felts: readonly Felt[], prefix: number): Uint8Array;
   /** Stark ECDSA verify of (r, s) over msgHash for the public key (x coordinate). */
   ecdsaVerify(msgHash: Felt, r: Felt, s: Felt, publicKey: Felt): boolean;
   /** Stark ECDSA sign (RFC 6979 deterministic k, as starknet.js/scure). */

@@ -35,8 +35,9 @@ function scureVerify(msgHash, r, s, publicKey) {
   return false;
 }
 
-function run(op, input) {
+function run(op, input, job) {
   if (native) {
+    if (op === "table") return native.hashNodeTable(job.kind, new Uint32Array(job.table), input, job.prefix);
     if (op === "pedersen") return native.pedersenBatchBuffer(input);
     if (op === "poseidon") return native.poseidonBatchBuffer(input);
     if (op === "verify") return native.ecdsaVerifyBatchBuffer(input);
@@ -62,9 +63,9 @@ function run(op, input) {
   throw new TypeError(`unknown hash-pool op ${op}`);
 }
 
-parentPort.on("message", ({ id, op, bytes }) => {
+parentPort.on("message", ({ id, op, bytes, table, kind, prefix }) => {
   try {
-    const out = run(op, new Uint8Array(bytes));
+    const out = run(op, new Uint8Array(bytes), { table, kind, prefix });
     const copy = out.buffer.byteLength === out.byteLength ? out.buffer : out.slice().buffer;
     parentPort.postMessage({ id, bytes: copy }, [copy]);
   } catch (err) {

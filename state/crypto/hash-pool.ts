@@ -8,6 +8,7 @@ import { Worker } from "node:worker_threads";
 import type { Felt } from "../felt.js";
 import { P } from "../felt.js";
 import type { HashBackend } from "./hash-backend.js";
+import { hashNodeTable, type TrieHashKind } from "../patricia-trie.js";
 import { hashBackend } from "./hash.js";
 import type { NativeAddon } from "./native-backend.js";
 import { loadNativeAddon, NATIVE_ADDON_PATH } from "./native-backend.js";
@@ -30,9 +31,22 @@ export interface HashPoolOptions {
   addonPath?: string | null;
   /** Backend for inline work; default: the active one (hash.ts). */
   inlineBackend?: HashBackend;
+  /**
+   * With one thread, still send batches to the worker (default false: one thread runs inline).
+   * The caller's thread then stays free while the worker hashes: a block commit overlaps its
+   * bookkeeping with the hashing of trie levels.
+   */
+  offload?: boolean;
 }
 
-type Op = "pedersen" | "poseidon" | "verify";
+type Op = "pedersen" | "poseidon" | "verify" | "table";
+
+/** What a "table" job carries besides its felts. */
+interface TableJob {
+  table: ArrayBuffer;
+  kind: 0 | 1;
+  prefix: number;
+}
 
 interface Job {
   resolve(bytes: Uint8Array): void;
@@ -51,8 +65,10 @@ export class HashPool {
   private readonly addonPath: string | null;
   private readonly addon: NativeAddon | undefined;
   private readonly inlineBackend: HashBackend | undefined;
+  private readonly offload: boolean;
   private workers: PoolWorker[] = [];
   private nextId = 1;
+  private nextTableWorker = 0;
   private closed = false;
 
   constructor(options: HashPoolOptions = {}) {
@@ -64,6 +80,7 @@ export class HashPool {
     this.inlineHashesBelow = options.inlineHashesBelow ?? 64;
     this.inlineVerifiesBelow = options.inlineVerifiesBelow ?? 16;
     this.inlineBackend = options.inlineBackend;
+    this.offload = options.offload ?? false;
     if (options.addonPath === null) {
       this.addonPath = null;
     } else {
@@ -85,6 +102,22 @@ export class HashPool {
 
   poseidonBatch(a: readonly Felt[], b: readonly Felt[]): Promise<Felt[]> {
     return this.pairBatch("poseidon", a, b);
+  }
+
+  /**
+   * Hash a trie-node table (format in state/patricia-trie.ts) on a worker, the next one in
+   * turn. Runs inline without the addon, below the inline threshold, or with one thread and
+   * no offload.
+   */
+  async hashNodeTable(kind: TrieHashKind, table: Uint32Array, felts: readonly Felt[], prefix: number): Promise<Uint8Array> {
+    this.assertOpen();
+    if (!this.addon || table.length / 3 < this.inlineHashesBelow || (this.threads === 1 && !this.offload)) {
+      return hashNodeTable(kind, table, felts, prefix);
+    }
+    const bytes = this.addon.feltsToBuffer(felts);
+    // A copy is transferred: the caller still reads its table once the hashes are back.
+    const job: TableJob = { table: table.slice().buffer as ArrayBuffer, kind: kind === "pedersen" ? 0 : 1, prefix };
+    return this.send(this.nextTableWorker++ % this.threads, "table", bytes, job);
   }
 
   /** Stark ECDSA verify of many items, split evenly (each worker keeps its own key cache). */
@@ -128,7 +161,7 @@ export class HashPool {
   private async pairBatch(op: "pedersen" | "poseidon", a: readonly Felt[], b: readonly Felt[]): Promise<Felt[]> {
     this.assertOpen();
     if (a.length !== b.length) throw new RangeError(`${op}Batch: a has ${a.length} items, b has ${b.length}`);
-    if (a.length < this.inlineHashesBelow || this.threads === 1) {
+    if (a.length < this.inlineHashesBelow || (this.threads === 1 && !this.offload)) {
       const backend = this.backend();
       return op === "pedersen" ? backend.pedersenBatch(a, b) : backend.poseidonBatch(a, b);
     }
@@ -179,7 +212,7 @@ export class HashPool {
     return out;
   }
 
-  private send(index: number, op: Op, input: Uint8Array): Promise<Uint8Array> {
+  private send(index: number, op: Op, input: Uint8Array, table?: TableJob): Promise<Uint8Array> {
     const pw = this.worker(index);
     const id = this.nextId++;
     // Transfer (not clone) exactly the input bytes: the packed buffers made by pack() own their
@@ -189,7 +222,7 @@ export class HashPool {
     return new Promise<Uint8Array>((resolve, reject) => {
       pw.pending.set(id, { resolve, reject });
       pw.worker.ref(); // keep the process alive while work is outstanding
-      pw.worker.postMessage({ id, op, bytes }, [bytes]);
+      pw.worker.postMessage({ id, op, bytes, ...table }, table ? [bytes, table.table] : [bytes]);
     });
   }
 

@@ -9,7 +9,7 @@ import { hashBackend, setHashBackend } from "../../state/crypto/hash.js";
 import { HashPool } from "../../state/crypto/hash-pool.js";
 import { LevelKvStore } from "../../state/level-store.js";
 import { emptyStateDiff } from "../../state/state-diff.js";
-import { WorldState } from "../../state/world-state.js";
+import { WorldState, type PreparedCommit } from "../../state/world-state.js";
 import { seededRandom } from "../support/seeded-random.js";
 import { useFastestBackend } from "./bench-backend.js";
 import { intArg } from "./bench-args.js";
@@ -20,6 +20,8 @@ const LEAVES = arg("leaves", 100_000);
 const CONTRACTS = arg("contracts", 1_000);
 const BLOCKS = arg("blocks", 50);
 const SLOTS = arg("slots", 1_000);
+/** --no-pipeline: prepare each block only after the previous one is written. */
+const PIPELINE = !process.argv.includes("--no-pipeline");
 
 async function main() {
   const backendLine = await useFastestBackend();
@@ -35,14 +37,6 @@ async function main() {
       hashMs += performance.now() - t;
     }
   };
-  const timedAsync = async <R>(f: () => Promise<R>): Promise<R> => {
-    const t = performance.now();
-    try {
-      return await f();
-    } finally {
-      hashMs += performance.now() - t;
-    }
-  };
   setHashBackend({
     ...inner,
     name: inner.name,
@@ -51,15 +45,19 @@ async function main() {
     poseidonMany: timed(inner.poseidonMany.bind(inner)),
     pedersenBatch: timed(inner.pedersenBatch.bind(inner)),
     poseidonBatch: timed(inner.poseidonBatch.bind(inner)),
+    ...(inner.hashNodeTable ? { hashNodeTable: timed(inner.hashNodeTable.bind(inner)) } : {}),
   });
   const rnd = seededRandom(42);
   const dir = mkdtempSync(join(tmpdir(), "perpchain-bench-commit-"));
   let peakRss = process.memoryUsage().rss;
   const sampleRss = () => (peakRss = Math.max(peakRss, process.memoryUsage().rss));
   try {
-    // --pool: hash trie levels on worker threads (all cores) instead of the main thread.
-    const pool = process.argv.includes("--pool") ? new HashPool() : null;
-    const ws = await WorldState.open(await LevelKvStore.open(dir), pool ? { pedersenHasher: (a, b) => timedAsync(() => pool.pedersenBatch(a, b)) } : {});
+    // --hash-thread: hash on one worker thread while this thread does the rest of the commit.
+    const pool = process.argv.includes("--hash-thread") ? new HashPool({ threads: 1, offload: true, inlineHashesBelow: 16 }) : null;
+    const ws = await WorldState.open(
+      await LevelKvStore.open(dir),
+      pool ? { pedersenHasher: (a, b) => pool.pedersenBatch(a, b), nodeTableHasher: (k, t, f, p) => pool.hashNodeTable(k, t, f, p) } : {},
+    );
     const contracts = Array.from({ length: CONTRACTS }, (_, i) => 0x10000n + BigInt(i) * 0x1000n);
     const slotsOf = new Map<bigint, bigint[]>();
     const genesis = emptyStateDiff();
@@ -86,6 +84,8 @@ async function main() {
     let bytes = 0;
     let leaves = 0;
     hashMs = 0;
+    let prev: PreparedCommit | undefined;
+    let writing: Promise<void> = Promise.resolve();
     const t0 = performance.now();
     for (let b = 1; b <= BLOCKS; b++) {
       const d = emptyStateDiff();
@@ -98,14 +98,24 @@ async function main() {
         if (!m) d.storage.set(c, (m = new Map()));
         m.set(k, rnd.bits(128) + 1n);
       }
-      const p = await ws.prepareCommit(b, d);
-      await ws.commit(p, { blockHash: BigInt(b + 1) });
+      let p: PreparedCommit;
+      if (PIPELINE) {
+        // Block b is hashed while block b-1 is written; its commit waits for b-1's to land.
+        p = await ws.prepareCommit(b, d, { after: prev });
+        await writing;
+        writing = ws.commit(p, { blockHash: BigInt(b + 1) });
+        prev = p;
+      } else {
+        p = await ws.prepareCommit(b, d);
+        await ws.commit(p, { blockHash: BigInt(b + 1) });
+      }
       hashes += p.hashCount;
       bytes += ws.lastBatchBytes;
       for (const m of p.diff.storage.values()) leaves += m.size;
       sampleRss();
       if (b % 10 === 0) process.stderr.write(`block ${b}/${BLOCKS}\n`);
     }
+    await writing;
     const seconds = (performance.now() - t0) / 1000;
     const hashSeconds = hashMs / 1000;
     await ws.store.close();
@@ -125,7 +135,7 @@ async function main() {
     const nodeHashesPerS = hashes / seconds;
     const result = {
       bench: "commit",
-      backend: hashBackend().name + (process.argv.includes("--pool") ? "+pool" : ""),
+      backend: hashBackend().name + (pool ? "+hash-thread" : ""),
       leaves_total: LEAVES,
       contracts: CONTRACTS,
       blocks: BLOCKS,

@@ -6,6 +6,7 @@ import * as scure from "@scure/starknet";
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadNativeAddon, type NativeAddon } from "../../state/crypto/native-backend.js";
 import { scureBackend } from "../../state/crypto/scure-backend.js";
+import { hashNodeTableWith, TABLE_REF } from "../../state/patricia-trie.js";
 import { CURVE_ORDER, ecdsaInputs, P, pedersenInputs, SeededRandom } from "../vectors/crypto/prng.js";
 
 const MAX = 1n << 251n;
@@ -130,6 +131,59 @@ describe("native felt boundary", () => {
     expect(() => addon.poseidonBatchBuffer(Buffer.alloc(63))).toThrow(RangeError);
     expect(() => addon.ecdsaVerifyBatchBuffer(Buffer.alloc(127))).toThrow(RangeError);
     expect(() => addon.pedersenBatch([1n, 2n], [1n])).toThrow(RangeError);
+  });
+});
+
+describe("native trie-node tables", () => {
+  // A random table: each entry takes its operands from earlier entries or from the felts,
+  // with a mix of binary entries (len 0) and edges (len 1..251).
+  function randomTable(rnd: SeededRandom, n: number, felts: bigint[]): Uint32Array {
+    const t = new Uint32Array(3 * n);
+    const operand = (i: number) => (i > 0 && rnd.below(2n) === 0n ? (TABLE_REF | Number(rnd.below(BigInt(i)))) >>> 0 : Number(rnd.below(BigInt(felts.length))));
+    for (let i = 0; i < n; i++) {
+      t[3 * i] = rnd.below(3n) === 0n ? 0 : 1 + Number(rnd.below(251n));
+      t[3 * i + 1] = operand(i);
+      t[3 * i + 2] = operand(i);
+    }
+    return t;
+  }
+
+  it("gives the records of the JS algorithm over scure, for Pedersen and Poseidon, chains and wide levels", () => {
+    const rnd = new SeededRandom(0x7ab1e);
+    // Felts at the top of the field and small ones (like edge paths).
+    const felts = [0n, 1n, P - 1n, P - 2n, ...Array.from({ length: 60 }, () => rnd.below(P)), ...Array.from({ length: 20 }, () => rnd.below(1n << 20n))];
+    for (const [kind, code, pairs] of [
+      ["pedersen", 0, (a: bigint[], b: bigint[]) => scureBackend.pedersenBatch(a, b)],
+      ["poseidon", 1, (a: bigint[], b: bigint[]) => scureBackend.poseidonBatch(a, b)],
+    ] as const) {
+      for (const n of [1, 7, 300]) {
+        const table = randomTable(rnd, n, felts);
+        const native = addon.hashNodeTable(code, table, addon.feltsToBuffer(felts), 0x10);
+        const js = hashNodeTableWith(pairs, table, felts, 0x10);
+        expect(native.length, `${kind} n=${n}`).toBe(98 * n);
+        expect(Buffer.compare(native, Buffer.from(js)), `${kind} n=${n}`).toBe(0);
+      }
+    }
+  });
+
+  it("adds an edge's length mod P to its hash", () => {
+    // One edge over (P-1, P-1): its record's hash is pedersen(P-1, P-1) + 5 mod P.
+    const table = Uint32Array.from([5, 0, 0]);
+    const rec = addon.hashNodeTable(0, table, addon.feltsToBuffer([P - 1n]), 0x10);
+    const want = (scurePedersen(P - 1n, P - 1n) + 5n) % P;
+    expect(BigInt("0x" + rec.subarray(1, 33).toString("hex"))).toBe(want);
+    expect([rec[0], rec[97]]).toEqual([0x10, 5]);
+  });
+
+  it("refuses forward references, lengths over 251, missing felts and felts >= P", () => {
+    const felts = addon.feltsToBuffer([1n, 2n]);
+    const bad = (t: number[], f: Uint8Array = felts) => () => addon.hashNodeTable(0, Uint32Array.from(t), f, 0);
+    expect(bad([0, (TABLE_REF | 0) >>> 0, 1])).toThrow(/not earlier/);
+    expect(bad([252, 0, 1])).toThrow(/edge length 252/);
+    expect(bad([0, 0, 2])).toThrow(/names felt 2 of 2/);
+    const big = Buffer.alloc(32, 0xff);
+    expect(bad([0, 0, 0], big)).toThrow(RangeError);
+    expect(() => addon.hashNodeTable(0, new Uint32Array(4), felts, 0)).toThrow(TypeError);
   });
 });
 

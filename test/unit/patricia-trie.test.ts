@@ -4,7 +4,6 @@ import { P } from "../../state/felt.js";
 import {
   computeRootFromLeaves,
   hashPendingTries,
-  pairHasher,
   trieGet,
   TrieUpdate,
   type TrieNode,
@@ -52,9 +51,9 @@ class MapSource implements TrieNodeSource {
 async function commit(source: MapSource, height: number, root: bigint, writes: Array<[bigint, bigint]>, kind: "pedersen" | "poseidon" = "pedersen") {
   const u = new TrieUpdate(height, source, root);
   u.apply(writes);
-  const [res] = await hashPendingTries([u], pairHasher(kind));
-  for (const [hsh, n] of res!.newNodes) source.nodes.set(hsh, n);
-  return res!.root;
+  const { tries } = await hashPendingTries([u], kind);
+  for (const [hsh, n] of tries[0]!.newNodes) source.nodes.set(hsh, n);
+  return tries[0]!.root;
 }
 
 describe("patricia trie", () => {

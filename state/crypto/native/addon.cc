@@ -226,6 +226,132 @@ napi_value PairBatchBuffer(napi_env env, napi_callback_info info, int kind) {
 napi_value PedersenBatchBuffer(napi_env env, napi_callback_info info) { return PairBatchBuffer(env, info, 0); }
 napi_value PoseidonBatchBuffer(napi_env env, napi_callback_info info) { return PairBatchBuffer(env, info, 1); }
 
+// ---- trie-node tables ----
+// A block's new trie nodes as one table, hashed in one call (see hashNodeTable in
+// state/patricia-trie.ts, which builds the table and holds the same algorithm in JS).
+// Entry i is table[3i..3i+2] = (len, a, b):
+//   len 0      : hash = H(a, b)            (a binary node)
+//   len 1..251 : hash = H(a, b) + len mod P (an edge node: a = child, b = path)
+// An operand with bit 31 set names an earlier entry (its hash); otherwise it indexes `felts`
+// (32-byte big-endian). Entries are hashed by rank (1 + the highest rank they name), one
+// batch per rank. Output: 98 bytes per entry: prefix, hash, a, b, len, so bytes [0, 33) can
+// be a store key and [33, 97 or 98) the stored node.
+const uint32_t TABLE_REF = 0x80000000u;
+const size_t TABLE_RECORD = 98;
+
+bool hash_node_table(int kind, const uint32_t* table, size_t n, const U256* felts, size_t nf, uint8_t prefix,
+                     uint8_t* out, char* err, size_t err_len) {
+  static const U256 P = u256_from_hex("0800000000000011000000000000000000000000000000000000000000000001");
+  std::vector<uint32_t> rank(n);
+  uint32_t max_rank = 0;
+  auto operand_rank = [&](size_t i, uint32_t v, uint32_t& r) -> bool {
+    if (v & TABLE_REF) {
+      uint32_t j = v & ~TABLE_REF;
+      if (j >= i) {
+        snprintf(err, err_len, "node table entry %zu names entry %u, which is not earlier", i, j);
+        return false;
+      }
+      r = rank[j];
+    } else {
+      if (v >= nf) {
+        snprintf(err, err_len, "node table entry %zu names felt %u of %zu", i, v, nf);
+        return false;
+      }
+      r = 0;
+    }
+    return true;
+  };
+  for (size_t i = 0; i < n; i++) {
+    uint32_t len = table[3 * i], ra, rb;
+    if (len > 251) {
+      snprintf(err, err_len, "node table entry %zu has edge length %u (at most 251)", i, len);
+      return false;
+    }
+    if (!operand_rank(i, table[3 * i + 1], ra) || !operand_rank(i, table[3 * i + 2], rb)) return false;
+    rank[i] = (ra > rb ? ra : rb) + 1;
+    if (rank[i] > max_rank) max_rank = rank[i];
+  }
+  // Entries grouped by rank (counting sort, stable).
+  std::vector<size_t> start(max_rank + 2, 0), order(n);
+  for (size_t i = 0; i < n; i++) start[rank[i] + 1]++;
+  for (uint32_t r = 1; r <= max_rank + 1; r++) start[r] += start[r - 1];
+  std::vector<size_t> fill(start.begin(), start.end());
+  for (size_t i = 0; i < n; i++) order[fill[rank[i]]++] = i;
+
+  std::vector<U256> hash(n), a, b, h;
+  auto operand = [&](uint32_t v) -> const U256& { return (v & TABLE_REF) ? hash[v & ~TABLE_REF] : felts[v]; };
+  for (uint32_t r = 1; r <= max_rank; r++) {
+    size_t lo = start[r], m = start[r + 1] - lo;
+    a.resize(m), b.resize(m), h.resize(m);
+    for (size_t k = 0; k < m; k++) {
+      size_t i = order[lo + k];
+      a[k] = operand(table[3 * i + 1]);
+      b[k] = operand(table[3 * i + 2]);
+    }
+    if (kind == 0) stark::pedersen_batch(h.data(), a.data(), b.data(), (int)m);
+    else stark::poseidon_batch(h.data(), a.data(), b.data(), (int)m);
+    for (size_t k = 0; k < m; k++) {
+      size_t i = order[lo + k];
+      U256 x = h[k];
+      uint32_t len = table[3 * i];
+      if (len != 0) {
+        U256 l = {{len, 0, 0, 0}};
+        u256_add(x, x, l);
+        if (!u256_lt(x, P)) u256_sub(x, x, P);
+      }
+      hash[i] = x;
+      uint8_t* rec = out + TABLE_RECORD * i;
+      rec[0] = prefix;
+      u256_to_be(rec + 1, x);
+      u256_to_be(rec + 33, a[k]);
+      u256_to_be(rec + 65, b[k]);
+      rec[97] = (uint8_t)len;
+    }
+  }
+  return true;
+}
+
+// hashNodeTable(kind: 0 Pedersen | 1 Poseidon, table: Uint32Array, felts: Uint8Array, prefix: number) -> Buffer
+napi_value HashNodeTable(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  if (!get_args(env, info, 4, argv)) return nullptr;
+  int32_t kind = 0, prefix = 0;
+  if (napi_get_value_int32(env, argv[0], &kind) != napi_ok || (kind != 0 && kind != 1)) {
+    throw_type(env, "hashNodeTable kind: expected 0 (Pedersen) or 1 (Poseidon)");
+    return nullptr;
+  }
+  if (napi_get_value_int32(env, argv[3], &prefix) != napi_ok || prefix < 0 || prefix > 255) {
+    throw_type(env, "hashNodeTable prefix: expected a byte");
+    return nullptr;
+  }
+  bool is_ta = false;
+  napi_is_typedarray(env, argv[1], &is_ta);
+  napi_typedarray_type type;
+  size_t count = 0, offset = 0;
+  void* ptr = nullptr;
+  napi_value ab;
+  if (!is_ta || napi_get_typedarray_info(env, argv[1], &type, &count, &ptr, &ab, &offset) != napi_ok ||
+      type != napi_uint32_array || count % 3 != 0) {
+    throw_type(env, "hashNodeTable table: expected a Uint32Array of (len, a, b) triples");
+    return nullptr;
+  }
+  const uint8_t* fdata;
+  size_t flen;
+  if (!read_bytes(env, argv[2], fdata, flen, 32, "hashNodeTable felts")) return nullptr;
+  std::vector<U256> felts(flen / 32);
+  if (!decode_felts(env, fdata, felts.size(), felts.data(), "hashNodeTable felts")) return nullptr;
+  const size_t n = count / 3;
+  uint8_t* dst;
+  napi_value buf = new_buffer(env, TABLE_RECORD * n, &dst);
+  if (!buf) return nullptr;
+  char err[160];
+  if (!hash_node_table(kind, (const uint32_t*)ptr, n, felts.data(), felts.size(), (uint8_t)prefix, dst, err, sizeof err)) {
+    napi_throw_range_error(env, "ERR_NODE_TABLE", err);
+    return nullptr;
+  }
+  return buf;
+}
+
 napi_value EcdsaVerify(napi_env env, napi_callback_info info) {
   napi_value argv[4];
   U256 m, r, s, pub;
@@ -366,6 +492,7 @@ NAPI_MODULE_INIT() {
       {"poseidonBatch", PoseidonBatch},
       {"pedersenBatchBuffer", PedersenBatchBuffer},
       {"poseidonBatchBuffer", PoseidonBatchBuffer},
+      {"hashNodeTable", HashNodeTable},
       {"ecdsaVerify", EcdsaVerify},
       {"ecdsaVerifyBatchBuffer", EcdsaVerifyBatchBuffer},
       {"ecdsaSign", EcdsaSign},
