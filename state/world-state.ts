@@ -117,7 +117,7 @@ const TABLE_SHIFT = 2 ** 26;
  * A block's storage tries are walked and hashed in this many groups (groups of at least
  * MIN_COMMIT_GROUP tries), so an asynchronous hasher always has a group's level queued.
  */
-const COMMIT_GROUPS = 2;
+const COMMIT_GROUPS = 3;
 const MIN_COMMIT_GROUP = 32;
 
 function* records(o: RawOverlay, m: Map<string, number>): Generator<RawRecord> {
@@ -306,9 +306,23 @@ export class WorldState implements StateReader {
           };
         });
         const hashed = contractStateHashes(records.slice(start, end), this.pedersenHasher);
+        hashed.catch(() => {}); // awaited below
+        // Meanwhile: the group's node records, and its nodes cached (see the end of prepareCommit).
         storageNodes[g] = nodes;
-        pushRecordOps((nodeOps[g] = []), nodeRecords);
-        (await hashed).forEach((h, j) => (leaves[start + j] = h));
+        const groupOps: KvOp[] = (nodeOps[g] = []);
+        pushRecordOps(groupOps, nodeRecords);
+        for (const [h, n] of nodes) this.nodeCache.pedersen.set(h, n);
+        (await hashed).forEach((h, j) => {
+          const i = start + j;
+          leaves[i] = h;
+          const rec = records[i]!;
+          if (isEmptyContract(rec)) groupOps.push({ type: "del", key: keys.flatContract(addrs[i]!) });
+          else {
+            const value = encodeContract(rec);
+            groupOps.push({ type: "put", key: keys.flatContract(addrs[i]!), value });
+            groupOps.push({ type: "put", key: keys.contractStatePreimage(h), value });
+          }
+        });
       });
       done.catch(() => {}); // awaited below; this only keeps an early failure from counting as unhandled
       groups.push(done);
@@ -366,19 +380,12 @@ export class WorldState implements StateReader {
     };
 
     pushRecordOps(ops, classesBatch.records);
-    addrs.forEach((addr, i) => {
-      const rec = records[i]!;
-      if (isEmptyContract(rec)) ops.push({ type: "del", key: keys.flatContract(addr) });
-      else {
-        ops.push({ type: "put", key: keys.flatContract(addr), value: encodeContract(rec) });
-        ops.push({ type: "put", key: keys.contractStatePreimage(leaves[i]!), value: encodeContract(rec) });
-      }
-    });
     ops.push({ type: "put", key: keys.blockRoots(blockNumber), value: encodeRoots(roots) });
 
-    // New nodes are cached now, so a block prepared on top of this one finds them. Nodes are
-    // content-addressed: if this block is never committed they are merely unreachable.
-    for (const [h, n] of pedersenNodes) this.nodeCache.pedersen.set(h, n);
+    // New nodes are cached now (storage-trie nodes already were), so a block prepared on top
+    // of this one finds them. Nodes are content-addressed: if this block is never committed
+    // they are merely unreachable.
+    for (const [h, n] of contractsRes.newNodes) this.nodeCache.pedersen.set(h, n);
     for (const [h, n] of classesRes.newNodes) this.nodeCache.poseidon.set(h, n);
 
     return {
