@@ -223,7 +223,7 @@ export class PerpchainNode {
 
     const threads = opts.hashThreads ?? 0;
     const pool = threads > 0 ? new HashPool({ threads, inlineHashesBelow: 256 }) : null;
-    const world = await WorldState.open(store, pool ? { pedersenHasher: (a, b) => pool.pedersenBatch(a, b) } : {});
+    const world = await WorldState.open(store, pool ? { nodeTableHasher: (k, t, f, p) => pool.hashNodeTable(k, t, f, p) } : {});
     const node = new PerpchainNode(
       store,
       world,

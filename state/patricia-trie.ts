@@ -30,15 +30,6 @@ export interface TrieNodeSource {
   getNode(hash: Felt): TrieNode | undefined;
 }
 
-/** A batch hasher: out[i] = H(a[i], b[i]). May be async (worker pool). */
-export type PairHasher = (a: Felt[], b: Felt[]) => Felt[] | Promise<Felt[]>;
-
-export function pairHasher(kind: TrieHashKind): PairHasher {
-  return kind === "pedersen"
-    ? (a, b) => hashBackend().pedersenBatch(a, b)
-    : (a, b) => hashBackend().poseidonBatch(a, b);
-}
-
 export class TrieError extends Error {
   constructor(message: string) {
     super(message);
@@ -334,6 +325,113 @@ export interface TrieBatch {
   records: Uint8Array;
 }
 
+/** An operand of a node table being built: a felt, a trie root or a pair (see NodeTable). */
+export type TableOperand = number & { readonly __tableOperand: unique symbol };
+
+/**
+ * One node table built from pending tries and plain pairs H(a, b), hashed in one call.
+ * Trie nodes are numbered first, children before parents; pairs (which may use trie roots
+ * and earlier pairs) follow them, so the records of the trie nodes are one contiguous run.
+ */
+export class NodeTable {
+  private readonly order: Pending[] = [];
+  private readonly table: number[] = [];
+  private readonly felts: Felt[] = [];
+  /** Pairs as operand couples; a pair operand is -(j + 1) until the table is hashed. */
+  private readonly pairs: number[] = [];
+  private readonly updates: TrieUpdate[] = [];
+  private readonly roots: number[] = [];
+
+  /** A felt operand. */
+  felt(v: Felt): TableOperand {
+    return (this.felts.push(v) - 1) as TableOperand;
+  }
+
+  /** Adds a trie's pending nodes; returns the operand of its (new) root. */
+  addTrie(update: TrieUpdate): TableOperand {
+    const r = update.rootRef();
+    const root = r === null || typeof r === "bigint" || r.hash >= 0n ? -1 : this.visit(r);
+    this.updates.push(update);
+    this.roots.push(root);
+    if (root >= 0) return ((TABLE_REF | root) >>> 0) as TableOperand;
+    return this.felt(r === null ? 0n : typeof r === "bigint" ? r : r.hash);
+  }
+
+  /** Adds H(a, b), not a trie node; returns its operand. */
+  pair(a: TableOperand, b: TableOperand): TableOperand {
+    this.pairs.push(a, b);
+    return -(this.pairs.length / 2) as TableOperand;
+  }
+
+  /** Hashes the table: the tries' results and records, and each pair's hash in order. */
+  async hash(kind: TrieHashKind, opts: { hasher?: NodeTableHasher; prefix?: number } = {}): Promise<TrieBatch & { valueOf(op: TableOperand): Felt }> {
+    const nodes = this.order.length;
+    const resolve = (v: number): number => (v < 0 ? (TABLE_REF | (nodes + -v - 1)) >>> 0 : v);
+    const table = new Uint32Array(this.table.length + (this.pairs.length / 2) * 3);
+    table.set(this.table);
+    for (let j = 0, at = this.table.length; j < this.pairs.length; j += 2, at += 3) {
+      table[at + 1] = resolve(this.pairs[j]!);
+      table[at + 2] = resolve(this.pairs[j + 1]!);
+    }
+    const entries = table.length / 3;
+    const hashed = (opts.hasher ?? hashNodeTable)(kind, table, this.felts, opts.prefix ?? 0);
+    const records = hashed instanceof Uint8Array ? hashed : await hashed;
+    if (records.byteLength !== TABLE_RECORD * entries) throw new TrieError(`node table hasher returned ${records.byteLength} bytes for ${entries} entries`);
+
+    // Hashes and stored forms of the new nodes; operands are read back from the table.
+    const hashes = new Array<Felt>(entries);
+    for (let i = 0; i < entries; i++) hashes[i] = readFelt(records, TABLE_RECORD * i + 1);
+    const value = (v: number): Felt => (v & TABLE_REF ? hashes[(v & ~TABLE_REF) >>> 0]! : this.felts[v]!);
+    const stored = new Array<TrieNode>(nodes);
+    for (let i = 0; i < nodes; i++) {
+      this.order[i]!.hash = hashes[i]!;
+      const len = table[3 * i]!;
+      const a = value(table[3 * i + 1]!);
+      const b = value(table[3 * i + 2]!);
+      stored[i] = len === 0 ? { kind: "binary", left: a, right: b } : { kind: "edge", child: a, path: b, length: len };
+    }
+
+    // Each trie's nodes, children before parents: a trie's entries were numbered together,
+    // ending with its root.
+    let first = 0;
+    const tries = this.updates.map((u, t) => {
+      const newNodes: Array<[Felt, TrieNode]> = [];
+      const last = this.roots[t]!;
+      if (last >= 0) {
+        for (let i = first; i <= last; i++) newNodes.push([hashes[i]!, stored[i]!]);
+        first = last + 1;
+      }
+      return { root: refHash(u.rootRef()), newNodes };
+    });
+    const valueOf = (op: TableOperand): Felt => (op < 0 ? hashes[nodes + -op - 1]! : value(op));
+    return { tries, records: records.subarray(0, TABLE_RECORD * nodes), valueOf };
+  }
+
+  /** Number the pending nodes below and at `node`, children first; committed ones become felts. */
+  private visit(node: Pending): number {
+    if (node.index >= 0 && this.order[node.index] === node) return node.index;
+    let a: number, b: number;
+    if (node instanceof PendingBinary) {
+      a = this.operand(node.left);
+      b = this.operand(node.right);
+    } else {
+      a = this.operand(node.child);
+      b = this.felt(node.path);
+    }
+    const i = this.order.push(node) - 1;
+    node.index = i;
+    this.table.push(node instanceof PendingBinary ? 0 : node.length, a, b);
+    return i;
+  }
+
+  private operand(ref: Ref): number {
+    if (ref === null) throw new TrieError("empty subtree below a pending node");
+    if (typeof ref === "bigint") return this.felt(ref);
+    if (ref.hash >= 0n) return this.felt(ref.hash); // hashed by an earlier table
+    return (TABLE_REF | this.visit(ref)) >>> 0;
+  }
+}
+
 /**
  * Hash the pending nodes of many tries sharing one hash kind in one node table, each node
  * exactly once. `prefix` is the first byte of every record (a store column).
@@ -343,62 +441,9 @@ export async function hashPendingTries(
   kind: TrieHashKind,
   opts: { hasher?: NodeTableHasher; prefix?: number } = {},
 ): Promise<TrieBatch> {
-  // Number the pending nodes children first; committed children and paths become felts.
-  const order: Pending[] = [];
-  const table: number[] = [];
-  const felts: Felt[] = [];
-  const operand = (ref: Ref): number => {
-    if (ref === null) throw new TrieError("empty subtree below a pending node");
-    if (typeof ref === "bigint") return felts.push(ref) - 1;
-    if (ref.hash >= 0n) return felts.push(ref.hash) - 1; // hashed by an earlier call
-    return (TABLE_REF | visit(ref)) >>> 0;
-  };
-  const visit = (node: Pending): number => {
-    if (node.index >= 0 && order[node.index] === node) return node.index;
-    let entry: [number, number, number];
-    if (node instanceof PendingBinary) entry = [0, operand(node.left), operand(node.right)];
-    else entry = [node.length, operand(node.child), felts.push(node.path) - 1];
-    const i = order.push(node) - 1;
-    node.index = i;
-    table.push(entry[0], entry[1], entry[2]);
-    return i;
-  };
-  const roots = updates.map((u) => {
-    const r = u.rootRef();
-    return r === null || typeof r === "bigint" || r.hash >= 0n ? -1 : visit(r);
-  });
-
-  const tableArray = Uint32Array.from(table);
-  const hashed = (opts.hasher ?? hashNodeTable)(kind, tableArray, felts, opts.prefix ?? 0);
-  const records = hashed instanceof Uint8Array ? hashed : await hashed;
-  if (records.byteLength !== TABLE_RECORD * order.length) throw new TrieError(`node table hasher returned ${records.byteLength} bytes for ${order.length} nodes`);
-
-  // Hashes and stored forms of the new nodes; operands are read back from the table.
-  const hashes = new Array<Felt>(order.length);
-  const nodes = new Array<TrieNode>(order.length);
-  const value = (v: number): Felt => (v & TABLE_REF ? hashes[(v & ~TABLE_REF) >>> 0]! : felts[v]!);
-  for (let i = 0; i < order.length; i++) {
-    const h = readFelt(records, TABLE_RECORD * i + 1);
-    hashes[i] = h;
-    order[i]!.hash = h;
-    const len = tableArray[3 * i]!;
-    const a = value(tableArray[3 * i + 1]!);
-    const b = value(tableArray[3 * i + 2]!);
-    nodes[i] = len === 0 ? { kind: "binary", left: a, right: b } : { kind: "edge", child: a, path: b, length: len };
-  }
-
-  // Each trie's nodes, children before parents: a trie's entries were numbered together,
-  // ending with its root.
-  let first = 0;
-  const tries = updates.map((u, t) => {
-    const newNodes: Array<[Felt, TrieNode]> = [];
-    const last = roots[t]!;
-    if (last >= 0) {
-      for (let i = first; i <= last; i++) newNodes.push([hashes[i]!, nodes[i]!]);
-      first = last + 1;
-    }
-    return { root: refHash(u.rootRef()), newNodes };
-  });
+  const table = new NodeTable();
+  for (const u of updates) table.addTrie(u);
+  const { tries, records } = await table.hash(kind, opts);
   return { tries, records };
 }
 

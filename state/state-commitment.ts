@@ -12,6 +12,7 @@
 
 import { encodeShortString, type Felt } from "./felt.js";
 import { hashBackend } from "./crypto/hash.js";
+import type { NodeTable, TableOperand } from "./patricia-trie.js";
 
 /** Height of the storage, contracts and classes tries. */
 export const STATE_TRIE_HEIGHT = 251;
@@ -45,26 +46,12 @@ export function contractStateHash(c: ContractRecord): Felt {
 }
 
 /**
- * Contract leaves of many contracts: three batched Pedersen rounds through `hash`
- * (out[i] = pedersen(a[i], b[i]); may be asynchronous, e.g. a hash thread).
+ * The contract state hash of a contract whose storage root is `storageRoot` in a node table
+ * being built (so a block's leaves are hashed with its storage tries, in the same call).
+ * The caller maps an all-zero contract to 0 (no leaf).
  */
-export async function contractStateHashes(
-  cs: readonly ContractRecord[],
-  hash: (a: Felt[], b: Felt[]) => Felt[] | Promise<Felt[]> = (a, b) => hashBackend().pedersenBatch(a, b),
-): Promise<Felt[]> {
-  const h1 = await hash(
-    cs.map((c) => c.classHash),
-    cs.map((c) => c.storageRoot),
-  );
-  const h2 = await hash(
-    h1,
-    cs.map((c) => c.nonce),
-  );
-  const h3 = await hash(
-    h2,
-    cs.map(() => 0n),
-  );
-  return h3.map((h, i) => (isEmptyContract(cs[i]!) ? 0n : h));
+export function contractStateHashInTable(t: NodeTable, classHash: Felt, storageRoot: TableOperand, nonce: Felt): TableOperand {
+  return t.pair(t.pair(t.pair(t.felt(classHash), storageRoot), t.felt(nonce)), t.felt(0n));
 }
 
 export function classLeafHash(compiledClassHash: Felt): Felt {

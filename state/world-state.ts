@@ -20,12 +20,12 @@ import type { KvOp, KvStore } from "./kv-store.js";
 import {
   hashNodeTable,
   hashPendingTries,
-  pairHasher,
+  NodeTable,
   TABLE_RECORD,
   TrieError,
   TrieUpdate,
   type NodeTableHasher,
-  type PairHasher,
+  type TableOperand,
   type TrieHashKind,
   type TrieNode,
   type TrieNodeSource,
@@ -34,7 +34,7 @@ import type { StateDiff, StateReader } from "./state-diff.js";
 import type { ProofSource } from "./storage-proof.js";
 import {
   classLeafHash,
-  contractStateHashes,
+  contractStateHashInTable,
   EMPTY_CONTRACT,
   globalStateRoot,
   isEmptyContract,
@@ -87,8 +87,6 @@ export interface PreparedRollback {
 export interface WorldStateOptions {
   /** Trie nodes kept in memory before the cache is cleared (they stay on disk). */
   nodeCacheLimit?: number;
-  /** Batch Pedersen hasher for contract leaves (e.g. a hash thread); default: the active backend. */
-  pedersenHasher?: PairHasher;
   /** Hasher of trie-node tables (e.g. a hash thread); default: the active backend. */
   nodeTableHasher?: NodeTableHasher;
 }
@@ -149,7 +147,6 @@ export class WorldState implements StateReader {
   private readonly classes = new Map<Felt, Felt>();
   private readonly nodeCache = { pedersen: new Map<Felt, TrieNode>(), poseidon: new Map<Felt, TrieNode>() };
   private readonly nodeCacheLimit: number;
-  private readonly pedersenHasher: PairHasher;
   private readonly nodeTableHasher: NodeTableHasher;
   /** Bytes written by the last commit (for benchmarks). */
   lastBatchBytes = 0;
@@ -159,7 +156,6 @@ export class WorldState implements StateReader {
     opts: WorldStateOptions,
   ) {
     this.nodeCacheLimit = opts.nodeCacheLimit ?? 1_000_000;
-    this.pedersenHasher = opts.pedersenHasher ?? pairHasher("pedersen");
     this.nodeTableHasher = opts.nodeTableHasher ?? hashNodeTable;
   }
 
@@ -293,36 +289,44 @@ export class WorldState implements StateReader {
         group.push(await this.applyWithFetch("pedersen", STATE_TRIE_HEIGHT, oldContract(addr).storageRoot, writes ? [...writes] : []));
       }
       const g = groups.length;
-      const done = hashPendingTries(group, "pedersen", { hasher: this.nodeTableHasher, prefix: Column.pedersenNode }).then(async ({ tries, records: nodeRecords }) => {
+      // The group's tries and their contract leaves, in one node table.
+      const table = new NodeTable();
+      const leafRefs: TableOperand[] = [];
+      for (let i = start; i < end; i++) {
+        const addr = addrs[i]!;
+        const old = oldContract(addr);
+        const classHash = norm.deployed.get(addr) ?? old.classHash;
+        const nonce = norm.nonces.get(addr) ?? old.nonce;
+        leafRefs.push(contractStateHashInTable(table, classHash, table.addTrie(group[i - start]!), nonce));
+      }
+      const done = table.hash("pedersen", { hasher: this.nodeTableHasher, prefix: Column.pedersenNode }).then(({ tries, records: nodeRecords, valueOf }) => {
         const nodes: Array<[Felt, TrieNode]> = [];
+        const groupOps: KvOp[] = (nodeOps[g] = []);
+        pushRecordOps(groupOps, nodeRecords);
         tries.forEach((res, j) => {
-          const addr = addrs[start + j]!;
+          const i = start + j;
+          const addr = addrs[i]!;
           const old = oldContract(addr);
           for (const n of res.newNodes) nodes.push(n);
-          records[start + j] = {
+          const rec: ContractRecord = {
             classHash: norm.deployed.get(addr) ?? old.classHash,
             nonce: norm.nonces.get(addr) ?? old.nonce,
             storageRoot: res.root,
           };
-        });
-        const hashed = contractStateHashes(records.slice(start, end), this.pedersenHasher);
-        hashed.catch(() => {}); // awaited below
-        // Meanwhile: the group's node records, and its nodes cached (see the end of prepareCommit).
-        storageNodes[g] = nodes;
-        const groupOps: KvOp[] = (nodeOps[g] = []);
-        pushRecordOps(groupOps, nodeRecords);
-        for (const [h, n] of nodes) this.nodeCache.pedersen.set(h, n);
-        (await hashed).forEach((h, j) => {
-          const i = start + j;
-          leaves[i] = h;
-          const rec = records[i]!;
-          if (isEmptyContract(rec)) groupOps.push({ type: "del", key: keys.flatContract(addrs[i]!) });
-          else {
+          records[i] = rec;
+          if (isEmptyContract(rec)) {
+            leaves[i] = 0n;
+            groupOps.push({ type: "del", key: keys.flatContract(addr) });
+          } else {
+            const leaf = (leaves[i] = valueOf(leafRefs[j]!));
             const value = encodeContract(rec);
-            groupOps.push({ type: "put", key: keys.flatContract(addrs[i]!), value });
-            groupOps.push({ type: "put", key: keys.contractStatePreimage(h), value });
+            groupOps.push({ type: "put", key: keys.flatContract(addr), value });
+            groupOps.push({ type: "put", key: keys.contractStatePreimage(leaf), value });
           }
         });
+        // Cached now: see the end of prepareCommit.
+        storageNodes[g] = nodes;
+        for (const [h, n] of nodes) this.nodeCache.pedersen.set(h, n);
       });
       done.catch(() => {}); // awaited below; this only keeps an early failure from counting as unhandled
       groups.push(done);

@@ -56,7 +56,7 @@ async function main() {
     const pool = process.argv.includes("--hash-thread") ? new HashPool({ threads: 1, offload: true, inlineHashesBelow: 16 }) : null;
     const ws = await WorldState.open(
       await LevelKvStore.open(dir),
-      pool ? { pedersenHasher: (a, b) => pool.pedersenBatch(a, b), nodeTableHasher: (k, t, f, p) => pool.hashNodeTable(k, t, f, p) } : {},
+      pool ? { nodeTableHasher: (k, t, f, p) => pool.hashNodeTable(k, t, f, p) } : {},
     );
     const contracts = Array.from({ length: CONTRACTS }, (_, i) => 0x10000n + BigInt(i) * 0x1000n);
     const slotsOf = new Map<bigint, bigint[]>();

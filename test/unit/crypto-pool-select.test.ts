@@ -7,6 +7,7 @@ import * as scure from "@scure/starknet";
 import { afterAll, describe, expect, it } from "vitest";
 import { hashBackend, pedersen, setHashBackend } from "../../state/crypto/hash.js";
 import { HashPool } from "../../state/crypto/hash-pool.js";
+import { TABLE_REF } from "../../state/patricia-trie.js";
 import { loadNativeAddon } from "../../state/crypto/native-backend.js";
 import { activeHashBackendName, hashBackendLogLine, NativeBackendError, selectHashBackend, selfTest } from "../../state/crypto/select-backend.js";
 import { scureBackend } from "../../state/crypto/scure-backend.js";
@@ -56,6 +57,28 @@ describe("HashPool", () => {
       expect(await pool.pedersenBatch(a, b)).toEqual(addon.pedersenBatch(a, b));
       expect(await pool.poseidonBatch(a, b)).toEqual(addon.poseidonBatch(a, b));
       expect(await pool.pedersenBatch(a.slice(0, 3), b.slice(0, 3))).toEqual(addon.pedersenBatch(a.slice(0, 3), b.slice(0, 3)));
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it("hashes trie-node tables on its one offload thread exactly as the addon does inline, and refuses bad tables", async () => {
+    const pool = new HashPool({ threads: 1, offload: true, inlineHashesBelow: 1 });
+    try {
+      // A wide level of 2,000 pairs, then chains over them (edges of length 1..251).
+      const n = 3000;
+      const table = new Uint32Array(3 * n);
+      for (let i = 0; i < n; i++) {
+        table[3 * i] = i < 2000 ? 0 : 1 + (i % 251);
+        table[3 * i + 1] = i < 2000 ? 2 * i : (TABLE_REF | (i - 1000)) >>> 0;
+        table[3 * i + 2] = i < 2000 ? 2 * i + 1 : i;
+      }
+      const felts = [...a, ...b].slice(0, 4000);
+      const inline = addon.hashNodeTable(0, table, addon.feltsToBuffer(felts), 0x10);
+      const offloaded = await pool.hashNodeTable("pedersen", table, felts, 0x10);
+      expect(Buffer.compare(Buffer.from(offloaded), inline)).toBe(0);
+      expect(table[3 * 2500 + 1]).toBe((TABLE_REF | 1500) >>> 0); // the caller's table is intact
+      await expect(pool.hashNodeTable("pedersen", Uint32Array.from([0, (TABLE_REF | 1) >>> 0, 0]), felts, 0)).rejects.toThrow(/not earlier/);
     } finally {
       await pool.close();
     }
