@@ -86,16 +86,24 @@ export function key(column: ColumnId, ...parts: Uint8Array[]): Buffer {
   return Buffer.concat([Buffer.from([column]), ...parts]);
 }
 
+/** A column byte followed by felts, written in place (one allocation). */
+function feltKey(column: ColumnId, ...felts: Felt[]): Buffer {
+  const b = Buffer.allocUnsafe(1 + 32 * felts.length);
+  b[0] = column;
+  for (let i = 0; i < felts.length; i++) writeFelt(b, 1 + 32 * i, felts[i]!);
+  return b;
+}
+
 export const keys = {
   head: () => key(Column.head),
   blockByNumber: (n: number) => key(Column.blockByNumber, u64(n)),
   blockNumberByHash: (h: Felt) => key(Column.blockNumberByHash, felt32(h)),
   txByHash: (h: Felt) => key(Column.txByHash, felt32(h)),
-  trieNode: (kind: "pedersen" | "poseidon", h: Felt) => key(kind === "pedersen" ? Column.pedersenNode : Column.poseidonNode, felt32(h)),
-  contractStatePreimage: (h: Felt) => key(Column.contractStatePreimage, felt32(h)),
-  flatContract: (a: Felt) => key(Column.flatContract, felt32(a)),
-  flatStorage: (a: Felt, k: Felt) => key(Column.flatStorage, felt32(a), felt32(k)),
-  flatClass: (c: Felt) => key(Column.flatClass, felt32(c)),
+  trieNode: (kind: "pedersen" | "poseidon", h: Felt) => feltKey(kind === "pedersen" ? Column.pedersenNode : Column.poseidonNode, h),
+  contractStatePreimage: (h: Felt) => feltKey(Column.contractStatePreimage, h),
+  flatContract: (a: Felt) => feltKey(Column.flatContract, a),
+  flatStorage: (a: Felt, k: Felt) => feltKey(Column.flatStorage, a, k),
+  flatClass: (c: Felt) => feltKey(Column.flatClass, c),
   forwardDiff: (n: number) => key(Column.forwardDiff, u64(n)),
   reverseDiff: (n: number) => key(Column.reverseDiff, u64(n)),
   blockRoots: (n: number) => key(Column.blockRoots, u64(n)),

@@ -265,6 +265,17 @@ export function hashNodeTable(kind: TrieHashKind, table: Uint32Array, felts: rea
   return hashNodeTableWith(pairHasherSync(kind), table, felts, prefix);
 }
 
+/**
+ * The default table hasher of a block commit: the backend's hash thread when it has one
+ * (the native addon), so the committing thread does its bookkeeping meanwhile; else
+ * hashNodeTable on the calling thread. Both give the same records.
+ */
+export function hashNodeTableOffThread(kind: TrieHashKind, table: Uint32Array, felts: readonly Felt[], prefix: number): Uint8Array | Promise<Uint8Array> {
+  const backend = hashBackend();
+  if (backend.hashNodeTableAsync) return backend.hashNodeTableAsync(kind, table, felts, prefix);
+  return hashNodeTable(kind, table, felts, prefix);
+}
+
 function pairHasherSync(kind: TrieHashKind): (a: Felt[], b: Felt[]) => Felt[] {
   return kind === "pedersen" ? (a, b) => hashBackend().pedersenBatch(a, b) : (a, b) => hashBackend().poseidonBatch(a, b);
 }
@@ -325,6 +336,21 @@ export interface TrieBatch {
   records: Uint8Array;
 }
 
+/** A hashed NodeTable. */
+export interface HashedNodeTable {
+  /** Each trie's new root, in the order the tries were added. */
+  roots: Felt[];
+  /** Each trie's last node entry (its root), or -1 when it has no new node. */
+  lastEntry: readonly number[];
+  /** Hash and stored form of every new trie node, children before parents. */
+  hashes: Felt[];
+  nodes: TrieNode[];
+  /** One TABLE_RECORD-byte record per new trie node (same order), ready to be stored. */
+  records: Uint8Array;
+  /** The value of any operand of the table (felt, trie root or pair). */
+  valueOf(op: TableOperand): Felt;
+}
+
 /** An operand of a node table being built: a felt, a trie root or a pair (see NodeTable). */
 export type TableOperand = number & { readonly __tableOperand: unique symbol };
 
@@ -363,8 +389,11 @@ export class NodeTable {
     return -(this.pairs.length / 2) as TableOperand;
   }
 
-  /** Hashes the table: the tries' results and records, and each pair's hash in order. */
-  async hash(kind: TrieHashKind, opts: { hasher?: NodeTableHasher; prefix?: number } = {}): Promise<TrieBatch & { valueOf(op: TableOperand): Felt }> {
+  /**
+   * Hashes the table. Returns each trie's root, the new nodes (hash and stored form, all
+   * tries, children before parents), their records, and the value of any operand.
+   */
+  async hash(kind: TrieHashKind, opts: { hasher?: NodeTableHasher; prefix?: number } = {}): Promise<HashedNodeTable> {
     const nodes = this.order.length;
     const resolve = (v: number): number => (v < 0 ? (TABLE_REF | (nodes + -v - 1)) >>> 0 : v);
     const table = new Uint32Array(this.table.length + (this.pairs.length / 2) * 3);
@@ -390,21 +419,14 @@ export class NodeTable {
       const b = value(table[3 * i + 2]!);
       stored[i] = len === 0 ? { kind: "binary", left: a, right: b } : { kind: "edge", child: a, path: b, length: len };
     }
-
-    // Each trie's nodes, children before parents: a trie's entries were numbered together,
-    // ending with its root.
-    let first = 0;
-    const tries = this.updates.map((u, t) => {
-      const newNodes: Array<[Felt, TrieNode]> = [];
-      const last = this.roots[t]!;
-      if (last >= 0) {
-        for (let i = first; i <= last; i++) newNodes.push([hashes[i]!, stored[i]!]);
-        first = last + 1;
-      }
-      return { root: refHash(u.rootRef()), newNodes };
-    });
-    const valueOf = (op: TableOperand): Felt => (op < 0 ? hashes[nodes + -op - 1]! : value(op));
-    return { tries, records: records.subarray(0, TABLE_RECORD * nodes), valueOf };
+    return {
+      roots: this.updates.map((u) => refHash(u.rootRef())),
+      lastEntry: this.roots,
+      hashes: hashes.slice(0, nodes),
+      nodes: stored,
+      records: records.subarray(0, TABLE_RECORD * nodes),
+      valueOf: (op) => (op < 0 ? hashes[nodes + -op - 1]! : value(op)),
+    };
   }
 
   /** Number the pending nodes below and at `node`, children first; committed ones become felts. */
@@ -443,8 +465,19 @@ export async function hashPendingTries(
 ): Promise<TrieBatch> {
   const table = new NodeTable();
   for (const u of updates) table.addTrie(u);
-  const { tries, records } = await table.hash(kind, opts);
-  return { tries, records };
+  const h = await table.hash(kind, opts);
+  // A trie's entries were numbered together, ending with its root.
+  let first = 0;
+  const tries = h.roots.map((root, t) => {
+    const newNodes: Array<[Felt, TrieNode]> = [];
+    const last = h.lastEntry[t]!;
+    if (last >= 0) {
+      for (let i = first; i <= last; i++) newNodes.push([h.hashes[i]!, h.nodes[i]!]);
+      first = last + 1;
+    }
+    return { root, newNodes };
+  });
+  return { tries, records: h.records };
 }
 
 function refHash(ref: Ref): Felt {

@@ -14,12 +14,11 @@
 // This module never reads the clock, randomness or the environment.
 
 import { pack, unpack } from "msgpackr";
-import { Column, columnRange, felt32, keys, readFelt, u64 } from "./columns.js";
+import { Column, columnRange, felt32, keys, readFelt, u64, writeFelt } from "./columns.js";
 import type { Felt } from "./felt.js";
 import type { KvOp, KvStore } from "./kv-store.js";
 import {
-  hashNodeTable,
-  hashPendingTries,
+  hashNodeTableOffThread,
   NodeTable,
   TABLE_RECORD,
   TrieError,
@@ -68,10 +67,28 @@ export interface PreparedCommit {
   /** New contract records after the block (for memory update). */
   readonly contracts: Map<Felt, ContractRecord>;
   readonly ops: KvOp[];
-  readonly newNodes: { pedersen: Array<[Felt, TrieNode]>; poseidon: Array<[Felt, TrieNode]> };
   /** Number of node hashes computed (trie nodes + contract leaves + class leaves + root). */
   readonly hashCount: number;
   readonly baseHead: number;
+  /** The block's first stage (see WorldState.stageCommit). */
+  readonly staged: StagedCommit;
+}
+
+/**
+ * A block whose first stage is done: its diff is normalized and its storage tries and
+ * contract leaves are hashed, which is all a following block needs to start its own
+ * (see WorldState.stageCommit). `prepared` completes with the rest.
+ */
+export interface StagedCommit {
+  readonly blockNumber: number;
+  /** The diff with no-op writes removed. */
+  readonly diff: StateDiff;
+  /** Contract records after the block. */
+  readonly contracts: Map<Felt, ContractRecord>;
+  /** The contracts and classes tries, the roots and the batch. */
+  readonly prepared: Promise<PreparedCommit>;
+  /** The block this one was staged on while that one has not landed; cleared when it lands. */
+  after: StagedCommit | undefined;
 }
 
 export interface PreparedRollback {
@@ -87,7 +104,7 @@ export interface PreparedRollback {
 export interface WorldStateOptions {
   /** Trie nodes kept in memory before the cache is cleared (they stay on disk). */
   nodeCacheLimit?: number;
-  /** Hasher of trie-node tables (e.g. a hash thread); default: the active backend. */
+  /** Hasher of trie-node tables; default: the active backend's hash thread when it has one. */
   nodeTableHasher?: NodeTableHasher;
 }
 
@@ -156,7 +173,7 @@ export class WorldState implements StateReader {
     opts: WorldStateOptions,
   ) {
     this.nodeCacheLimit = opts.nodeCacheLimit ?? 1_000_000;
-    this.nodeTableHasher = opts.nodeTableHasher ?? hashNodeTable;
+    this.nodeTableHasher = opts.nodeTableHasher ?? hashNodeTableOffThread;
   }
 
   /** Load the head and the flat current state from the store. */
@@ -214,24 +231,56 @@ export class WorldState implements StateReader {
 
   /**
    * Roots, node records and diffs of block `blockNumber` on top of the head, or on top of
-   * `opts.after`: a prepared block whose commit may still be in flight (so a sequencer can
-   * hash block n+1 while block n is being written). Committing it then waits for `after`
-   * to have landed: commit() refuses a block whose parent is not the head.
+   * `opts.after` (see stageCommit). Nothing is written.
    */
-  async prepareCommit(blockNumber: number, diff: StateDiff, opts: { after?: PreparedCommit } = {}): Promise<PreparedCommit> {
-    const after = opts.after;
+  async prepareCommit(blockNumber: number, diff: StateDiff, opts: { after?: StagedCommit | PreparedCommit } = {}): Promise<PreparedCommit> {
+    return (await this.stageCommit(blockNumber, diff, opts)).prepared;
+  }
+
+  /**
+   * Prepares block `blockNumber` in two stages and returns after the first (see
+   * StagedCommit); its `prepared` promise completes the second. `opts.after` is a block
+   * staged or prepared before whose commit may not have landed yet, so a sequencer can hash
+   * block n+1 while block n's contracts trie is hashed and its batch written. Committing a
+   * block waits for its parent to have landed: commit() refuses a block whose parent is not
+   * the head.
+   */
+  async stageCommit(blockNumber: number, diff: StateDiff, opts: { after?: StagedCommit | PreparedCommit } = {}): Promise<StagedCommit> {
+    const after = opts.after === undefined ? undefined : "staged" in opts.after ? opts.after.staged : opts.after;
     const head = this.headValue?.blockNumber ?? -1;
-    if (after !== undefined && after.blockNumber !== head && after.baseHead !== head) {
-      throw new WorldStateError(`block ${after.blockNumber} is neither the head nor its child (head ${head})`);
-    }
+    if (after !== undefined && after.blockNumber < head) throw new WorldStateError(`block ${after.blockNumber} is behind the head ${head}`);
     const parent = after?.blockNumber ?? head;
     if (blockNumber !== parent + 1) throw new WorldStateError(`block ${blockNumber} cannot follow head ${parent}`);
+    const headRoots = this.headValue?.roots ?? { globalRoot: 0n, contractsRoot: 0n, classesRoot: 0n };
     this.trimNodeCache();
 
-    // The state this block starts from: `after`'s writes over the committed state.
-    const oldStorage = (addr: Felt, k: Felt): Felt => after?.diff.storage.get(addr)?.get(k) ?? this.storage.get(addr)?.get(k) ?? 0n;
-    const oldContract = (addr: Felt): ContractRecord => after?.contracts.get(addr) ?? this.getContract(addr);
-    const oldClass = (c: Felt): Felt => after?.diff.declared.get(c) ?? this.classes.get(c) ?? 0n;
+    // The state this block starts from: the writes of the blocks it is staged on that have
+    // not landed yet, over the committed state.
+    // (A block of the chain that lands meanwhile moves the same values into the committed
+    // state, so this list stays right for the whole preparation.)
+    const pending: StagedCommit[] = [];
+    for (let b = after; b !== undefined && b.blockNumber > head; b = b.after) pending.push(b);
+    const oldStorage = (addr: Felt, k: Felt): Felt => {
+      for (const b of pending) {
+        const v = b.diff.storage.get(addr)?.get(k);
+        if (v !== undefined) return v;
+      }
+      return this.storage.get(addr)?.get(k) ?? 0n;
+    };
+    const oldContract = (addr: Felt): ContractRecord => {
+      for (const b of pending) {
+        const c = b.contracts.get(addr);
+        if (c !== undefined) return c;
+      }
+      return this.getContract(addr);
+    };
+    const oldClass = (c: Felt): Felt => {
+      for (const b of pending) {
+        const v = b.diff.declared.get(c);
+        if (v !== undefined) return v;
+      }
+      return this.classes.get(c) ?? 0n;
+    };
 
     // Normalize: drop writes that do not change anything; record old values.
     const norm: StateDiff = { storage: new Map(), nonces: new Map(), deployed: new Map(), declared: new Map() };
@@ -276,7 +325,7 @@ export class WorldState implements StateReader {
     const addrs = [...touched];
     const records = new Array<ContractRecord>(addrs.length);
     const leaves = new Array<Felt>(addrs.length);
-    const storageNodes: Array<Array<[Felt, TrieNode]>> = [];
+    const storageNodes: number[] = [];
     const nodeOps: KvOp[][] = [];
     const groups: Array<Promise<void>> = [];
     const groupSize = Math.max(MIN_COMMIT_GROUP, Math.ceil(addrs.length / COMMIT_GROUPS));
@@ -299,34 +348,28 @@ export class WorldState implements StateReader {
         const nonce = norm.nonces.get(addr) ?? old.nonce;
         leafRefs.push(contractStateHashInTable(table, classHash, table.addTrie(group[i - start]!), nonce));
       }
-      const done = table.hash("pedersen", { hasher: this.nodeTableHasher, prefix: Column.pedersenNode }).then(({ tries, records: nodeRecords, valueOf }) => {
-        const nodes: Array<[Felt, TrieNode]> = [];
+      const done = table.hash("pedersen", { hasher: this.nodeTableHasher, prefix: Column.pedersenNode }).then((h) => {
         const groupOps: KvOp[] = (nodeOps[g] = []);
-        pushRecordOps(groupOps, nodeRecords);
-        tries.forEach((res, j) => {
+        pushRecordOps(groupOps, h.records);
+        h.roots.forEach((storageRoot, j) => {
           const i = start + j;
           const addr = addrs[i]!;
           const old = oldContract(addr);
-          for (const n of res.newNodes) nodes.push(n);
-          const rec: ContractRecord = {
-            classHash: norm.deployed.get(addr) ?? old.classHash,
-            nonce: norm.nonces.get(addr) ?? old.nonce,
-            storageRoot: res.root,
-          };
+          const rec: ContractRecord = { classHash: norm.deployed.get(addr) ?? old.classHash, nonce: norm.nonces.get(addr) ?? old.nonce, storageRoot };
           records[i] = rec;
           if (isEmptyContract(rec)) {
             leaves[i] = 0n;
             groupOps.push({ type: "del", key: keys.flatContract(addr) });
           } else {
-            const leaf = (leaves[i] = valueOf(leafRefs[j]!));
+            const leaf = (leaves[i] = h.valueOf(leafRefs[j]!));
             const value = encodeContract(rec);
             groupOps.push({ type: "put", key: keys.flatContract(addr), value });
             groupOps.push({ type: "put", key: keys.contractStatePreimage(leaf), value });
           }
         });
-        // Cached now: see the end of prepareCommit.
-        storageNodes[g] = nodes;
-        for (const [h, n] of nodes) this.nodeCache.pedersen.set(h, n);
+        // Cached now: see the end of finishCommit.
+        storageNodes[g] = h.hashes.length;
+        this.cacheNodes("pedersen", h.hashes, h.nodes);
       });
       done.catch(() => {}); // awaited below; this only keeps an early failure from counting as unhandled
       groups.push(done);
@@ -349,59 +392,92 @@ export class WorldState implements StateReader {
     ops.push({ type: "put", key: keys.forwardDiff(blockNumber), value: encodeStateDiff(norm) });
     ops.push({ type: "put", key: keys.reverseDiff(blockNumber), value: encodeReverseDiff(reverse) });
     await Promise.all(groups);
-    const pedersenNodes = storageNodes.flat();
-    for (const g of nodeOps) for (const op of g) ops.push(op);
     const newContracts = new Map<Felt, ContractRecord>();
     addrs.forEach((addr, i) => newContracts.set(addr, records[i]!));
-    let hashCount = pedersenNodes.length + 3 * records.length;
+    const staged: StagedCommit = { blockNumber, diff: norm, contracts: newContracts, prepared: undefined as unknown as Promise<PreparedCommit>, after };
+    const prepared = this.finishCommit(staged, {
+      parent,
+      parentRoots: after === undefined ? Promise.resolve(headRoots) : after.prepared.then((p) => p.roots),
+      addrs,
+      leaves,
+      reverse,
+      ops,
+      nodeOps,
+      storageNodes,
+    });
+    prepared.catch(() => {}); // the caller awaits it; this only keeps a failure from counting as unhandled
+    (staged as { prepared: Promise<PreparedCommit> }).prepared = prepared;
+    return staged;
+  }
 
-    // Contracts trie (Pedersen).
-    const base = after?.roots ?? this.headValue?.roots ?? { globalRoot: 0n, contractsRoot: 0n, classesRoot: 0n };
+  /** The second stage of stageCommit: contracts and classes tries, roots, the batch. */
+  private async finishCommit(
+    staged: StagedCommit,
+    s1: {
+      parent: number;
+      parentRoots: Promise<StateRoots>;
+      addrs: Felt[];
+      leaves: Felt[];
+      reverse: ReverseDiff;
+      ops: KvOp[];
+      nodeOps: KvOp[][];
+      storageNodes: number[];
+    },
+  ): Promise<PreparedCommit> {
+    const { blockNumber, diff: norm } = staged;
+    const { addrs, leaves, ops } = s1;
+    for (const g of s1.nodeOps) for (const op of g) ops.push(op);
+    let hashCount = 3 * addrs.length;
+    for (const n of s1.storageNodes) hashCount += n;
+
+    // Contracts trie (Pedersen), over the parent's once it is known.
+    const base = await s1.parentRoots;
     const contractsUpdate = await this.applyWithFetch(
       "pedersen",
       STATE_TRIE_HEIGHT,
       base.contractsRoot,
       addrs.map((a, i) => [a, leaves[i]!] as [Felt, Felt]),
     );
-    const contractsBatch = await hashPendingTries([contractsUpdate], "pedersen", { hasher: this.nodeTableHasher, prefix: Column.pedersenNode });
-    const contractsRes = contractsBatch.tries[0]!;
-    for (const n of contractsRes.newNodes) pedersenNodes.push(n);
-    hashCount += contractsRes.newNodes.length;
-    pushRecordOps(ops, contractsBatch.records);
+    const contractsTable = new NodeTable();
+    contractsTable.addTrie(contractsUpdate);
+    const contracts = await contractsTable.hash("pedersen", { hasher: this.nodeTableHasher, prefix: Column.pedersenNode });
+    hashCount += contracts.hashes.length;
+    pushRecordOps(ops, contracts.records);
 
     // Classes trie (Poseidon).
     const classWrites: Array<[Felt, Felt]> = [...norm.declared].map(([c, cc]) => [c, classLeafHash(cc)]);
     hashCount += classWrites.length;
     const classesUpdate = await this.applyWithFetch("poseidon", STATE_TRIE_HEIGHT, base.classesRoot, classWrites);
-    const classesBatch = await hashPendingTries([classesUpdate], "poseidon", { prefix: Column.poseidonNode });
-    const classesRes = classesBatch.tries[0]!;
-    hashCount += classesRes.newNodes.length + 1;
+    const classesTable = new NodeTable();
+    classesTable.addTrie(classesUpdate);
+    const classes = await classesTable.hash("poseidon", { prefix: Column.poseidonNode });
+    hashCount += classes.hashes.length + 1;
 
     const roots: StateRoots = {
-      contractsRoot: contractsRes.root,
-      classesRoot: classesRes.root,
-      globalRoot: globalStateRoot(contractsRes.root, classesRes.root),
+      contractsRoot: contracts.roots[0]!,
+      classesRoot: classes.roots[0]!,
+      globalRoot: globalStateRoot(contracts.roots[0]!, classes.roots[0]!),
     };
 
-    pushRecordOps(ops, classesBatch.records);
+    pushRecordOps(ops, classes.records);
     ops.push({ type: "put", key: keys.blockRoots(blockNumber), value: encodeRoots(roots) });
 
     // New nodes are cached now (storage-trie nodes already were), so a block prepared on top
     // of this one finds them. Nodes are content-addressed: if this block is never committed
     // they are merely unreachable.
-    for (const [h, n] of contractsRes.newNodes) this.nodeCache.pedersen.set(h, n);
-    for (const [h, n] of classesRes.newNodes) this.nodeCache.poseidon.set(h, n);
+    this.cacheNodes("pedersen", contracts.hashes, contracts.nodes);
+    this.cacheNodes("poseidon", classes.hashes, classes.nodes);
 
     return {
       blockNumber,
       roots,
       diff: norm,
-      reverse,
-      contracts: newContracts,
+      reverse: s1.reverse,
+      contracts: staged.contracts,
       ops,
-      newNodes: { pedersen: pedersenNodes, poseidon: classesRes.newNodes },
       hashCount,
-      baseHead: parent,
+      baseHead: s1.parent,
+      staged,
     };
   }
 
@@ -423,6 +499,8 @@ export class WorldState implements StateReader {
       else this.classes.set(c, cc);
     }
     this.headValue = head;
+    // Landed: blocks staged on this one read the committed state from here on.
+    prepared.staged.after = undefined;
   }
 
   // --- history -------------------------------------------------------------------------
@@ -576,6 +654,11 @@ export class WorldState implements StateReader {
   }
 
   // --- trie nodes ----------------------------------------------------------------------
+
+  private cacheNodes(kind: TrieHashKind, hashes: readonly Felt[], nodes: readonly TrieNode[]): void {
+    const cache = this.nodeCache[kind];
+    for (let i = 0; i < hashes.length; i++) cache.set(hashes[i]!, nodes[i]!);
+  }
 
   /** Synchronous node source over the cache (nodes must have been fetched). */
   nodeSource(kind: TrieHashKind): TrieNodeSource {
@@ -792,7 +875,15 @@ export function decodeNode(b: Uint8Array): TrieNode {
 }
 
 function encodeContract(c: ContractRecord): Buffer {
-  return Buffer.concat([felt32(c.classHash), felt32(c.nonce), felt32(c.storageRoot)]);
+  const b = Buffer.allocUnsafe(96);
+  writeContract(b, 0, c);
+  return b;
+}
+
+function writeContract(b: Buffer, offset: number, c: ContractRecord): void {
+  writeFelt(b, offset, c.classHash);
+  writeFelt(b, offset + 32, c.nonce);
+  writeFelt(b, offset + 64, c.storageRoot);
 }
 
 function decodeContract(b: Uint8Array): ContractRecord {
@@ -847,19 +938,19 @@ export function decodeStateDiff(b: Uint8Array): StateDiff {
 function encodeReverseDiff(r: ReverseDiff): Buffer {
   const s = Buffer.allocUnsafe(r.storage.length * 96);
   r.storage.forEach(([a, k, v], i) => {
-    felt32(a).copy(s, i * 96);
-    felt32(k).copy(s, i * 96 + 32);
-    felt32(v).copy(s, i * 96 + 64);
+    writeFelt(s, i * 96, a);
+    writeFelt(s, i * 96 + 32, k);
+    writeFelt(s, i * 96 + 64, v);
   });
   const k = Buffer.allocUnsafe(r.contracts.length * 128);
   r.contracts.forEach(([a, c], i) => {
-    felt32(a).copy(k, i * 128);
-    encodeContract(c).copy(k, i * 128 + 32);
+    writeFelt(k, i * 128, a);
+    writeContract(k, i * 128 + 32, c);
   });
   const c = Buffer.allocUnsafe(r.classes.length * 64);
   r.classes.forEach(([h, cc], i) => {
-    felt32(h).copy(c, i * 64);
-    felt32(cc).copy(c, i * 64 + 32);
+    writeFelt(c, i * 64, h);
+    writeFelt(c, i * 64 + 32, cc);
   });
   return pack({ s, k, c });
 }

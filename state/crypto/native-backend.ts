@@ -21,6 +21,8 @@ export interface NativeAddon {
   poseidonBatchBuffer(pairs: Uint8Array): Buffer;
   /** A trie-node table (kind 0 Pedersen, 1 Poseidon) -> 98-byte records; see state/patricia-trie.ts. */
   hashNodeTable(kind: 0 | 1, table: Uint32Array, felts: Uint8Array, prefix: number): Buffer;
+  /** hashNodeTable on the addon's hash thread (one per JS environment); errors reject. */
+  hashNodeTableAsync(kind: 0 | 1, table: Uint32Array, felts: Uint8Array, prefix: number): Promise<Buffer>;
   ecdsaVerify(msgHash: Felt, r: Felt, s: Felt, publicKey: Felt): boolean;
   /** Items as 128-byte records (msgHash, r, s, publicKey) -> one byte each, 1 = valid. */
   ecdsaVerifyBatchBuffer(items: Uint8Array): Buffer;
@@ -56,6 +58,7 @@ export function createNativeBackend(addon: NativeAddon): HashBackend {
     pedersenBatch: (a, b) => addon.pedersenBatch(a, b),
     poseidonBatch: (a, b) => addon.poseidonBatch(a, b),
     hashNodeTable: (kind, table, felts, prefix) => addon.hashNodeTable(kind === "pedersen" ? 0 : 1, table, addon.feltsToBuffer(felts), prefix),
+    hashNodeTableAsync: (kind, table, felts, prefix) => addon.hashNodeTableAsync(kind === "pedersen" ? 0 : 1, table, addon.feltsToBuffer(felts), prefix),
     ecdsaVerify: (msgHash, r, s, publicKey) => addon.ecdsaVerify(msgHash, r, s, publicKey),
     ecdsaSign(msgHash, privateKey) {
       const [r, s] = addon.ecdsaSign(msgHash, privateKey);

@@ -166,6 +166,22 @@ describe("native trie-node tables", () => {
     }
   });
 
+  it("hashes tables on its hash thread exactly as inline, coalescing queued jobs, and rejects a bad one alone", async () => {
+    const rnd = new SeededRandom(0x7ab1f);
+    const felts = Array.from({ length: 50 }, () => rnd.below(P));
+    const fb = addon.feltsToBuffer(felts);
+    const tables = [1, 40, 700, 3].map((n) => randomTable(rnd, n, felts));
+    const bad = Uint32Array.from([0, 0, 1, 0, (TABLE_REF | 5) >>> 0, 0]);
+    // Submitted together, so the thread finds several queued and hashes them jointly.
+    const kind = (i: number) => (i % 2) as 0 | 1;
+    const jobs = tables.map((t, i) => addon.hashNodeTableAsync(kind(i), t, fb, 0x10 + i));
+    const badJob = addon.hashNodeTableAsync(0, bad, fb, 0);
+    await expect(badJob).rejects.toThrow(/not earlier/);
+    const got = await Promise.all(jobs);
+    got.forEach((buf, i) => expect(Buffer.compare(buf, addon.hashNodeTable(kind(i), tables[i]!, fb, 0x10 + i))).toBe(0));
+    expect(() => addon.hashNodeTableAsync(0, new Uint32Array(2), fb, 0)).toThrow(TypeError);
+  });
+
   it("adds an edge's length mod P to its hash", () => {
     // One edge over (P-1, P-1): its record's hash is pedersen(P-1, P-1) + 5 mod P.
     const table = Uint32Array.from([5, 0, 0]);

@@ -6,6 +6,7 @@ import { MemoryKvStore, StoreWriteError } from "../../state/kv-store.js";
 import { LevelKvStore } from "../../state/level-store.js";
 import { emptyStateDiff, type StateDiff } from "../../state/state-diff.js";
 import { computeStateRoots } from "../../state/state-root-input.js";
+import { hashNodeTable, type NodeTableHasher } from "../../state/patricia-trie.js";
 import { WorldState } from "../../state/world-state.js";
 import { seededRandom } from "../support/seeded-random.js";
 
@@ -133,5 +134,54 @@ describe("world state", () => {
     again.storage.set(5n, new Map([[1n, 2n], [3n, 4n]]));
     const p = await ws.prepareCommit(1, again);
     expect([...p.diff.storage.get(5n)!]).toEqual([[3n, 4n]]);
+  });
+
+  it("stages blocks on blocks not yet committed: same roots, diffs and state as committing one by one", async () => {
+    const contracts = [0x100n, 0x200n, 0x300n, 0x400n];
+    const diffs = (() => {
+      const rnd = seededRandom(9);
+      return Array.from({ length: 12 }, (_, b) => randomDiff(rnd, contracts, 40, b));
+    })();
+    const serial = await WorldState.open(new MemoryKvStore());
+    const serialRoots = [];
+    for (const d of diffs) serialRoots.push(await commitBlock(serial, d));
+
+    // Each block staged on the previous one while that one is still being finished and
+    // written (the small key space makes later blocks rewrite and delete earlier writes).
+    // The hasher answers on a later turn of the event loop, as a hash thread does.
+    const later: NodeTableHasher = (k, t, f, p) => new Promise((resolve) => setImmediate(() => resolve(hashNodeTable(k, t, f, p))));
+    const ws = await WorldState.open(new MemoryKvStore(), { nodeTableHasher: later });
+    let prev: Awaited<ReturnType<WorldState["stageCommit"]>> | undefined;
+    let commits: Promise<void> = Promise.resolve();
+    const roots: unknown[] = [];
+    for (let b = 0; b < diffs.length; b++) {
+      const staged = await ws.stageCommit(b, diffs[b]!, { after: prev });
+      commits = commits.then(async () => {
+        const p = await staged.prepared;
+        roots.push(p.roots);
+        await ws.commit(p, { blockHash: BigInt(b + 1000) });
+      });
+      prev = staged;
+    }
+    await commits;
+    expect(roots).toEqual(serialRoots);
+    expect(ws.head()!.roots).toEqual(serial.head()!.roots);
+    expect(fullState(ws)).toEqual(fullState(serial));
+    for (let b = 1; b < diffs.length; b++) expect(await ws.forwardDiffAt(b)).toEqual(await serial.forwardDiffAt(b));
+    expect(await ws.reverseDiffAt(7)).toEqual(await serial.reverseDiffAt(7));
+  });
+
+  it("refuses to commit a staged block before its parent, and to stage on a block behind the head", async () => {
+    const rnd = seededRandom(10);
+    const ws = await WorldState.open(new MemoryKvStore());
+    await commitBlock(ws, randomDiff(rnd, [1n, 2n], 10, 0));
+    const s1 = await ws.stageCommit(1, randomDiff(rnd, [1n, 2n], 10, 1));
+    const s2 = await ws.stageCommit(2, randomDiff(rnd, [1n, 2n], 10, 2), { after: s1 });
+    await expect(ws.commit(await s2.prepared, { blockHash: 3n })).rejects.toThrow(/head moved/);
+    await ws.commit(await s1.prepared, { blockHash: 2n });
+    await ws.commit(await s2.prepared, { blockHash: 3n });
+    const old = await ws.stageCommit(3, randomDiff(rnd, [1n, 2n], 10, 3));
+    await ws.commit(await old.prepared, { blockHash: 4n });
+    await expect(ws.stageCommit(3, emptyStateDiff(), { after: s2 })).rejects.toThrow(/behind the head/);
   });
 });

@@ -3,7 +3,12 @@
 // >= P is a RangeError with code ERR_FELT_RANGE. Batch buffers hold 32-byte big-endian felts.
 #include <node_api.h>
 
+#include <condition_variable>
 #include <cstdio>
+#include <cstring>
+#include <deque>
+#include <mutex>
+#include <thread>
 #include <vector>
 
 #include "stark.h"
@@ -352,6 +357,220 @@ napi_value HashNodeTable(napi_env env, napi_callback_info info) {
   return buf;
 }
 
+// ---- the hash thread ----
+// hashNodeTableAsync hashes a node table on one native thread per JS environment (started on
+// first use, stopped with the environment), so the calling thread can go on with its own
+// work. Jobs run one at a time in submission order; each settles a promise on the calling
+// thread. No JS heap or event loop on the hash thread: only the table, the felts and the
+// output buffer, all owned by the job.
+struct TableJob {
+  int kind = 0;
+  uint8_t prefix = 0;
+  std::vector<uint32_t> table;
+  std::vector<U256> felts;
+  napi_ref out_ref = nullptr;  // the output Buffer, kept alive until the job settles
+  uint8_t* out = nullptr;
+  napi_deferred deferred = nullptr;
+  bool ok = false;
+  char err[160] = {0};
+};
+
+struct HashThread {
+  std::thread thread;
+  std::mutex m;
+  std::condition_variable cv;
+  std::deque<TableJob*> queue;
+  bool stop = false;
+  bool started = false;
+  napi_threadsafe_function done = nullptr;
+  size_t outstanding = 0;  // submitted, not yet settled (touched on the JS thread only)
+
+  void run() {
+    for (;;) {
+      std::vector<TableJob*> jobs;
+      {
+        std::unique_lock<std::mutex> lock(m);
+        cv.wait(lock, [&] { return stop || !queue.empty(); });
+        if (stop) return;
+        // Jobs queued together (of one hash kind) are hashed together: their ranks merge
+        // into bigger batches, and big batches take the faster affine path.
+        size_t entries = 0;
+        while (!queue.empty() && entries < MAX_COALESCED_ENTRIES && (jobs.empty() || queue.front()->kind == jobs[0]->kind)) {
+          entries += queue.front()->table.size() / 3;
+          jobs.push_back(queue.front());
+          queue.pop_front();
+        }
+      }
+      if (jobs.size() == 1 || !hash_together(jobs)) {
+        for (TableJob* job : jobs) {
+          job->ok = hash_node_table(job->kind, job->table.data(), job->table.size() / 3, job->felts.data(),
+                                    job->felts.size(), job->prefix, job->out, job->err, sizeof job->err);
+        }
+      }
+      for (TableJob* job : jobs) napi_call_threadsafe_function(done, job, napi_tsfn_blocking);
+    }
+  }
+
+  static const size_t MAX_COALESCED_ENTRIES = 1 << 20;
+
+  // One table made of several jobs' tables (operands renumbered), hashed once, its records
+  // handed back to each job. False (nothing settled) when the joint table is refused, so
+  // each job is then hashed alone and only a bad one fails.
+  static bool hash_together(const std::vector<TableJob*>& jobs) {
+    size_t entries = 0, nf = 0;
+    for (const TableJob* j : jobs) {
+      // Each table must be valid on its own: renumbered, a bad operand could name another's.
+      const size_t n = j->table.size() / 3;
+      for (size_t i = 0; i < n; i++) {
+        if (j->table[3 * i] > 251) return false;
+        for (int o = 1; o <= 2; o++) {
+          uint32_t v = j->table[3 * i + o];
+          if ((v & TABLE_REF) ? (v & ~TABLE_REF) >= i : v >= j->felts.size()) return false;
+        }
+      }
+      entries += n, nf += j->felts.size();
+    }
+    std::vector<uint32_t> table(3 * entries);
+    std::vector<U256> felts;
+    felts.reserve(nf);
+    size_t at = 0;
+    for (const TableJob* j : jobs) {
+      const uint32_t base_entry = (uint32_t)(at / 3), base_felt = (uint32_t)felts.size();
+      for (size_t k = 0; k < j->table.size(); k += 3) {
+        table[at + k] = j->table[k];
+        for (int o = 1; o <= 2; o++) {
+          uint32_t v = j->table[k + o];
+          table[at + k + o] = (v & TABLE_REF) ? (TABLE_REF | ((v & ~TABLE_REF) + base_entry)) : v + base_felt;
+        }
+      }
+      at += j->table.size();
+      felts.insert(felts.end(), j->felts.begin(), j->felts.end());
+    }
+    std::vector<uint8_t> out(TABLE_RECORD * entries);
+    char err[160];
+    if (!hash_node_table(jobs[0]->kind, table.data(), entries, felts.data(), felts.size(), 0, out.data(), err, sizeof err))
+      return false;
+    size_t rec = 0;
+    for (TableJob* j : jobs) {
+      const size_t n = j->table.size() / 3;
+      memcpy(j->out, out.data() + TABLE_RECORD * rec, TABLE_RECORD * n);
+      for (size_t i = 0; i < n; i++) j->out[TABLE_RECORD * i] = j->prefix;
+      j->ok = true;
+      rec += n;
+    }
+    return true;
+  }
+};
+
+void settle_table_job(napi_env env, napi_value, void* context, void* data) {
+  HashThread* ht = (HashThread*)context;
+  TableJob* job = (TableJob*)data;
+  if (env != nullptr) {
+    if (job->ok) {
+      napi_value out;
+      napi_get_reference_value(env, job->out_ref, &out);
+      napi_resolve_deferred(env, job->deferred, out);
+    } else {
+      napi_value code, msg, err;
+      napi_create_string_utf8(env, "ERR_NODE_TABLE", NAPI_AUTO_LENGTH, &code);
+      napi_create_string_utf8(env, job->err, NAPI_AUTO_LENGTH, &msg);
+      napi_create_range_error(env, code, msg, &err);
+      napi_reject_deferred(env, job->deferred, err);
+    }
+    napi_delete_reference(env, job->out_ref);
+    if (--ht->outstanding == 0) napi_unref_threadsafe_function(env, ht->done);
+  }
+  delete job;
+}
+
+void stop_hash_thread(void* data) {
+  HashThread* ht = (HashThread*)data;
+  if (ht->started) {
+    {
+      std::lock_guard<std::mutex> lock(ht->m);
+      ht->stop = true;
+    }
+    ht->cv.notify_all();
+    ht->thread.join();
+    for (TableJob* job : ht->queue) delete job;
+    napi_release_threadsafe_function(ht->done, napi_tsfn_abort);
+  }
+  delete ht;
+}
+
+// hashNodeTableAsync(kind, table: Uint32Array, felts: Uint8Array, prefix) -> Promise<Buffer>
+// Same arguments, checks and result as hashNodeTable; table errors reject the promise.
+napi_value HashNodeTableAsync(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  void* data = nullptr;
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, &data) != napi_ok) return nullptr;
+  if (argc < 4) {
+    throw_type(env, "hashNodeTableAsync: expected 4 arguments");
+    return nullptr;
+  }
+  HashThread* ht = (HashThread*)data;
+  int32_t kind = 0, prefix = 0;
+  if (napi_get_value_int32(env, argv[0], &kind) != napi_ok || (kind != 0 && kind != 1)) {
+    throw_type(env, "hashNodeTableAsync kind: expected 0 (Pedersen) or 1 (Poseidon)");
+    return nullptr;
+  }
+  if (napi_get_value_int32(env, argv[3], &prefix) != napi_ok || prefix < 0 || prefix > 255) {
+    throw_type(env, "hashNodeTableAsync prefix: expected a byte");
+    return nullptr;
+  }
+  bool is_ta = false;
+  napi_is_typedarray(env, argv[1], &is_ta);
+  napi_typedarray_type type;
+  size_t count = 0, offset = 0;
+  void* ptr = nullptr;
+  napi_value ab;
+  if (!is_ta || napi_get_typedarray_info(env, argv[1], &type, &count, &ptr, &ab, &offset) != napi_ok ||
+      type != napi_uint32_array || count % 3 != 0) {
+    throw_type(env, "hashNodeTableAsync table: expected a Uint32Array of (len, a, b) triples");
+    return nullptr;
+  }
+  const uint8_t* fdata;
+  size_t flen;
+  if (!read_bytes(env, argv[2], fdata, flen, 32, "hashNodeTableAsync felts")) return nullptr;
+  TableJob* job = new TableJob();
+  job->kind = kind;
+  job->prefix = (uint8_t)prefix;
+  job->table.assign((const uint32_t*)ptr, (const uint32_t*)ptr + count);
+  job->felts.resize(flen / 32);
+  if (!decode_felts(env, fdata, job->felts.size(), job->felts.data(), "hashNodeTableAsync felts")) {
+    delete job;
+    return nullptr;
+  }
+  napi_value out = new_buffer(env, TABLE_RECORD * (count / 3), &job->out);
+  napi_value promise;
+  if (!out || napi_create_reference(env, out, 1, &job->out_ref) != napi_ok ||
+      napi_create_promise(env, &job->deferred, &promise) != napi_ok) {
+    delete job;
+    napi_throw_error(env, "ERR_NAPI", "hashNodeTableAsync: could not set up the job");
+    return nullptr;
+  }
+  if (!ht->started) {
+    napi_value name;
+    napi_create_string_utf8(env, "perpchain hash thread", NAPI_AUTO_LENGTH, &name);
+    if (napi_create_threadsafe_function(env, nullptr, nullptr, name, 0, 1, nullptr, nullptr, ht, settle_table_job,
+                                        &ht->done) != napi_ok) {
+      napi_throw_error(env, "ERR_NAPI", "hashNodeTableAsync: could not create the completion channel");
+      return nullptr;
+    }
+    napi_unref_threadsafe_function(env, ht->done);
+    ht->thread = std::thread([ht] { ht->run(); });
+    ht->started = true;
+  }
+  if (ht->outstanding++ == 0) napi_ref_threadsafe_function(env, ht->done);  // keep the loop alive
+  {
+    std::lock_guard<std::mutex> lock(ht->m);
+    ht->queue.push_back(job);
+  }
+  ht->cv.notify_one();
+  return promise;
+}
+
 napi_value EcdsaVerify(napi_env env, napi_callback_info info) {
   napi_value argv[4];
   U256 m, r, s, pub;
@@ -507,5 +726,14 @@ NAPI_MODULE_INIT() {
     if (napi_create_function(env, f.name, NAPI_AUTO_LENGTH, f.fn, nullptr, &v) != napi_ok) return nullptr;
     if (napi_set_named_property(env, exports, f.name, v) != napi_ok) return nullptr;
   }
+  {
+    HashThread* ht = new HashThread();
+    napi_value v;
+    if (napi_add_env_cleanup_hook(env, stop_hash_thread, ht) != napi_ok ||
+        napi_create_function(env, "hashNodeTableAsync", NAPI_AUTO_LENGTH, HashNodeTableAsync, ht, &v) != napi_ok ||
+        napi_set_named_property(env, exports, "hashNodeTableAsync", v) != napi_ok)
+      return nullptr;
+  }
+
   return exports;
 }
