@@ -235,7 +235,10 @@ export class TrieUpdate {
 }
 
 function bitLength(x: bigint): number {
-  return x === 0n ? 0 : x.toString(2).length;
+  if (x === 0n) return 0;
+  // Hex is a quarter the length of binary: whole digits, then the top digit's own bits.
+  const hex = x.toString(16);
+  return 4 * (hex.length - 1) + (32 - Math.clz32(parseInt(hex[0]!, 16)));
 }
 
 // ---------------------------------------------------------------------------------------
