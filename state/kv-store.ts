@@ -2,7 +2,40 @@
 // and --in-memory). Keys are byte strings whose first byte names the column (columns.ts).
 // A batch is atomic: all of it lands or none of it does.
 
-export type KvOp = { type: "put"; key: Uint8Array; value: Uint8Array } | { type: "del"; key: Uint8Array };
+export type KvOp = { type: "put"; key: Uint8Array; value: Uint8Array } | { type: "del"; key: Uint8Array } | PutRecords;
+
+/**
+ * Many puts carved from one buffer of `recordLength`-byte records: a record's first
+ * `keyLength` bytes are its key and the rest its value, one byte shorter when `trimZeroTail`
+ * is set and the record ends in 0 (trie-node records: a binary node has no length byte).
+ * One operation instead of one object and two views per record until the batch is written.
+ */
+export interface PutRecords {
+  type: "putRecords";
+  records: Uint8Array;
+  recordLength: number;
+  keyLength: number;
+  trimZeroTail: boolean;
+}
+
+/** Calls `put` for each record of a PutRecords operation (views into its buffer). */
+export function forEachRecord(op: PutRecords, put: (key: Uint8Array, value: Uint8Array) => void): void {
+  const { records, recordLength: size, keyLength } = op;
+  for (let at = 0; at + size <= records.length; at += size) {
+    const end = op.trimZeroTail && records[at + size - 1] === 0 ? at + size - 1 : at + size;
+    put(records.subarray(at, at + keyLength), records.subarray(at + keyLength, end));
+  }
+}
+
+/** Bytes of keys and values an operation list writes. */
+export function opsBytes(ops: readonly KvOp[]): number {
+  let n = 0;
+  for (const op of ops) {
+    if (op.type === "putRecords") forEachRecord(op, (k, v) => (n += k.byteLength + v.byteLength));
+    else n += op.key.byteLength + (op.type === "put" ? op.value.byteLength : 0);
+  }
+  return n;
+}
 
 export interface KvRange {
   gte?: Uint8Array;
@@ -74,12 +107,15 @@ export class MemoryKvStore implements KvStore {
       this.failNextBatch = null;
       throw new StoreWriteError(`store write failed: ${e.message}`, e);
     }
+    const put = (key: Uint8Array, value: Uint8Array) => {
+      const k = keyString(key);
+      if (!this.map.has(k)) this.sorted = null;
+      this.map.set(k, value);
+    };
     for (const op of ops) {
-      const k = keyString(op.key);
-      if (op.type === "put") {
-        if (!this.map.has(k)) this.sorted = null;
-        this.map.set(k, op.value);
-      } else if (this.map.delete(k)) this.sorted = null;
+      if (op.type === "put") put(op.key, op.value);
+      else if (op.type === "putRecords") forEachRecord(op, put);
+      else if (this.map.delete(keyString(op.key))) this.sorted = null;
     }
   }
 

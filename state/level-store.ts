@@ -2,7 +2,7 @@
 // One `batch` call is one LevelDB write batch: atomic across a crash.
 
 import { Level } from "level";
-import { StoreWriteError, type KvOp, type KvRange, type KvStore } from "./kv-store.js";
+import { forEachRecord, StoreWriteError, type KvOp, type KvRange, type KvStore } from "./kv-store.js";
 
 type Db = Level<Uint8Array, Uint8Array>;
 
@@ -49,6 +49,7 @@ export class LevelKvStore implements KvStore {
     try {
       for (const op of ops) {
         if (op.type === "put") batch.put(op.key, op.value);
+        else if (op.type === "putRecords") forEachRecord(op, (k, v) => batch.put(k, v));
         else batch.del(op.key);
       }
       await batch.write();

@@ -16,7 +16,7 @@
 import { pack, unpack } from "msgpackr";
 import { Column, columnRange, felt32, keys, readFelt, u64, writeFelt } from "./columns.js";
 import type { Felt } from "./felt.js";
-import type { KvOp, KvStore } from "./kv-store.js";
+import { opsBytes, type KvOp, type KvStore } from "./kv-store.js";
 import {
   hashNodeTableOffThread,
   NodeTable,
@@ -486,7 +486,7 @@ export class WorldState implements StateReader {
     if (prepared.baseHead !== this.nextBlockNumber() - 1) throw new WorldStateError("head moved since prepareCommit");
     const head: ChainHead = { blockNumber: prepared.blockNumber, blockHash: opts.blockHash, roots: prepared.roots };
     const ops = [...prepared.ops, ...(opts.extraOps ?? []), { type: "put" as const, key: keys.head(), value: encodeHead(head) }];
-    this.lastBatchBytes = batchBytes(ops);
+    this.lastBatchBytes = opsBytes(ops);
     await this.store.batch(ops);
     // Landed: update memory.
     for (const [addr, rec] of prepared.contracts) {
@@ -844,22 +844,13 @@ function overlayReader(o: Overlay, base: WorldState): StateReader {
 
 // --- encodings -------------------------------------------------------------------------
 
-function batchBytes(ops: readonly KvOp[]): number {
-  let n = 0;
-  for (const op of ops) n += op.key.byteLength + (op.type === "put" ? op.value.byteLength : 0);
-  return n;
-}
 
 /**
- * Put operations for new trie nodes, viewed in place in the node-table records
+ * The put operation of new trie nodes, straight from the node-table records
  * (prefix = column | hash | a | b | len): key = [0, 33), value = a‖b (binary) or a‖b‖len (edge).
  */
 function pushRecordOps(ops: KvOp[], records: Uint8Array): void {
-  const buf = asBuffer(records);
-  for (let at = 0; at < buf.length; at += TABLE_RECORD) {
-    const end = buf[at + TABLE_RECORD - 1] === 0 ? at + TABLE_RECORD - 1 : at + TABLE_RECORD;
-    ops.push({ type: "put", key: buf.subarray(at, at + 33), value: buf.subarray(at + 33, end) });
-  }
+  if (records.length > 0) ops.push({ type: "putRecords", records, recordLength: TABLE_RECORD, keyLength: 33, trimZeroTail: true });
 }
 
 /** binary: left‖right (64 bytes); edge: child‖path‖length (65 bytes). */
