@@ -19,7 +19,7 @@ Usage: npm start -- [options]
   --db DIR                      LevelDB data directory (default .perpchain/)
   --in-memory                   keep everything in memory (nothing on disk)
   --hash-backend auto|native|js crypto backend (default auto: native if it built)
-  --hash-threads N              worker threads hashing trie levels (default 0 = inline)
+  --hash-threads N              worker threads hashing trie nodes (default 0: the native hash thread, or inline with the JS backend)
   --block-batch-ms MS           while busy, wait this long between blocks to batch (default 150)
   --market-data SOURCE          push (default) | simulator | replay:FILE (JSONL of push objects)
   --admin-token TOKEN           also accept operator methods from non-loopback clients with this bearer token

@@ -316,41 +316,56 @@ bool hash_node_table(int kind, const uint32_t* table, size_t n, const U256* felt
   return true;
 }
 
-// hashNodeTable(kind: 0 Pedersen | 1 Poseidon, table: Uint32Array, felts: Uint8Array, prefix: number) -> Buffer
-napi_value HashNodeTable(napi_env env, napi_callback_info info) {
-  napi_value argv[4];
-  if (!get_args(env, info, 4, argv)) return nullptr;
+// The arguments of hashNodeTable and hashNodeTableAsync, checked; the felts decoded.
+struct TableArgs {
   int32_t kind = 0, prefix = 0;
-  if (napi_get_value_int32(env, argv[0], &kind) != napi_ok || (kind != 0 && kind != 1)) {
-    throw_type(env, "hashNodeTable kind: expected 0 (Pedersen) or 1 (Poseidon)");
-    return nullptr;
+  const uint32_t* table = nullptr;
+  size_t count = 0;  // u32 values in the table (3 per entry)
+  std::vector<U256> felts;
+};
+
+bool read_table_args(napi_env env, napi_value* argv, const char* name, TableArgs& out) {
+  char msg[160];
+  if (napi_get_value_int32(env, argv[0], &out.kind) != napi_ok || (out.kind != 0 && out.kind != 1)) {
+    snprintf(msg, sizeof msg, "%s kind: expected 0 (Pedersen) or 1 (Poseidon)", name);
+    return throw_type(env, msg);
   }
-  if (napi_get_value_int32(env, argv[3], &prefix) != napi_ok || prefix < 0 || prefix > 255) {
-    throw_type(env, "hashNodeTable prefix: expected a byte");
-    return nullptr;
+  if (napi_get_value_int32(env, argv[3], &out.prefix) != napi_ok || out.prefix < 0 || out.prefix > 255) {
+    snprintf(msg, sizeof msg, "%s prefix: expected a byte", name);
+    return throw_type(env, msg);
   }
   bool is_ta = false;
   napi_is_typedarray(env, argv[1], &is_ta);
   napi_typedarray_type type;
-  size_t count = 0, offset = 0;
+  size_t offset = 0;
   void* ptr = nullptr;
   napi_value ab;
-  if (!is_ta || napi_get_typedarray_info(env, argv[1], &type, &count, &ptr, &ab, &offset) != napi_ok ||
-      type != napi_uint32_array || count % 3 != 0) {
-    throw_type(env, "hashNodeTable table: expected a Uint32Array of (len, a, b) triples");
-    return nullptr;
+  if (!is_ta || napi_get_typedarray_info(env, argv[1], &type, &out.count, &ptr, &ab, &offset) != napi_ok ||
+      type != napi_uint32_array || out.count % 3 != 0) {
+    snprintf(msg, sizeof msg, "%s table: expected a Uint32Array of (len, a, b) triples", name);
+    return throw_type(env, msg);
   }
+  out.table = (const uint32_t*)ptr;
   const uint8_t* fdata;
   size_t flen;
-  if (!read_bytes(env, argv[2], fdata, flen, 32, "hashNodeTable felts")) return nullptr;
-  std::vector<U256> felts(flen / 32);
-  if (!decode_felts(env, fdata, felts.size(), felts.data(), "hashNodeTable felts")) return nullptr;
-  const size_t n = count / 3;
+  char what[48];
+  snprintf(what, sizeof what, "%s felts", name);
+  if (!read_bytes(env, argv[2], fdata, flen, 32, what)) return false;
+  out.felts.resize(flen / 32);
+  return decode_felts(env, fdata, out.felts.size(), out.felts.data(), what);
+}
+
+// hashNodeTable(kind: 0 Pedersen | 1 Poseidon, table: Uint32Array, felts: Uint8Array, prefix: number) -> Buffer
+napi_value HashNodeTable(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  TableArgs args;
+  if (!get_args(env, info, 4, argv) || !read_table_args(env, argv, "hashNodeTable", args)) return nullptr;
+  const size_t n = args.count / 3;
   uint8_t* dst;
   napi_value buf = new_buffer(env, TABLE_RECORD * n, &dst);
   if (!buf) return nullptr;
   char err[160];
-  if (!hash_node_table(kind, (const uint32_t*)ptr, n, felts.data(), felts.size(), (uint8_t)prefix, dst, err, sizeof err)) {
+  if (!hash_node_table(args.kind, args.table, n, args.felts.data(), args.felts.size(), (uint8_t)args.prefix, dst, err, sizeof err)) {
     napi_throw_range_error(env, "ERR_NODE_TABLE", err);
     return nullptr;
   }
@@ -510,38 +525,14 @@ napi_value HashNodeTableAsync(napi_env env, napi_callback_info info) {
     return nullptr;
   }
   HashThread* ht = (HashThread*)data;
-  int32_t kind = 0, prefix = 0;
-  if (napi_get_value_int32(env, argv[0], &kind) != napi_ok || (kind != 0 && kind != 1)) {
-    throw_type(env, "hashNodeTableAsync kind: expected 0 (Pedersen) or 1 (Poseidon)");
-    return nullptr;
-  }
-  if (napi_get_value_int32(env, argv[3], &prefix) != napi_ok || prefix < 0 || prefix > 255) {
-    throw_type(env, "hashNodeTableAsync prefix: expected a byte");
-    return nullptr;
-  }
-  bool is_ta = false;
-  napi_is_typedarray(env, argv[1], &is_ta);
-  napi_typedarray_type type;
-  size_t count = 0, offset = 0;
-  void* ptr = nullptr;
-  napi_value ab;
-  if (!is_ta || napi_get_typedarray_info(env, argv[1], &type, &count, &ptr, &ab, &offset) != napi_ok ||
-      type != napi_uint32_array || count % 3 != 0) {
-    throw_type(env, "hashNodeTableAsync table: expected a Uint32Array of (len, a, b) triples");
-    return nullptr;
-  }
-  const uint8_t* fdata;
-  size_t flen;
-  if (!read_bytes(env, argv[2], fdata, flen, 32, "hashNodeTableAsync felts")) return nullptr;
+  TableArgs args;
+  if (!read_table_args(env, argv, "hashNodeTableAsync", args)) return nullptr;
+  const size_t count = args.count;
   TableJob* job = new TableJob();
-  job->kind = kind;
-  job->prefix = (uint8_t)prefix;
-  job->table.assign((const uint32_t*)ptr, (const uint32_t*)ptr + count);
-  job->felts.resize(flen / 32);
-  if (!decode_felts(env, fdata, job->felts.size(), job->felts.data(), "hashNodeTableAsync felts")) {
-    delete job;
-    return nullptr;
-  }
+  job->kind = args.kind;
+  job->prefix = (uint8_t)args.prefix;
+  job->table.assign(args.table, args.table + count);
+  job->felts = std::move(args.felts);
   napi_value out = new_buffer(env, TABLE_RECORD * (count / 3), &job->out);
   napi_value promise;
   if (!out || napi_create_reference(env, out, 1, &job->out_ref) != napi_ok ||
