@@ -411,8 +411,13 @@ export class NodeTable {
     if (records.byteLength !== TABLE_RECORD * entries) throw new TrieError(`node table hasher returned ${records.byteLength} bytes for ${entries} entries`);
 
     // Hashes and stored forms of the new nodes; operands are read back from the table.
-    const hashes = new Array<Felt>(entries);
-    for (let i = 0; i < entries; i++) hashes[i] = readFelt(records, TABLE_RECORD * i + 1);
+    const backend = hashBackend();
+    let hashes: Felt[];
+    if (backend.recordFelts) hashes = backend.recordFelts(records, 1, TABLE_RECORD);
+    else {
+      hashes = new Array<Felt>(entries);
+      for (let i = 0; i < entries; i++) hashes[i] = readFelt(records, TABLE_RECORD * i + 1);
+    }
     const value = (v: number): Felt => (v & TABLE_REF ? hashes[(v & ~TABLE_REF) >>> 0]! : this.felts[v]!);
     const stored = new Array<TrieNode>(nodes);
     for (let i = 0; i < nodes; i++) {

@@ -23,6 +23,8 @@ export interface HashBackend {
   hashNodeTable?(kind: "pedersen" | "poseidon", table: Uint32Array, felts: readonly Felt[], prefix: number): Uint8Array;
   /** Optional: hashNodeTable on a thread of the backend's own, so the caller can go on meanwhile. */
   hashNodeTableAsync?(kind: "pedersen" | "poseidon", table: Uint32Array, felts: readonly Felt[], prefix: number): Promise<Uint8Array>;
+  /** Optional: the felts at offset, offset + stride, ... of fixed-size records (node-table hashes). */
+  recordFelts?(bytes: Uint8Array, offset: number, stride: number): Felt[];
   /** Stark ECDSA verify of (r, s) over msgHash for the public key (x coordinate). */
   ecdsaVerify(msgHash: Felt, r: Felt, s: Felt, publicKey: Felt): boolean;
   /** Stark ECDSA sign (RFC 6979 deterministic k, as starknet.js/scure). */

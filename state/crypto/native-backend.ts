@@ -30,6 +30,8 @@ export interface NativeAddon {
   publicKey(privateKey: Felt): Felt;
   feltsToBuffer(values: readonly Felt[]): Buffer;
   bufferToFelts(bytes: Uint8Array): Felt[];
+  /** The felts at offset, offset + stride, ... of fixed-size records (0 <= offset <= stride - 32). */
+  recordFelts(bytes: Uint8Array, offset: number, stride: number): Felt[];
   setKeyCacheCapacity(entries: number): void;
   /** Key-table cache counters; `refused`: second sightings not given a table because the cache was full of tables in use. */
   keyCacheStats(): { entries: number; capacity: number; hits: number; misses: number; builds: number; refused: number };
@@ -58,6 +60,7 @@ export function createNativeBackend(addon: NativeAddon): HashBackend {
     pedersenBatch: (a, b) => addon.pedersenBatch(a, b),
     poseidonBatch: (a, b) => addon.poseidonBatch(a, b),
     hashNodeTable: (kind, table, felts, prefix) => addon.hashNodeTable(kind === "pedersen" ? 0 : 1, table, addon.feltsToBuffer(felts), prefix),
+    recordFelts: (bytes, offset, stride) => addon.recordFelts(bytes, offset, stride),
     hashNodeTableAsync: (kind, table, felts, prefix) => addon.hashNodeTableAsync(kind === "pedersen" ? 0 : 1, table, addon.feltsToBuffer(felts), prefix),
     ecdsaVerify: (msgHash, r, s, publicKey) => addon.ecdsaVerify(msgHash, r, s, publicKey),
     ecdsaSign(msgHash, privateKey) {

@@ -182,6 +182,17 @@ describe("native trie-node tables", () => {
     expect(() => addon.hashNodeTableAsync(0, new Uint32Array(2), fb, 0)).toThrow(TypeError);
   });
 
+  it("reads the hashes out of records (recordFelts), refusing values >= P and bad offsets", () => {
+    const rnd = new SeededRandom(0x7ab20);
+    const felts = Array.from({ length: 30 }, () => rnd.below(P));
+    const records = addon.hashNodeTable(0, randomTable(rnd, 25, felts), addon.feltsToBuffer(felts), 0x10);
+    const want = Array.from({ length: 25 }, (_, i) => BigInt("0x" + records.subarray(98 * i + 1, 98 * i + 33).toString("hex")));
+    expect(addon.recordFelts(records, 1, 98)).toEqual(want);
+    expect(addon.recordFelts(records.subarray(0, 98 * 3 + 50), 1, 98)).toEqual(want.slice(0, 3));
+    expect(() => addon.recordFelts(Buffer.alloc(64, 0xff), 0, 32)).toThrow(RangeError);
+    expect(() => addon.recordFelts(records, 70, 98)).toThrow(TypeError);
+  });
+
   it("adds an edge's length mod P to its hash", () => {
     // One edge over (P-1, P-1): its record's hash is pedersen(P-1, P-1) + 5 mod P.
     const table = Uint32Array.from([5, 0, 0]);

@@ -645,6 +645,26 @@ napi_value FeltsToBuffer(napi_env env, napi_callback_info info) {
 }
 
 // Buffer of 32-byte big-endian felts -> bigint[] (each checked < P).
+// recordFelts(bytes, offset, stride) -> bigint[]: the felts at offset, offset + stride, ...
+// (one per whole record of `stride` bytes), each checked < P.
+napi_value RecordFelts(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  const uint8_t* data;
+  size_t len;
+  int32_t offset = 0, stride = 0;
+  if (!get_args(env, info, 3, argv) || !read_bytes(env, argv[0], data, len, 1, "records buffer")) return nullptr;
+  if (napi_get_value_int32(env, argv[1], &offset) != napi_ok || napi_get_value_int32(env, argv[2], &stride) != napi_ok ||
+      stride < 32 || offset < 0 || offset > stride - 32) {
+    throw_type(env, "recordFelts: expected 0 <= offset <= stride - 32");
+    return nullptr;
+  }
+  std::vector<U256> v(len / (size_t)stride);
+  for (size_t i = 0; i < v.size(); i++) {
+    if (!decode_felts(env, data + i * (size_t)stride + offset, 1, &v[i], "records buffer")) return nullptr;
+  }
+  return make_bigint_array(env, v);
+}
+
 napi_value BufferToFelts(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   const uint8_t* data;
@@ -709,6 +729,7 @@ NAPI_MODULE_INIT() {
       {"publicKey", PublicKey},
       {"feltsToBuffer", FeltsToBuffer},
       {"bufferToFelts", BufferToFelts},
+      {"recordFelts", RecordFelts},
       {"setKeyCacheCapacity", SetKeyCacheCapacity},
       {"keyCacheStats", KeyCacheStats},
   };
