@@ -30,6 +30,10 @@ export interface TrieNodeSource {
   getNode(hash: Felt): TrieNode | undefined;
 }
 
+// Shift amounts and low-bit masks as bigints, made once (the walk uses them per node).
+const BIG: readonly bigint[] = Array.from({ length: 257 }, (_, i) => BigInt(i));
+const MASK: readonly bigint[] = BIG.map((i) => (1n << i) - 1n);
+
 export class TrieError extends Error {
   constructor(message: string) {
     super(message);
@@ -134,13 +138,13 @@ export class TrieUpdate {
       }
       // Split the edge at bit m: a virtual binary node with the old remainder on one side.
       const restLen = edge.length - m - 1;
-      const bit = (edge.path >> BigInt(restLen)) & 1n;
-      const restPath = edge.path & ((1n << BigInt(restLen)) - 1n);
+      const bit = (edge.path >> BIG[restLen]!) & 1n;
+      const restPath = edge.path & MASK[restLen]!;
       const rest = restLen === 0 ? edge.child : this.wrapEdge(restPath, restLen, edge.child, depth + edge.length);
       const split = this.splitOn(depth + m, ch, lo, hi);
       const left = this.update(bit === 0n ? rest : null, depth + m + 1, ch, lo, split);
       const right = this.update(bit === 1n ? rest : null, depth + m + 1, ch, split, hi);
-      const prefix = edge.path >> BigInt(edge.length - m);
+      const prefix = edge.path >> BIG[edge.length - m]!;
       return this.wrapEdge(prefix, m, this.join(left, right, depth + m), depth + m);
     }
     const bin = this.asBinary(ref);
@@ -161,10 +165,10 @@ export class TrieUpdate {
     const first = ch[lo]![0];
     const last = ch[hi - 1]![0];
     const remaining = h - depth;
-    const m = this.commonPrefix(first, depth, first & ((1n << BigInt(remaining)) - 1n), remaining);
-    const mm = lo + 1 === hi ? remaining : Math.min(m, this.commonPrefix(last, depth, first & ((1n << BigInt(remaining)) - 1n), remaining));
+    const m = this.commonPrefix(first, depth, first & MASK[remaining]!, remaining);
+    const mm = lo + 1 === hi ? remaining : Math.min(m, this.commonPrefix(last, depth, first & MASK[remaining]!, remaining));
     if (mm > 0) {
-      const prefix = (first >> BigInt(h - depth - mm)) & ((1n << BigInt(mm)) - 1n);
+      const prefix = (first >> BIG[h - depth - mm]!) & MASK[mm]!;
       return this.wrapEdge(prefix, mm, this.build(depth + mm, ch, lo, hi), depth + mm);
     }
     const split = this.splitOn(depth, ch, lo, hi);
@@ -185,7 +189,7 @@ export class TrieUpdate {
     if (length === 0) return child;
     const inner = this.asEdge(child, childDepth);
     if (inner !== null) {
-      return new PendingEdge(inner.child, (path << BigInt(inner.length)) | inner.path, length + inner.length);
+      return new PendingEdge(inner.child, (path << BIG[inner.length]!) | inner.path, length + inner.length);
     }
     return new PendingEdge(child, path, length);
   }
@@ -214,7 +218,7 @@ export class TrieUpdate {
 
   /** Number of leading bits (from `depth`) that `key` shares with the edge path of `length` bits. */
   private commonPrefix(key: Felt, depth: number, path: Felt, length: number): number {
-    const keyBits = (key >> BigInt(this.height - depth - length)) & ((1n << BigInt(length)) - 1n);
+    const keyBits = (key >> BIG[this.height - depth - length]!) & MASK[length]!;
     const diff = keyBits ^ path;
     if (diff === 0n) return length;
     return length - bitLength(diff);
@@ -222,7 +226,7 @@ export class TrieUpdate {
 
   /** First index in [lo, hi) whose key has bit 1 at `depth`. */
   private splitOn(depth: number, ch: Array<[Felt, Felt]>, lo: number, hi: number): number {
-    const shift = BigInt(this.height - depth - 1);
+    const shift = BIG[this.height - depth - 1]!;
     let a = lo;
     let b = hi;
     while (a < b) {

@@ -125,23 +125,23 @@ async function main() {
     const seconds = (performance.now() - t0) / 1000;
     await ws.store.close();
 
-    // Raw Pedersen rate of the same backend in the same run (best of 3 batches of 20k).
+    // Raw Pedersen rate of the same backend in the same run (best of 5 batches of 20k).
     const N = 20_000;
     const a = Array.from({ length: N }, () => rnd.bits(251));
     const bb = Array.from({ length: N }, () => rnd.bits(251));
     let rawPedersen = 0;
-    for (let rep = 0; rep < 3; rep++) {
+    for (let rep = 0; rep < 5; rep++) {
       const r0 = performance.now();
       inner.pedersenBatch(a, bb);
       rawPedersen = Math.max(rawPedersen, N / ((performance.now() - r0) / 1000));
     }
 
     // The same backend hashing the last blocks' own node tables on this thread, nothing else
-    // running (best of 3): how fast the commit's hashing alone goes, inputs included.
+    // running (best of 5): how fast the commit's hashing alone goes, inputs included.
     let tableEntries = 0;
     for (const [, table] of kept) tableEntries += table.length / 3;
     let rawTables = 0;
-    for (let rep = 0; rep < 3; rep++) {
+    for (let rep = 0; rep < 5; rep++) {
       const r0 = performance.now();
       for (const args of kept) hashNodeTable(...args);
       rawTables = Math.max(rawTables, tableEntries / ((performance.now() - r0) / 1000));
