@@ -317,11 +317,11 @@ export class WorldState implements StateReader {
       }
     }
 
-    // Storage tries, walked and hashed in groups. As soon as a group is walked its hashing
-    // starts; as soon as it is hashed, its node records are built and its contract leaves
-    // hashed. With an asynchronous hasher (a hash thread) the walks, the records and the
-    // diffs below all overlap with hashing; with a synchronous one the same work runs in
-    // sequence and gives the same result.
+    // Storage tries, walked and hashed in groups: a group's tries and their contract leaves
+    // form one node table, hashed as soon as the group is walked; once hashed, the group's
+    // records are built and its nodes cached. With an asynchronous hasher (a hash thread) the
+    // walks, the records and the diffs below all overlap with hashing; with a synchronous one
+    // the same work runs in sequence and gives the same result.
     const addrs = [...touched];
     const records = new Array<ContractRecord>(addrs.length);
     const leaves = new Array<Felt>(addrs.length);
@@ -394,8 +394,7 @@ export class WorldState implements StateReader {
     await Promise.all(groups);
     const newContracts = new Map<Felt, ContractRecord>();
     addrs.forEach((addr, i) => newContracts.set(addr, records[i]!));
-    const staged: StagedCommit = { blockNumber, diff: norm, contracts: newContracts, prepared: undefined as unknown as Promise<PreparedCommit>, after };
-    const prepared = this.finishCommit(staged, {
+    const finished = this.finishCommit(blockNumber, norm, newContracts, {
       parent,
       parentRoots: after === undefined ? Promise.resolve(headRoots) : after.prepared.then((p) => p.roots),
       addrs,
@@ -405,14 +404,16 @@ export class WorldState implements StateReader {
       nodeOps,
       storageNodes,
     });
-    prepared.catch(() => {}); // the caller awaits it; this only keeps a failure from counting as unhandled
-    (staged as { prepared: Promise<PreparedCommit> }).prepared = prepared;
+    const staged: StagedCommit = { blockNumber, diff: norm, contracts: newContracts, after, prepared: finished.then((p) => ({ ...p, staged })) };
+    staged.prepared.catch(() => {}); // the caller awaits it; this only keeps a failure from counting as unhandled
     return staged;
   }
 
   /** The second stage of stageCommit: contracts and classes tries, roots, the batch. */
   private async finishCommit(
-    staged: StagedCommit,
+    blockNumber: number,
+    norm: StateDiff,
+    newContracts: Map<Felt, ContractRecord>,
     s1: {
       parent: number;
       parentRoots: Promise<StateRoots>;
@@ -423,8 +424,7 @@ export class WorldState implements StateReader {
       nodeOps: KvOp[][];
       storageNodes: number[];
     },
-  ): Promise<PreparedCommit> {
-    const { blockNumber, diff: norm } = staged;
+  ): Promise<Omit<PreparedCommit, "staged">> {
     const { addrs, leaves, ops } = s1;
     for (const g of s1.nodeOps) for (const op of g) ops.push(op);
     let hashCount = 3 * addrs.length;
@@ -473,11 +473,10 @@ export class WorldState implements StateReader {
       roots,
       diff: norm,
       reverse: s1.reverse,
-      contracts: staged.contracts,
+      contracts: newContracts,
       ops,
       hashCount,
       baseHead: s1.parent,
-      staged,
     };
   }
 
