@@ -222,7 +222,7 @@ export class PerpchainNode {
     await store.batch([{ type: "put", key: META_EPOCH, value: pack(epoch) }]);
 
     const threads = opts.hashThreads ?? 0;
-    const pool = threads > 0 ? new HashPool({ threads, inlineHashesBelow: 256 }) : null;
+    const pool = threads > 0 ? new HashPool({ threads, inlineHashesBelow: 256, offload: true }) : null;
     const world = await WorldState.open(store, pool ? { nodeTableHasher: (k, t, f, p) => pool.hashNodeTable(k, t, f, p) } : {});
     const node = new PerpchainNode(
       store,
