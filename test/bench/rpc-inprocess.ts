@@ -21,7 +21,8 @@ import { parseBroadcastedTxn } from "../../sequencer/rpc/params.js";
 import { intake, unsignedInvokeJson } from "../../sequencer/tx-intake.js";
 import { hashBackend, selectorFromName } from "../../state/crypto/hash.js";
 import { encodeShortString, toHex } from "../../state/felt.js";
-import { useFastestBackend } from "./bench-backend.js";
+import { cryptoRates, useFastestBackend } from "./bench-backend.js";
+import { intArg } from "./bench-args.js";
 
 const arg = intArg;
 const TXS = arg("txs", 5000);
@@ -186,7 +187,8 @@ async function main(): Promise<void> {
     if (reverted > 0) log(`${reverted} reverted, first: ${firstRevert}`);
     log(`included ${included} txs in ${blocks} blocks, ${trades} trades`);
 
-    const crypto = cryptoRates();
+    // beneath the node's verification memo, which would answer repeated inputs from memory
+    const crypto = cryptoRates(rawHashBackend());
     const out = {
       bench: "rpc",
       backend: hashBackend().name,
@@ -218,45 +220,6 @@ async function main(): Promise<void> {
 }
 
 
-/** Raw single-core rates of the active backend (1 s each, deterministic inputs). */
-function cryptoRates(): { ecdsa_verify_per_s: number; pedersen_per_s: number } {
-  // beneath the node's verification memo, which would answer repeated inputs from memory
-  const b = rawHashBackend();
-  const priv = 0x1234567890abcdefn;
-  const msgs = Array.from({ length: 64 }, (_, i) => BigInt(i + 1) * 0x9e3779b97f4a7c15n);
-  const sigs = msgs.map((m) => b.ecdsaSign(m, priv));
-  // public key = the account contract's check would use; derive by verifying against known key
-  const pub = publicKeyOf(priv);
-  let n = 0;
-  let t = performance.now();
-  const end = t + 1000;
-  while (performance.now() < end) {
-    const i = n % msgs.length;
-    if (!b.ecdsaVerify(msgs[i]!, sigs[i]!.r, sigs[i]!.s, pub)) throw new Error("self-signed signature does not verify");
-    n++;
-  }
-  const ecdsa = n / ((performance.now() - t) / 1000);
-  n = 0;
-  t = performance.now();
-  let x = 1n;
-  while (performance.now() < t + 1000) {
-    for (let j = 0; j < 100; j++) x = b.pedersen(x, BigInt(j));
-    n += 100;
-  }
-  const ped = n / ((performance.now() - t) / 1000);
-  return { ecdsa_verify_per_s: round(ecdsa), pedersen_per_s: round(ped) };
-}
-
-function publicKeyOf(priv: bigint): bigint {
-  // the node derives account keys the same way; @scure/starknet is the reference
-  return BigInt(starkKey(priv));
-}
-
-import { getStarkKey } from "@scure/starknet";
-import { intArg } from "./bench-args.js";
-function starkKey(priv: bigint): string {
-  return getStarkKey("0x" + priv.toString(16));
-}
 
 interface CpuProfile {
   nodes: Array<{ id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount?: number; children?: number[] }>;

@@ -16,13 +16,12 @@ import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { exchangeFns } from "../../contracts/perp/exchange-contract.js";
 import { encodeArgs } from "../../contracts/runtime/index.js";
-import { publicKeyOf } from "../../sequencer/predeployed-accounts.js";
 import { parseBroadcastedTxn } from "../../sequencer/rpc/params.js";
 import { intake, unsignedInvokeJson, type Call } from "../../sequencer/tx-intake.js";
 import { hashBackend, selectorFromName } from "../../state/crypto/hash.js";
-import { encodeShortString, toHex, type Felt } from "../../state/felt.js";
+import { encodeShortString, toHex } from "../../state/felt.js";
 import { killAllChildren, rpc, spawnNode, stopGracefully } from "../crash/child-node.js";
-import { useFastestBackend } from "./bench-backend.js";
+import { cryptoRates, useFastestBackend } from "./bench-backend.js";
 import { intArg } from "./bench-args.js";
 
 if (process.argv.includes("--in-process")) {
@@ -158,7 +157,7 @@ async function main(): Promise<void> {
         for (const e of t.receipt.events) if (e.keys[0] === tradeKey) trades++;
       }
     }
-    const crypto = cryptoRates();
+    const crypto = cryptoRates(hashBackend());
     const round = (x: number) => Math.round(x * 10) / 10;
     const included = includedAt.size;
     log(`included ${included} txs in ${ourBlocks.size} blocks, ${trades} trades, ${reverted} reverted`);
@@ -224,27 +223,3 @@ function groupRssKb(pgid: number): number {
   return max;
 }
 
-/** Raw single-core rates of this process's backend (1 s each, distinct inputs). */
-function cryptoRates(): { ecdsa_verify_per_s: number; pedersen_per_s: number } {
-  const b = hashBackend();
-  const priv = 0x1234567890abcdefn;
-  const pub = publicKeyOf(priv);
-  const msgs = Array.from({ length: 256 }, (_, i) => (BigInt(i + 1) * 0x9e3779b97f4a7c15n) % (1n << 250n));
-  const sigs = msgs.map((m) => b.ecdsaSign(m, priv));
-  let n = 0;
-  let t = performance.now();
-  while (performance.now() < t + 1000) {
-    const i = n % msgs.length;
-    if (!b.ecdsaVerify(msgs[i]!, sigs[i]!.r, sigs[i]!.s, pub)) throw new Error("self-signed signature does not verify");
-    n++;
-  }
-  const ecdsa = n / ((performance.now() - t) / 1000);
-  n = 0;
-  t = performance.now();
-  let x: Felt = 1n;
-  while (performance.now() < t + 1000) {
-    for (let j = 0; j < 100; j++) x = b.pedersen(x, BigInt(j));
-    n += 100;
-  }
-  return { ecdsa_verify_per_s: Math.round(ecdsa), pedersen_per_s: Math.round(n / ((performance.now() - t) / 1000)) };
-}
