@@ -66,7 +66,8 @@ export function checkMarketDataUpdate(prev: OracleMarket, u: MarketDataUpdate): 
 
 // ---- contract ------------------------------------------------------------------------
 
-const MarketDataT = t.struct("perpchain::oracle::MarketData", {
+/** The fields of a market's record: the stored struct, and the update call after `market`. */
+const MARKET_DATA_FIELDS = {
   mark_price: t.u64,
   index_price: t.u64,
   funding_rate: t.i128,
@@ -74,7 +75,8 @@ const MarketDataT = t.struct("perpchain::oracle::MarketData", {
   timestamp: t.u64,
   epoch: t.u64,
   sequence: t.u64,
-});
+};
+const MarketDataT = t.struct("perpchain::oracle::MarketData", MARKET_DATA_FIELDS);
 const MarketConfigT = t.struct("perpchain::oracle::OracleMarketConfig", {
   market: t.felt252,
   max_funding_rate: t.u64,
@@ -87,16 +89,7 @@ const IFACE = "perpchain::oracle::IOracle";
 export const oracleConstructorInputs = { admin: t.contractAddress, operator: t.contractAddress, markets: t.array(MarketConfigT) };
 
 export const oracleFns = {
-  updateMarketData: fnSig("update_market_data", {
-    market: t.felt252,
-    mark_price: t.u64,
-    index_price: t.u64,
-    funding_rate: t.i128,
-    funding_index: t.i128,
-    timestamp: t.u64,
-    epoch: t.u64,
-    sequence: t.u64,
-  }),
+  updateMarketData: fnSig("update_market_data", { market: t.felt252, ...MARKET_DATA_FIELDS }),
   addMarket: fnSig("add_market", { config: MarketConfigT }),
   setOperator: fnSig("set_operator", { operator: t.contractAddress }),
   getMarketData: fnSig("get_market_data", { market: t.felt252 }, MarketDataT),

@@ -3,24 +3,14 @@
 // the name says so; scales: see units.ts.
 
 import type { Felt } from "../../state/felt.js";
+import type { PlaceOrderParams } from "./exchange-rules.js";
 
 export type CancelReason = "USER" | "OPERATOR" | "SELF_TRADE" | "LIQUIDATION" | "UNFILLED" | "REDUCE_ONLY";
 
 export type ExchangeEvent =
   | { name: "Deposit"; account: Felt; amount_usdc6: bigint }
   | { name: "Withdrawal"; account: Felt; amount_usdc6: bigint }
-  | {
-      name: "OrderPlaced";
-      order_id: bigint;
-      owner: Felt;
-      market: Felt;
-      side: number;
-      order_type: number;
-      flags: number;
-      price_e6: bigint;
-      trigger_price_e6: bigint;
-      size_e8: bigint;
-    }
+  | ({ name: "OrderPlaced"; order_id: bigint; owner: Felt } & PlaceOrderParams)
   | { name: "OrderCancelled"; order_id: bigint; owner: Felt; remaining_e8: bigint; reason: CancelReason }
   | { name: "OrderTriggered"; order_id: bigint; owner: Felt; mark_e6: bigint }
   | {

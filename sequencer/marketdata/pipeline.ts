@@ -339,7 +339,8 @@ function effectivePrevious(baseline: Baseline, ownPrev: MarketDataWrite | undefi
   return { ...base, ...toOracleUpdate(ownPrev) };
 }
 
-function toOracleUpdate(w: MarketDataWrite): OracleUpdate {
+/** A write as the oracle contract's update (its scales; bigints for the counters). */
+export function toOracleUpdate(w: MarketDataWrite): OracleUpdate {
   return {
     mark_price_e6: w.mark_price_e6,
     index_price_e6: w.index_price_e6,

@@ -141,16 +141,7 @@ export function formatMarketData(u: MarketDataUpdate): MarketDataPush {
 }
 
 /** An accepted write as decimal strings (for status, logs and the RPC). */
-export interface FormattedWrite {
-  market: string;
-  mark_price: string;
-  index_price: string;
-  funding_rate: string;
-  funding_index: string;
-  timestamp: number;
-  epoch: number;
-  sequence: number;
-}
+export type FormattedWrite = Omit<MarketDataPush, "source">;
 
 export function formatWrite(w: MarketDataWrite): FormattedWrite {
   return {

@@ -4,7 +4,7 @@
 
 import { checkMarketDataUpdate, emptyOracleMarket, type OracleMarket } from "../../contracts/oracle.js";
 import { baselineFromOracle, type Baseline } from "../../sequencer/marketdata/guards.js";
-import { MarketDataPipeline, type PipelineOptions } from "../../sequencer/marketdata/pipeline.js";
+import { MarketDataPipeline, toOracleUpdate, type PipelineOptions } from "../../sequencer/marketdata/pipeline.js";
 import type { MarketDataWrite } from "../../sequencer/marketdata/update.js";
 
 export const NOW_S = 1_769_000_000;
@@ -82,15 +82,7 @@ export class World {
   /** Apply a write as the oracle contract would (throws ExchangeError when it would revert). */
   commit(w: MarketDataWrite): void {
     const prev = this.oracle.get(w.market)!;
-    const u = {
-      mark_price_e6: w.mark_price_e6,
-      index_price_e6: w.index_price_e6,
-      funding_rate_e12: w.funding_rate_e12,
-      funding_index_e6: w.funding_index_e6,
-      timestamp_s: BigInt(w.timestamp),
-      epoch: BigInt(w.epoch),
-      sequence: BigInt(w.sequence),
-    };
+    const u = toOracleUpdate(w);
     checkMarketDataUpdate(prev, u);
     this.oracle.set(w.market, { ...prev, ...u });
   }
