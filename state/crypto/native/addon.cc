@@ -166,23 +166,17 @@ stark::KeyCache* key_cache(napi_env env) {
 
 // ---- exported functions ----
 
-napi_value Pedersen(napi_env env, napi_callback_info info) {
+// One pair of bigint felts; kind 0 = Pedersen, 1 = Poseidon.
+napi_value PairHash(napi_env env, napi_callback_info info, int kind) {
   napi_value argv[2];
   U256 a, b;
-  if (!get_args(env, info, 2, argv) || !read_felt(env, argv[0], a, "pedersen a") ||
-      !read_felt(env, argv[1], b, "pedersen b"))
+  if (!get_args(env, info, 2, argv) || !read_felt(env, argv[0], a, kind == 0 ? "pedersen a" : "poseidon a") ||
+      !read_felt(env, argv[1], b, kind == 0 ? "pedersen b" : "poseidon b"))
     return nullptr;
-  return make_bigint(env, stark::pedersen(a, b));
+  return make_bigint(env, kind == 0 ? stark::pedersen(a, b) : stark::poseidon(a, b));
 }
-
-napi_value Poseidon(napi_env env, napi_callback_info info) {
-  napi_value argv[2];
-  U256 a, b;
-  if (!get_args(env, info, 2, argv) || !read_felt(env, argv[0], a, "poseidon a") ||
-      !read_felt(env, argv[1], b, "poseidon b"))
-    return nullptr;
-  return make_bigint(env, stark::poseidon(a, b));
-}
+napi_value Pedersen(napi_env env, napi_callback_info info) { return PairHash(env, info, 0); }
+napi_value Poseidon(napi_env env, napi_callback_info info) { return PairHash(env, info, 1); }
 
 napi_value PoseidonMany(napi_env env, napi_callback_info info) {
   napi_value argv[1];
