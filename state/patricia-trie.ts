@@ -514,24 +514,30 @@ export async function computeRootFromLeaves(
   return tries[0]!.root;
 }
 
+/**
+ * One step down from `node` (whose top is at `depth`) toward `key`: the child's reference and
+ * depth, or null when an edge leaves the key's path (the key is absent). Reads, proofs and
+ * their verification all walk with it.
+ */
+export function stepToward(node: TrieNode, key: Felt, height: number, depth: number): { ref: Felt; depth: number } | null {
+  if (node.kind === "binary") {
+    const bit = (key >> BIG[height - depth - 1]!) & 1n;
+    return { ref: bit === 0n ? node.left : node.right, depth: depth + 1 };
+  }
+  const keyBits = (key >> BIG[height - depth - node.length]!) & MASK[node.length]!;
+  return keyBits === node.path ? { ref: node.child, depth: depth + node.length } : null;
+}
+
 /** Read a leaf under `root` (0 when absent). Synchronous over a node source. */
 export function trieGet(source: TrieNodeSource, height: number, root: Felt, key: Felt): Felt {
-  let ref = root;
-  let depth = 0;
-  if (ref === 0n) return 0n;
-  while (depth < height) {
-    const node = source.getNode(ref);
-    if (node === undefined) throw new TrieError(`missing trie node 0x${ref.toString(16)}`);
-    if (node.kind === "binary") {
-      const bit = (key >> BigInt(height - depth - 1)) & 1n;
-      ref = bit === 0n ? node.left : node.right;
-      depth += 1;
-    } else {
-      const keyBits = (key >> BigInt(height - depth - node.length)) & ((1n << BigInt(node.length)) - 1n);
-      if (keyBits !== node.path) return 0n;
-      ref = node.child;
-      depth += node.length;
-    }
+  let at = { ref: root, depth: 0 };
+  if (root === 0n) return 0n;
+  while (at.depth < height) {
+    const node = source.getNode(at.ref);
+    if (node === undefined) throw new TrieError(`missing trie node 0x${at.ref.toString(16)}`);
+    const next = stepToward(node, key, height, at.depth);
+    if (next === null) return 0n;
+    at = next;
   }
-  return ref;
+  return at.ref;
 }

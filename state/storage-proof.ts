@@ -8,7 +8,7 @@
 
 import { P, toHex, type Felt } from "./felt.js";
 import { hashBackend } from "./crypto/hash.js";
-import type { TrieHashKind, TrieNode } from "./patricia-trie.js";
+import { stepToward, type TrieHashKind, type TrieNode } from "./patricia-trie.js";
 import { contractStateHash, globalStateRoot, STATE_TRIE_HEIGHT, type ContractRecord } from "./state-commitment.js";
 
 /** Async node lookup (a world state's store, or a proof's node list). */
@@ -53,22 +53,12 @@ export class ProofError extends Error {
 export async function collectProofNodes(fetch: NodeFetcher, height: number, root: Felt, keys: readonly Felt[]): Promise<Array<[Felt, TrieNode]>> {
   const out = new Map<Felt, TrieNode>();
   for (const key of keys) {
-    let ref = root;
-    let depth = 0;
-    while (ref !== 0n && depth < height) {
-      const node = await fetch(ref);
-      if (node === undefined) throw new ProofError(`trie node 0x${ref.toString(16)} is missing`);
-      out.set(ref, node);
-      if (node.kind === "binary") {
-        const bit = (key >> BigInt(height - depth - 1)) & 1n;
-        ref = bit === 0n ? node.left : node.right;
-        depth += 1;
-      } else {
-        const bits = (key >> BigInt(height - depth - node.length)) & ((1n << BigInt(node.length)) - 1n);
-        if (bits !== node.path) break; // proves non-membership
-        ref = node.child;
-        depth += node.length;
-      }
+    let at: { ref: Felt; depth: number } | null = { ref: root, depth: 0 };
+    while (at !== null && at.ref !== 0n && at.depth < height) {
+      const node = await fetch(at.ref);
+      if (node === undefined) throw new ProofError(`trie node 0x${at.ref.toString(16)} is missing`);
+      out.set(at.ref, node);
+      at = stepToward(node, key, height, at.depth); // null: the edge proves non-membership
     }
   }
   return [...out];
@@ -78,27 +68,23 @@ export async function collectProofNodes(fetch: NodeFetcher, height: number, root
 export function verifyProofPath(kind: TrieHashKind, height: number, root: Felt, key: Felt, nodes: ReadonlyMap<Felt, TrieNode>): Felt {
   const b = hashBackend();
   const h = kind === "pedersen" ? b.pedersen : b.poseidon;
-  let ref = root;
-  let depth = 0;
-  if (ref === 0n) return 0n;
-  while (depth < height) {
+  if (root === 0n) return 0n;
+  let at = { ref: root, depth: 0 };
+  while (at.depth < height) {
+    const { ref, depth } = at;
     const node = nodes.get(ref);
     if (node === undefined) throw new ProofError(`proof lacks node 0x${ref.toString(16)} at depth ${depth}`);
     if (node.kind === "binary") {
       if (h(node.left, node.right) !== ref) throw new ProofError(`binary node 0x${ref.toString(16)} does not hash to its key`);
-      const bit = (key >> BigInt(height - depth - 1)) & 1n;
-      ref = bit === 0n ? node.left : node.right;
-      depth += 1;
     } else {
       if (node.length < 1 || depth + node.length > height) throw new ProofError("edge length out of range");
       if ((h(node.child, node.path) + BigInt(node.length)) % P !== ref) throw new ProofError(`edge node 0x${ref.toString(16)} does not hash to its key`);
-      const bits = (key >> BigInt(height - depth - node.length)) & ((1n << BigInt(node.length)) - 1n);
-      if (bits !== node.path) return 0n;
-      ref = node.child;
-      depth += node.length;
     }
+    const next = stepToward(node, key, height, depth);
+    if (next === null) return 0n;
+    at = next;
   }
-  return ref;
+  return at.ref;
 }
 
 /** Build the starknet_getStorageProof answer for one block. */
