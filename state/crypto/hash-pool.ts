@@ -8,7 +8,7 @@ import { Worker } from "node:worker_threads";
 import type { Felt } from "../felt.js";
 import { P } from "../felt.js";
 import type { HashBackend } from "./hash-backend.js";
-import { hashNodeTable, type TrieHashKind } from "../patricia-trie.js";
+import { hashNodeTableWith, type TrieHashKind } from "../patricia-trie.js";
 import { hashBackend } from "./hash.js";
 import type { NativeAddon } from "./native-backend.js";
 import { loadNativeAddon, NATIVE_ADDON_PATH } from "./native-backend.js";
@@ -112,7 +112,10 @@ export class HashPool {
   async hashNodeTable(kind: TrieHashKind, table: Uint32Array, felts: readonly Felt[], prefix: number): Promise<Uint8Array> {
     this.assertOpen();
     if (!this.addon || table.length / 3 < this.inlineHashesBelow || (this.threads === 1 && !this.offload)) {
-      return hashNodeTable(kind, table, felts, prefix);
+      // Inline on this pool's inline backend, like the pair batches.
+      const b = this.backend();
+      if (b.hashNodeTable) return b.hashNodeTable(kind, table, felts, prefix);
+      return hashNodeTableWith(kind === "pedersen" ? (x, y) => b.pedersenBatch(x, y) : (x, y) => b.poseidonBatch(x, y), table, felts, prefix);
     }
     const bytes = this.addon.feltsToBuffer(felts);
     // A copy is transferred: the caller still reads its table once the hashes are back.
