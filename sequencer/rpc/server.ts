@@ -2,6 +2,7 @@
 //   POST /, /rpc, /rpc/v0_10       JSON-RPC 2.0 (single, batch, notifications)
 //   GET  /ws (upgrade)             JSON-RPC over WebSocket + subscriptions
 //   GET  /health, /ready, /metrics liveness, readiness, Prometheus text
+//   GET  /is_alive                 starknet-devnet's liveness probe: plain text "Alive!!!"
 //   OPTIONS *                      CORS preflight
 // It owns transport concerns only (limits, CORS, framing, connection lifecycle); methods come
 // from the HandlerRegistry, errors are turned into JSON-RPC only by toJsonRpcError.
@@ -186,6 +187,10 @@ export class RpcServer {
       }
       if (req.method !== "GET" && req.method !== "HEAD") return sendJson(res, 405, { error: "method not allowed" }, { Allow: "GET" });
       if (path === "/health") return sendJson(res, 200, { status: "ok" });
+      if (path === "/is_alive") {
+        res.writeHead(200, { "Content-Type": "text/plain; charset=utf-8", "Content-Length": 8 });
+        return void res.end("Alive!!!");
+      }
       if (path === "/ready") {
         const r = this.options.readiness?.() ?? { ready: true, state: "ready" };
         return sendJson(res, r.ready ? 200 : 503, { ready: r.ready, state: r.state });
