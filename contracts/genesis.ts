@@ -5,6 +5,8 @@
 //
 // Addresses:
 //   STRK  0x04718f5a0fc34cc1af16a1cdee98ffb20c31f5cd61d6ab07201858f4287c938d (Starknet's STRK)
+//   ETH   0x049d36570d4e46f48e99674bd3fcc84644ddd6b96f7c741b1562b82f9e004dc7 (Starknet's ETH, also
+//         predeployed by starknet-devnet; 18 decimals; fees are paid in STRK only)
 //   USDC  0x053c91253bc9682c04929ca02ed00b3e423f6710d2ee7e0d5ebb06f3ecf368a8 (Starknet mainnet's
 //         USDC address, reused so tools that know it recognise the token; 6 decimals)
 //   UDC   0x041a78e741e5af2fec34b695679bc6891742439f7afb8484ecd7766661ad02bf (starknet-devnet's /
@@ -12,7 +14,7 @@
 //         (starknet.js's default UDC) — the same class at both.
 //   accounts and the operator at their counterfactual addresses (salt = public key,
 //   deployer 0, calldata [public key]), like starknet.js deployAccount.
-// The operator account is the minter of both tokens (devnet_mint = permissioned_mint
+// The operator account is the minter of every token (devnet_mint = permissioned_mint
 // from the operator).
 
 import type { Felt } from "../state/felt.js";
@@ -33,11 +35,13 @@ import {
 import { udcClass } from "./udc.js";
 
 export const STRK_ADDRESS: Felt = 0x04718f5a0fc34cc1af16a1cdee98ffb20c31f5cd61d6ab07201858f4287c938dn;
+export const ETH_ADDRESS: Felt = 0x049d36570d4e46f48e99674bd3fcc84644ddd6b96f7c741b1562b82f9e004dc7n;
 export const USDC_ADDRESS: Felt = 0x053c91253bc9682c04929ca02ed00b3e423f6710d2ee7e0d5ebb06f3ecf368a8n;
 export const UDC_ADDRESS: Felt = 0x041a78e741e5af2fec34b695679bc6891742439f7afb8484ecd7766661ad02bfn;
 export const UDC_V2_ADDRESS: Felt = 0x02ceed65a4bd731034c01113685c831b01c15d7d432f71afb1cf1634b53a2125n;
 
 export const STRK_DECIMALS = 18;
+export const ETH_DECIMALS = 18;
 export const USDC_DECIMALS = 6;
 
 /** A contract deployed at genesis by running its constructor at a fixed address. */
@@ -54,6 +58,8 @@ export interface GenesisAccountInput {
   publicKey: Felt;
   /** Initial STRK balance in FRI (10^-18 STRK). */
   strkBalance: bigint;
+  /** Initial ETH balance in WEI (10^-18 ETH); default 0. */
+  ethBalance?: bigint;
   /** Initial USDC balance in 10^-6 USDC. */
   usdcBalance: bigint;
 }
@@ -61,6 +67,7 @@ export interface GenesisAccountInput {
 /** Addresses of the built-in predeploys, for extra predeploys that reference them. */
 export interface GenesisAddresses {
   strk: Felt;
+  eth: Felt;
   usdc: Felt;
   udc: Felt;
   operator: Felt;
@@ -107,6 +114,7 @@ export function buildGenesis(input: GenesisInput): Genesis {
   const accountAddresses = input.accounts.map((a) => accountAddress(a.publicKey));
   const addresses: GenesisAddresses = {
     strk: STRK_ADDRESS,
+    eth: ETH_ADDRESS,
     usdc: USDC_ADDRESS,
     udc: UDC_ADDRESS,
     operator: operatorAddress,
@@ -122,6 +130,19 @@ export function buildGenesis(input: GenesisInput): Genesis {
         name: "Starknet Token",
         symbol: "STRK",
         decimals: STRK_DECIMALS,
+        initialSupply: 0n,
+        recipient: operatorAddress,
+        minter: operatorAddress,
+      }),
+    },
+    {
+      name: "ETH",
+      address: ETH_ADDRESS,
+      contractClass: erc20Class,
+      constructorCalldata: erc20ConstructorCalldata({
+        name: "Ether",
+        symbol: "ETH",
+        decimals: ETH_DECIMALS,
         initialSupply: 0n,
         recipient: operatorAddress,
         minter: operatorAddress,
@@ -187,6 +208,7 @@ export function buildGenesis(input: GenesisInput): Genesis {
   mint(STRK_ADDRESS, operatorAddress, input.operatorStrkBalance);
   input.accounts.forEach((a, i) => {
     mint(STRK_ADDRESS, accountAddresses[i]!, a.strkBalance);
+    mint(ETH_ADDRESS, accountAddresses[i]!, a.ethBalance ?? 0n);
     mint(USDC_ADDRESS, accountAddresses[i]!, a.usdcBalance);
   });
 

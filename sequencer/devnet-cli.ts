@@ -1,23 +1,35 @@
 // Flags of `npm start` (scripts/devnet.ts), in starknet-devnet's names where the meaning
-// is the same, and the start-up banner. Parsing is strict: an unknown flag is an error.
+// is the same, and the start-up banner. Parsing (node:util parseArgs) is strict: an unknown
+// flag is an error; amounts are parsed exactly (bigint), never through a float.
 
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import type { GasPrices } from "../contracts/runtime/gas.js";
 import { toHex } from "../state/felt.js";
-import type { BlockGeneration } from "./node.js";
+import { DEFAULT_GAS_PRICES, type BlockGeneration } from "./node.js";
 import type { Devnet, DevnetOptions } from "./devnet.js";
 
 export const DEVNET_HELP = `perpchain devnet — a Starknet-style appchain node for a perpetuals exchange
 
-Usage: npm start -- [options]
+Usage: npm start -- [options]        (--flag VALUE or --flag=VALUE)
 
   --host HOST                   address to listen on (default 127.0.0.1)
   --port PORT                   port (default 5050; 0 = any free port)
-  --seed N                      seed of the predeployed accounts' keys (default: random, printed)
+  --seed N                      seed of the predeployed accounts' keys, a u32 (default: random, printed);
+                                the same keys as starknet-devnet --seed N (addresses differ: our account class)
   --accounts N                  number of predeployed accounts (default 10)
-  --initial-balance FRI         STRK per predeployed account, in FRI (default 1e21 = 1000 STRK)
+  --initial-balance AMOUNT      STRK (FRI) and ETH (WEI) per predeployed account (default 1e21)
   --chain-id ID                 chain id short string (default SN_SEPOLIA)
   --block-generation-on MODE    transaction (default) | demand | <seconds>
   --db DIR                      LevelDB data directory (default .perpchain/)
-  --in-memory                   keep everything in memory (nothing on disk)
+  --in-memory                   keep everything in memory (nothing on disk): a devnet
+  --gas-price-fri N             L1 gas price in FRI (default ${DEFAULT_GAS_PRICES.l1_gas})
+  --data-gas-price-fri N        L1 data gas price in FRI (default ${DEFAULT_GAS_PRICES.l1_data_gas})
+  --l2-gas-price-fri N          L2 gas price in FRI (default ${DEFAULT_GAS_PRICES.l2_gas})
+  --gas-price-wei N             the same in WEI, written in block headers only (fees are paid in STRK;
+  --data-gas-price-wei N          default: the FRI prices)
+  --l2-gas-price-wei N
+  --dump-path FILE              devnet_dump's default file; an --in-memory node loads it at start if it exists
+  --dump-on exit|block|request  also dump to --dump-path on exit or after every block (request: only on devnet_dump)
   --hash-backend auto|native|js crypto backend (default auto: native if it built)
   --hash-threads N              worker threads hashing trie nodes (default 0: the native hash thread, or inline with the JS backend)
   --block-batch-ms MS           while busy, wait this long between blocks to batch (default 150)
@@ -36,100 +48,135 @@ export interface DevnetCliOptions extends DevnetOptions {
 
 export class CliError extends Error {}
 
+const FLAGS = {
+  help: { type: "boolean", short: "h" },
+  verbose: { type: "boolean" },
+  "in-memory": { type: "boolean" },
+  host: { type: "string" },
+  port: { type: "string" },
+  seed: { type: "string" },
+  accounts: { type: "string" },
+  "initial-balance": { type: "string" },
+  "chain-id": { type: "string" },
+  "block-generation-on": { type: "string" },
+  db: { type: "string" },
+  "hash-threads": { type: "string" },
+  "block-batch-ms": { type: "string" },
+  "market-data": { type: "string" },
+  "admin-token": { type: "string" },
+  "hash-backend": { type: "string" },
+  "dump-path": { type: "string" },
+  "dump-on": { type: "string" },
+  "gas-price-fri": { type: "string" },
+  "data-gas-price-fri": { type: "string" },
+  "l2-gas-price-fri": { type: "string" },
+  "gas-price-wei": { type: "string" },
+  "data-gas-price-wei": { type: "string" },
+  "l2-gas-price-wei": { type: "string" },
+} as const satisfies ParseArgsConfig["options"];
+
 export function parseDevnetArgs(argv: readonly string[], randomSeed: () => number): DevnetCliOptions {
-  const o: DevnetCliOptions = { help: false, verbose: false, hashBackend: "auto", seedWasGiven: false, host: "127.0.0.1", port: 5050, dbPath: ".perpchain" };
-  const int = (flag: string, v: string | undefined, min = 0): number => {
-    if (v === undefined || !/^\d+$/.test(v)) throw new CliError(`${flag} expects a non-negative integer`);
-    const n = Number(v);
-    if (n < min || !Number.isSafeInteger(n)) throw new CliError(`${flag} is out of range`);
-    return n;
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const next = () => argv[++i];
-    switch (a) {
-      case "--help":
-      case "-h":
-        o.help = true;
-        break;
-      case "--verbose":
-        o.verbose = true;
-        break;
-      case "--in-memory":
-        o.inMemory = true;
-        break;
-      case "--host":
-        o.host = next() ?? "";
-        if (!o.host) throw new CliError("--host expects an address");
-        break;
-      case "--port":
-        o.port = int(a, next());
-        if (o.port > 65535) throw new CliError("--port is out of range");
-        break;
-      case "--seed":
-        o.seed = int(a, next());
-        o.seedWasGiven = true;
-        break;
-      case "--accounts":
-        o.accounts = int(a, next(), 1);
-        break;
-      case "--initial-balance": {
-        const v = next();
-        if (v === undefined || !/^\d+$/.test(v)) throw new CliError("--initial-balance expects an integer amount in FRI");
-        o.initialBalance = BigInt(v);
-        break;
-      }
-      case "--chain-id": {
-        const v = next();
-        if (!v || v.length > 31 || !/^[\x20-\x7e]+$/.test(v)) throw new CliError("--chain-id expects a short ASCII string (≤ 31 chars)");
-        o.chainId = v;
-        break;
-      }
-      case "--block-generation-on":
-        o.blockGeneration = parseBlockGeneration(next());
-        break;
-      case "--db":
-        o.dbPath = next() ?? "";
-        if (!o.dbPath) throw new CliError("--db expects a directory");
-        break;
-      case "--hash-threads":
-        o.hashThreads = int(a, next());
-        if (o.hashThreads > 16) throw new CliError("--hash-threads is out of range (0-16)");
-        break;
-      case "--block-batch-ms":
-        o.blockBatchMs = int(a, next());
-        break;
-      case "--market-data": {
-        const v = next();
-        if (v === "push" || v === "simulator") o.marketData = v;
-        else if (v !== undefined && v.startsWith("replay:") && v.length > 7) o.marketData = { replay: v.slice(7) };
-        else throw new CliError("--market-data expects push, simulator or replay:FILE");
-        break;
-      }
-      case "--admin-token": {
-        const v = next();
-        if (!v || v.length < 16) throw new CliError("--admin-token expects a token of at least 16 characters");
-        o.adminToken = v;
-        break;
-      }
-      case "--hash-backend": {
-        const v = next();
-        if (v !== "auto" && v !== "native" && v !== "js") throw new CliError("--hash-backend expects auto, native or js");
-        o.hashBackend = v;
-        break;
-      }
-      default:
-        throw new CliError(`unknown option ${a} (see --help)`);
-    }
+  let values: { [K in keyof typeof FLAGS]?: (typeof FLAGS)[K]["type"] extends "boolean" ? boolean : string };
+  try {
+    ({ values } = parseArgs({ args: [...argv], options: FLAGS, strict: true, allowPositionals: false }));
+  } catch (e) {
+    throw new CliError(`${(e as Error).message.split("\n")[0]} (see --help)`);
   }
-  if (o.seed === undefined) o.seed = randomSeed();
+  const o: DevnetCliOptions = {
+    help: values.help ?? false,
+    verbose: values.verbose ?? false,
+    hashBackend: "auto",
+    seedWasGiven: values.seed !== undefined,
+    host: "127.0.0.1",
+    port: 5050,
+    dbPath: ".perpchain",
+  };
+  if (values["in-memory"]) o.inMemory = true;
+  if (values.host !== undefined) {
+    if (!values.host) throw new CliError("--host expects an address");
+    o.host = values.host;
+  }
+  if (values.port !== undefined) o.port = int("--port", values.port, 0, 65535);
+  o.seed = values.seed !== undefined ? int("--seed", values.seed, 0, 0xffff_ffff) : randomSeed();
+  if (values.accounts !== undefined) o.accounts = int("--accounts", values.accounts, 1, 255);
+  if (values["initial-balance"] !== undefined) o.initialBalance = amount("--initial-balance", values["initial-balance"], 256);
+  if (values["chain-id"] !== undefined) {
+    const v = values["chain-id"];
+    if (!v || v.length > 31 || !/^[\x20-\x7e]+$/.test(v)) throw new CliError("--chain-id expects a short ASCII string (≤ 31 chars)");
+    o.chainId = v;
+  }
+  if (values["block-generation-on"] !== undefined) o.blockGeneration = parseBlockGeneration(values["block-generation-on"]);
+  if (values.db !== undefined) {
+    if (!values.db) throw new CliError("--db expects a directory");
+    o.dbPath = values.db;
+  }
+  if (values["hash-threads"] !== undefined) o.hashThreads = int("--hash-threads", values["hash-threads"], 0, 16);
+  if (values["block-batch-ms"] !== undefined) o.blockBatchMs = int("--block-batch-ms", values["block-batch-ms"], 0);
+  if (values["market-data"] !== undefined) {
+    const v = values["market-data"];
+    if (v === "push" || v === "simulator") o.marketData = v;
+    else if (v.startsWith("replay:") && v.length > 7) o.marketData = { replay: v.slice(7) };
+    else throw new CliError("--market-data expects push, simulator or replay:FILE");
+  }
+  if (values["admin-token"] !== undefined) {
+    if (values["admin-token"].length < 16) throw new CliError("--admin-token expects a token of at least 16 characters");
+    o.adminToken = values["admin-token"];
+  }
+  if (values["hash-backend"] !== undefined) {
+    const v = values["hash-backend"];
+    if (v !== "auto" && v !== "native" && v !== "js") throw new CliError("--hash-backend expects auto, native or js");
+    o.hashBackend = v;
+  }
+  if (values["dump-path"] !== undefined) {
+    if (!values["dump-path"]) throw new CliError("--dump-path expects a file");
+    o.dumpPath = values["dump-path"];
+  }
+  if (values["dump-on"] !== undefined) {
+    const v = values["dump-on"];
+    if (v !== "exit" && v !== "block" && v !== "request") throw new CliError("--dump-on expects exit, block or request");
+    if (o.dumpPath === undefined) throw new CliError("--dump-on needs --dump-path FILE");
+    o.dumpOn = v;
+  }
+  const fri = gasPrices(values, "fri", DEFAULT_GAS_PRICES);
+  if (fri !== DEFAULT_GAS_PRICES) o.gasPrices = fri;
+  const wei = gasPrices(values, "wei", fri);
+  if (wei !== fri) o.gasPricesWei = wei;
   return o;
 }
 
-function parseBlockGeneration(v: string | undefined): BlockGeneration {
+/** --gas-price-UNIT, --data-gas-price-UNIT, --l2-gas-price-UNIT over `base` (base itself when none is given). */
+function gasPrices(values: Record<string, unknown>, unit: "fri" | "wei", base: GasPrices): GasPrices {
+  const flags = { l1_gas: `gas-price-${unit}`, l1_data_gas: `data-gas-price-${unit}`, l2_gas: `l2-gas-price-${unit}` } as const;
+  const given = Object.entries(flags).filter(([, f]) => values[f] !== undefined);
+  if (given.length === 0) return base;
+  const out = { ...base };
+  for (const [k, f] of given) {
+    const v = amount(`--${f}`, values[f] as string, 128);
+    if (v === 0n) throw new CliError(`--${f} must be positive`);
+    out[k as keyof GasPrices] = v;
+  }
+  return out;
+}
+
+function int(flag: string, v: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (!/^\d+$/.test(v)) throw new CliError(`${flag} expects a non-negative integer`);
+  const n = Number(v);
+  if (n < min || n > max) throw new CliError(`${flag} is out of range (${min}-${max})`);
+  return n;
+}
+
+/** A non-negative integer below 2^bits, decimal or 0x-hex (exact: never through a float). */
+function amount(flag: string, v: string, bits: number): bigint {
+  if (!/^(\d+|0x[0-9a-fA-F]+)$/.test(v)) throw new CliError(`${flag} expects an integer (decimal or 0x-hex)`);
+  const n = BigInt(v);
+  if (n >= 1n << BigInt(bits)) throw new CliError(`${flag} must be below 2^${bits}`);
+  return n;
+}
+
+function parseBlockGeneration(v: string): BlockGeneration {
   if (v === "transaction") return { mode: "transaction" };
   if (v === "demand") return { mode: "demand" };
-  if (v !== undefined && /^\d+$/.test(v) && Number(v) > 0) return { mode: "interval", seconds: Number(v) };
+  if (/^\d+$/.test(v) && Number(v) > 0) return { mode: "interval", seconds: Number(v) };
   throw new CliError("--block-generation-on expects transaction, demand or a number of seconds");
 }
 
@@ -142,7 +189,7 @@ export function devnetBanner(d: Devnet, backendLine: string): string {
   lines.push("Predeployed contracts:");
   for (const [name, c] of Object.entries(d.contracts)) lines.push(`  ${name.padEnd(14)} ${c.address}  class ${c.class_hash}`);
   lines.push("");
-  lines.push(`Predeployed accounts (${d.accounts.length}), each with ${d.node.options.initialBalance} FRI and ${d.node.options.initialUsdc} USDC units:`);
+  lines.push(`Predeployed accounts (${d.accounts.length}), each with ${d.node.options.initialBalance} FRI (STRK), ${d.node.options.initialBalance} WEI (ETH) and ${d.node.options.initialUsdc} USDC units:`);
   for (const a of d.accounts) {
     lines.push(`  | Account address |  ${a.address}`);
     lines.push(`  | Private key     |  ${a.private_key}`);

@@ -4,20 +4,21 @@
 //   ... starknet.js against d.rpcUrl ...
 //   await d.stop();
 
-import { EXCHANGE_ADDRESS, exchangePredeploys, ORACLE_ADDRESS, type OracleVariant } from "../contracts/exchange-genesis.js";
-import { selectorFromName } from "../state/crypto/hash.js";
-import { toHex, type Felt } from "../state/felt.js";
-import { InvalidParamsError, NotSupportedError } from "./errors.js";
-import { dumpStore } from "./chain-dump.js";
-import { PerpchainNode, type BlockGeneration, type NodeOptions } from "./node.js";
-import { parseAddressParam, parseBlockId, parseNonNegativeInteger } from "./rpc/params.js";
+import { existsSync } from "node:fs";
+import { exchangePredeploys, type OracleVariant } from "../contracts/exchange-genesis.js";
+import { MemoryKvStore } from "../state/kv-store.js";
+import { dumpStore, loadStore, type DumpSummary } from "./chain-dump.js";
+import { PerpchainNode, type NodeOptions } from "./node.js";
 import { HandlerRegistry } from "./rpc/registry.js";
 import { RpcServer } from "./rpc/server.js";
 import { registerStarknetMethods } from "./rpc/starknet-methods.js";
 import { registerAppchainMethods } from "./rpc/appchain-methods.js";
+import { contractsOf, predeployedAccounts, registerDevnetMethods, type DevnetAccount, type DumpOn } from "./rpc/devnet-methods.js";
 import { MarketDataService } from "./marketdata-service.js";
 import { DEFAULT_SIMULATED_MARKETS, MarketDataSimulator, ReplaySource, SimulatorSource, type SimulatedMarket } from "./marketdata/index.js";
 import { TriggerEngine } from "./trigger-engine.js";
+
+export { balanceOf, contractsOf, predeployedAccounts, type DevnetAccount } from "./rpc/devnet-methods.js";
 
 export interface DevnetOptions extends Omit<NodeOptions, "extraPredeploys"> {
   host?: string;
@@ -41,13 +42,13 @@ export interface DevnetOptions extends Omit<NodeOptions, "extraPredeploys"> {
    * with the variant it was created with.
    */
   oracle?: OracleVariant;
-}
-
-export interface DevnetAccount {
-  address: string;
-  private_key: string;
-  public_key: string;
-  initial_balance: string;
+  /**
+   * starknet-devnet's --dump-path: devnet_dump's default file, written on exit or after every
+   * block per `dumpOn`; an in-memory devnet loads it at start when it exists.
+   */
+  dumpPath?: string;
+  /** starknet-devnet's --dump-on: "exit", "block" or "request" (only on devnet_dump; the default). */
+  dumpOn?: DumpOn;
 }
 
 export interface Devnet {
@@ -61,6 +62,12 @@ export interface Devnet {
   contracts: Record<string, { address: string; class_hash: string }>;
   marketData: MarketDataService;
   triggers: TriggerEngine;
+  /** devnet_restart: back to the chain as it was when start-up finished. */
+  restart(): Promise<void>;
+  /** devnet_dump. */
+  dump(path: string): Promise<DumpSummary>;
+  /** devnet_load: the running chain replaced by a dump (ours or `npm run snapshot -- export`). */
+  load(path: string): Promise<DumpSummary>;
   stop(): Promise<void>;
 }
 
@@ -69,9 +76,37 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
   const node = await PerpchainNode.open({ ...options, extraPredeploys: (a) => exchangePredeploys(a, oracle) });
   const registry = new HandlerRegistry();
   registerStarknetMethods(registry, node);
-  registerDevnetMethods(registry, node, options);
   const marketData = new MarketDataService(node, { unsafeDisableGuards: options.unsafeDisableGuards });
   const triggers = new TriggerEngine(node);
+  const host = options.host ?? "127.0.0.1";
+  let port = 0;
+  const bootstrap = async () => {
+    if (options.bootstrapMarketData === false) return;
+    const hashes = await marketData.bootstrapGenesisValues();
+    if (node.options.blockGeneration.mode === "transaction") for (const h of hashes) await node.waitForTx(h);
+  };
+  /** After the chain was replaced: market data and triggers start over from it. */
+  const followChain = async () => {
+    await bootstrap(); // a --db restart goes back to block 0, before the genesis market data
+    marketData.restartPipeline();
+    await triggers.restartFromChain(options.triggerEngine !== false);
+  };
+  const dumps = new DumpWriter(node);
+  const controls = {
+    async restart() {
+      await node.restart();
+      await followChain();
+    },
+    dump: (path: string) => dumps.dump(path),
+    async load(path: string) {
+      const fresh = new MemoryKvStore();
+      const summary = await loadStore(path, fresh);
+      await node.resetTo(fresh);
+      await followChain();
+      return summary;
+    },
+  };
+  registerDevnetMethods(registry, { node, host, port: () => port, adminToken: options.adminToken, dumpPath: options.dumpPath, dumpOn: options.dumpOn, ...controls });
   if (options.triggerEngine !== false) await triggers.start();
   registerAppchainMethods(registry, node, { adminToken: options.adminToken, marketData });
   const server = new RpcServer({
@@ -80,18 +115,16 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
     readiness: () => ({ ready: node.lifecycle.isReady && node.fatalError === null, state: node.fatalError ? "failed" : node.lifecycle.state }),
   });
   wireSubscriptions(node, server);
-  let port: number;
   try {
-    port = await server.start({ host: options.host ?? "127.0.0.1", port: options.port ?? 0 });
+    port = await server.start({ host, port: options.port ?? 0 });
   } catch (e) {
     await node.stop();
     throw e;
   }
-  const host = options.host ?? "127.0.0.1";
-  if (options.bootstrapMarketData !== false) {
-    const hashes = await marketData.bootstrapGenesisValues();
-    if (node.options.blockGeneration.mode === "transaction") for (const h of hashes) await node.waitForTx(h);
-  }
+  await bootstrap();
+  await node.markPristine();
+  if (options.dumpPath !== undefined && node.isInMemory && existsSync(options.dumpPath)) await controls.load(options.dumpPath);
+  if (options.dumpPath !== undefined && options.dumpOn === "block") dumps.everyBlock(options.dumpPath);
   const source = options.marketData ?? "push";
   if (source === "simulator") {
     const sim = new MarketDataSimulator({ seed: node.options.seed, sources: ["simulator"], epoch: () => node.epoch, markets: startingPrices(marketData) });
@@ -111,30 +144,56 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
     contracts: contractsOf(node),
     marketData,
     triggers,
+    ...controls,
     async stop() {
       if (stopped) return;
       stopped = true;
       marketData.stopSources();
       triggers.stop();
       await server.stop();
+      await dumps.settle();
+      if (options.dumpPath !== undefined && options.dumpOn === "exit") await dumps.dump(options.dumpPath);
       await node.stop();
     },
   };
 }
 
-export function predeployedAccounts(node: PerpchainNode): DevnetAccount[] {
-  return node.genesis.accounts.map((a, i) => ({
-    address: toHex(a.address),
-    private_key: toHex(node.accountKeys[i]!.privateKey),
-    public_key: toHex(a.publicKey),
-    initial_balance: node.options.initialBalance.toString(),
-  }));
-}
+/**
+ * Dumps of the running chain, one at a time: `everyBlock` (--dump-on block) rewrites the
+ * file after each block, coalescing blocks that commit while a dump is being written.
+ */
+class DumpWriter {
+  private running: Promise<unknown> = Promise.resolve();
+  private again = false;
+  private active = false;
 
-export function contractsOf(node: PerpchainNode): Record<string, { address: string; class_hash: string }> {
-  const out: Record<string, { address: string; class_hash: string }> = {};
-  for (const p of node.genesis.predeployed) out[p.name] = { address: toHex(p.address), class_hash: toHex(p.classHash) };
-  return out;
+  constructor(private readonly node: PerpchainNode) {}
+
+  dump(path: string): Promise<DumpSummary> {
+    const run = this.running.then(() => dumpStore(this.node.store, path));
+    this.running = run.catch(() => {});
+    return run;
+  }
+
+  everyBlock(path: string): void {
+    this.node.onBlock(() => {
+      if (this.active) return void (this.again = true);
+      this.active = true;
+      void (async () => {
+        do {
+          this.again = false;
+          await this.dump(path).catch((e) => this.node.log("dump_failed", { path, error: String(e) }));
+        } while (this.again);
+        this.active = false;
+      })();
+    });
+  }
+
+  /** Resolves once no dump is being written. */
+  async settle(): Promise<void> {
+    while (this.active) await this.running;
+    await this.running;
+  }
 }
 
 function wireSubscriptions(node: PerpchainNode, server: RpcServer): void {
@@ -229,105 +288,6 @@ export function nodeMetrics(node: PerpchainNode): string {
   ].join("\n");
 }
 
-function registerDevnetMethods(registry: HandlerRegistry, node: PerpchainNode, options: DevnetOptions): void {
-  const strk = node.genesis.predeployed.find((p) => p.name === "STRK")!.address;
-  const usdc = node.genesis.predeployed.find((p) => p.name === "USDC")!.address;
-  registry.register("devnet_getPredeployedAccounts", () => predeployedAccounts(node), { paramNames: ["with_balance?"] });
-  registry.register(
-    "devnet_mint",
-    async (p) => {
-      const address = parseAddressParam(p.address, "address");
-      const amount = parseAmount(p.amount, "amount");
-      const unit = (p.unit ?? "FRI") as string;
-      if (unit !== "FRI" && unit !== "USDC") throw new InvalidParamsError("unit", "expected FRI (STRK) or USDC");
-      const token = unit === "FRI" ? strk : usdc;
-      const hash = await node.submitOperatorInvoke([{ to: token, selector: selectorFromName("permissioned_mint"), calldata: [address, amount % (1n << 128n), amount >> 128n] }]);
-      if (node.options.blockGeneration.mode === "transaction") await node.waitForTx(hash);
-      const bal = balanceOf(node, token, address);
-      return { new_balance: bal.toString(), unit, tx_hash: toHex(hash) };
-    },
-    { paramNames: ["address", "amount", "unit?"] },
-  );
-  registry.register("devnet_createBlock", async () => ({ block_hash: (await node.createBlock()).header.block_hash }), { paramNames: [] });
-  registry.register(
-    "devnet_setTime",
-    async (p) => {
-      const time = parseNonNegativeInteger(p.time, "time");
-      node.setTime(time);
-      const generate = p.generate_block === undefined ? true : Boolean(p.generate_block);
-      if (!generate) return { block_timestamp: time };
-      const b = await node.createBlock();
-      return { block_timestamp: time, block_hash: b.header.block_hash };
-    },
-    { paramNames: ["time", "generate_block?"] },
-  );
-  registry.register(
-    "devnet_increaseTime",
-    async (p) => {
-      const time = parseNonNegativeInteger(p.time, "time");
-      node.increaseTime(time);
-      const b = await node.createBlock();
-      return { timestamp_increased_by: time, block_hash: b.header.block_hash };
-    },
-    { paramNames: ["time"] },
-  );
-  registry.register(
-    "devnet_getConfig",
-    () => ({
-      seed: node.options.seed,
-      total_accounts: node.options.accounts,
-      account_contract_class_hash: toHex(node.genesis.predeployed.find((p) => p.name.startsWith("Account"))?.classHash ?? accountClassHash(node)),
-      predeployed_accounts_initial_balance: node.options.initialBalance.toString(),
-      chain_id: node.options.chainId,
-      block_generation_on: blockGenerationName(node.options.blockGeneration),
-      host: options.host ?? "127.0.0.1",
-      port: options.port ?? 0,
-      state_archive_capacity: "full",
-      gas_price_fri: node.gasPrices.l1_gas.toString(),
-      data_gas_price_fri: node.gasPrices.l1_data_gas.toString(),
-      l2_gas_price_fri: node.gasPrices.l2_gas.toString(),
-      predeployed_contracts: contractsOf(node),
-      fee_token_address: toHex(strk),
-      usdc_address: toHex(usdc),
-      oracle_address: toHex(ORACLE_ADDRESS),
-      exchange_address: toHex(EXCHANGE_ADDRESS),
-      operator_address: toHex(node.genesis.operator.address),
-      epoch: node.epoch,
-    }),
-    { paramNames: [] },
-  );
-  registry.register(
-    "devnet_dump",
-    async (p) => {
-      if (typeof p.path !== "string" || p.path.length === 0) throw new InvalidParamsError("path", "expected a file path");
-      return dumpStore(node.store, p.path);
-    },
-    { paramNames: ["path"] },
-  );
-  registry.register(
-    "devnet_load",
-    () => {
-      throw new NotSupportedError("load a dump into a fresh data directory with `npm run snapshot -- import FILE --db DIR`, then start the node on it");
-    },
-    { paramNames: ["path"] },
-  );
-  registry.register(
-    "devnet_abortBlocks",
-    async (p) => {
-      const id = parseBlockId(p.starting_block_id, "starting_block_id");
-      const start = id.kind === "number" ? id.number : id.kind === "hash" ? await node.chain.getBlockNumberByHash(id.hash) : node.headNumber();
-      if (start === undefined) throw new InvalidParamsError("starting_block_id", "unknown block");
-      const hashes: string[] = [];
-      for (let n = node.headNumber(); n >= start; n--) hashes.push((await node.chain.getBlock(n))!.header.block_hash);
-      await node.rollbackTo(start - 1, "drop").catch((e) => {
-        throw new InvalidParamsError("starting_block_id", (e as Error).message);
-      });
-      return { aborted: hashes };
-    },
-    { paramNames: ["starting_block_id"] },
-  );
-}
-
 /** Simulator start levels: the chain's current values, so a restarted feed continues the chain. */
 function startingPrices(md: MarketDataService): SimulatedMarket[] {
   return DEFAULT_SIMULATED_MARKETS.map((m) => {
@@ -337,22 +297,6 @@ function startingPrices(md: MarketDataService): SimulatedMarket[] {
   });
 }
 
-function accountClassHash(node: PerpchainNode): Felt {
-  return node.world.getClassHash(node.genesis.accounts[0]?.address ?? node.genesis.operator.address);
-}
 
-function blockGenerationName(g: BlockGeneration): string {
-  return g.mode === "interval" ? String(g.seconds) : g.mode;
-}
 
-export function balanceOf(node: PerpchainNode, token: Felt, address: Felt): bigint {
-  const r = node.callView(token, selectorFromName("balance_of"), [address]);
-  return r[0]! + (r[1]! << 128n);
-}
 
-function parseAmount(v: unknown, field: string): bigint {
-  if (typeof v === "number" && Number.isSafeInteger(v) && v >= 0) return BigInt(v);
-  if (typeof v === "string" && /^(0x[0-9a-fA-F]+|[0-9]+)$/.test(v)) return BigInt(v);
-  if (typeof v === "bigint" && v >= 0n) return v;
-  throw new InvalidParamsError(field, "expected a non-negative integer");
-}

@@ -484,3 +484,29 @@ export function toJsonRpcError(err: unknown, options: ToJsonRpcErrorOptions = {}
   if (options.unexpectedErrorIsSpecified) return new UnexpectedError(reference).toJsonRpc();
   return new InternalError(reference).toJsonRpc();
 }
+
+// ---------------------------------------------------------------------------------------------
+// starknet-devnet's own errors, for devnet_* methods whose failure a test suite written for
+// starknet-devnet checks: the code and message starknet-devnet answers with
+// (crates/starknet-devnet-server/src/api/error.rs: its catch-all is code -1 with the core
+// error's text; UnsupportedAction is -32600 with the reason as the message).
+
+export const STARKNET_DEVNET_ERRORS = {
+  /** starknet-devnet's WILDCARD_RPC_ERROR_CODE. */
+  WILDCARD: { code: -1 },
+  UNSUPPORTED_ACTION: { code: JSON_RPC_ERRORS.INVALID_REQUEST.code },
+} as const;
+
+/** starknet-devnet's catch-all error (code -1), e.g. "No block found" from devnet_abortBlocks. */
+export class DevnetCompatError extends RpcError {
+  constructor(message: string, data?: unknown) {
+    super(STARKNET_DEVNET_ERRORS.WILDCARD.code, message, data, message);
+  }
+}
+
+/** starknet-devnet's UnsupportedAction (-32600, the reason as the message), e.g. "Genesis block can't be aborted". */
+export class UnsupportedActionError extends RpcError {
+  constructor(message: string) {
+    super(STARKNET_DEVNET_ERRORS.UNSUPPORTED_ACTION.code, message, undefined, message);
+  }
+}

@@ -42,7 +42,8 @@ export const GENESIS_MARKET_DATA: Record<string, { mark_e6: bigint; index_e6: bi
 };
 
 export class MarketDataService {
-  readonly pipeline: MarketDataPipeline;
+  /** Replaced only by restartPipeline() (the chain under it was replaced). */
+  pipeline: MarketDataPipeline;
   private quarantineSeq = 0;
   private sources: MarketDataSource[] = [];
   /** Updates refused, per market and reason (mirrors the pipeline, for metrics). */
@@ -51,20 +52,34 @@ export class MarketDataService {
 
   constructor(
     private readonly node: PerpchainNode,
-    opts: MarketDataServiceOptions = {},
+    private readonly opts: MarketDataServiceOptions = {},
   ) {
+    this.pipeline = this.newPipeline();
+    node.extraMetrics.push(() => this.metricLines());
+  }
+
+  /**
+   * devnet_restart / devnet_load replaced the chain: a pipeline with no memory of updates
+   * accepted on the old chain (their baselines, sequences and breaker states), whose history
+   * is what the new chain's oracle holds.
+   */
+  restartPipeline(): void {
+    this.pipeline = this.newPipeline();
+  }
+
+  private newPipeline(): MarketDataPipeline {
+    const node = this.node;
     const history = GENESIS_MARKETS.map((m) => decodeShortString(m.name)).filter((m) => this.onchain(m).timestamp_s !== 0n);
-    this.pipeline = new MarketDataPipeline({
-      config: opts.config,
+    return new MarketDataPipeline({
+      config: this.opts.config,
       now_s: () => node.nowS(),
       lifecycle: () => node.lifecycle.state,
       epoch: () => node.epoch,
       readBaseline: (m) => baselineFromOracle(this.onchain(m)),
       marketsWithHistory: history,
       onRejection: (r) => this.quarantine(r),
-      unsafeDisableGuards: opts.unsafeDisableGuards,
+      unsafeDisableGuards: this.opts.unsafeDisableGuards,
     });
-    node.extraMetrics.push(() => this.metricLines());
   }
 
   /** The oracle's committed record of a market (never a cache). */

@@ -25,7 +25,7 @@ import { LevelKvStore } from "../state/level-store.js";
 import { contractStateHash, globalStateRoot, STATE_TRIE_HEIGHT } from "../state/state-commitment.js";
 import type { StateReader } from "../state/state-diff.js";
 import { collectProofNodes, verifyProofPath } from "../state/storage-proof.js";
-import { WorldState } from "../state/world-state.js";
+import { WorldState, type WorldStateOptions } from "../state/world-state.js";
 import { ChainStore, type BlockRecord, type TxRecord } from "./chain-store.js";
 import {
   DuplicateTxError,
@@ -45,7 +45,7 @@ import { Mempool, type MempoolEntry } from "./mempool.js";
 import { PendingState } from "./pending-state.js";
 import { SnapshotStore } from "./snapshots.js";
 import { installVerifyCache } from "./verify-cache.js";
-import { deriveAccountKeys, type AccountKeys } from "./predeployed-accounts.js";
+import { deriveAccountKeys, deriveOperatorKeys, type AccountKeys } from "./predeployed-accounts.js";
 import { parseBroadcastedTxn, type BroadcastedTxn } from "./rpc/params.js";
 import { intake, unsignedInvokeJson, type IntakeTx } from "./tx-intake.js";
 import { blockJson, stateDiffJson, receiptJson, traceJson } from "./rpc-json.js";
@@ -67,6 +67,8 @@ export interface NodeOptions {
   /** Wall clock in ms (injectable for tests); time for blocks comes only from here. */
   clock?: () => number;
   gasPrices?: GasPrices;
+  /** Gas prices in WEI written in block headers (default: the FRI prices). */
+  gasPricesWei?: GasPrices;
   /** Extra genesis contracts (oracle, exchange). */
   extraPredeploys?: (addresses: GenesisAddresses) => readonly Predeploy[];
   /** Classes that are not predeployed but can be deployed (UDC / deploy_account). */
@@ -113,8 +115,9 @@ const META_GENESIS = key(Column.nodeMeta, Buffer.from("genesis"));
 
 export class PerpchainNode {
   readonly lifecycle = new Lifecycle();
-  readonly mempool: Mempool<NodeTx>;
-  readonly chain: ChainStore;
+  /** Replaced (with world, store and snapshots) only by resetTo() (devnet_restart, devnet_load). */
+  mempool: Mempool<NodeTx>;
+  chain: ChainStore;
   snapshots!: SnapshotStore;
   hashPool: HashPool | null = null;
   readonly maxRollbackBlocks: number;
@@ -132,15 +135,18 @@ export class PerpchainNode {
   private readonly reorgListeners: Array<(e: ReorgEvent) => void> = [];
   private readonly rejected = new Map<string, string>();
   readonly clock: () => number;
-  readonly gasPrices: GasPrices;
+  /** Gas prices in FRI of the next block, admission and fee estimates (devnet_setGasPrice changes them). */
+  gasPrices: GasPrices;
+  /** The same in WEI, for block headers only (fees are paid in STRK). */
+  gasPricesWei: GasPrices;
   readonly stats = { blocksProduced: 0, txsIncluded: 0, txsRejected: 0 };
   /** Extra Prometheus lines from other components (market data, ...). */
   readonly extraMetrics: Array<() => string[]> = [];
   readonly maxTxsPerBlock: number;
 
   private constructor(
-    readonly store: KvStore,
-    readonly world: WorldState,
+    public store: KvStore,
+    public world: WorldState,
     readonly genesis: Genesis,
     readonly accountKeys: AccountKeys[],
     readonly operatorKeys: AccountKeys,
@@ -151,6 +157,9 @@ export class PerpchainNode {
     this.mempool = new Mempool<NodeTx>(store, (p) => p.raw);
     this.clock = opts.clock ?? Date.now;
     this.gasPrices = opts.gasPrices ?? DEFAULT_GAS_PRICES;
+    this.gasPricesWei = opts.gasPricesWei ?? this.gasPrices;
+    this.initialGasPrices = { fri: this.gasPrices, wei: this.gasPricesWei };
+    this.worldOptions = {};
     this.maxTxsPerBlock = opts.maxTxsPerBlock ?? 2_000;
     this.maxRollbackBlocks = opts.maxRollbackBlocks ?? 100_000;
     this.blockBatchMs = opts.blockBatchMs ?? 150;
@@ -198,7 +207,7 @@ export class PerpchainNode {
     // A restarted node keeps the genesis parameters it was created with.
     const storedGenesis = await store.get(META_GENESIS);
     const params = storedGenesis
-      ? (unpack(storedGenesis) as { seed: number; accounts: number; initialBalance: string; initialUsdc: string; chainId: string })
+      ? (unpack(storedGenesis) as StoredGenesis)
       : {
           seed: opts.seed ?? 0,
           accounts: opts.accounts ?? 10,
@@ -207,11 +216,12 @@ export class PerpchainNode {
           chainId: opts.chainId ?? "SN_SEPOLIA",
         };
     const accountKeys = deriveAccountKeys(params.seed, params.accounts);
-    const [operatorKeys] = deriveAccountKeys(params.seed, 1, 1_000_000);
+    const operatorKeys = deriveOperatorKeys(params.seed);
     const genesis = buildGenesis({
       chainId: encodeShortString(params.chainId),
-      accounts: accountKeys.map((k) => ({ publicKey: k.publicKey, strkBalance: BigInt(params.initialBalance), usdcBalance: BigInt(params.initialUsdc) })),
-      operatorPublicKey: operatorKeys!.publicKey,
+      // Like starknet-devnet: every predeployed account holds --initial-balance in both STRK (FRI) and ETH (WEI).
+      accounts: accountKeys.map((k) => ({ publicKey: k.publicKey, strkBalance: BigInt(params.initialBalance), ethBalance: BigInt(params.initialBalance), usdcBalance: BigInt(params.initialUsdc) })),
+      operatorPublicKey: operatorKeys.publicKey,
       operatorStrkBalance: 10n ** 30n,
       extraPredeploys: opts.extraPredeploys,
     });
@@ -223,13 +233,14 @@ export class PerpchainNode {
 
     const threads = opts.hashThreads ?? 0;
     const pool = threads > 0 ? new HashPool({ threads, inlineHashesBelow: 256, offload: true }) : null;
-    const world = await WorldState.open(store, pool ? { nodeTableHasher: (k, t, f, p) => pool.hashNodeTable(k, t, f, p) } : {});
+    const worldOptions: WorldStateOptions = pool ? { nodeTableHasher: (k, t, f, p) => pool.hashNodeTable(k, t, f, p) } : {};
+    const world = await WorldState.open(store, worldOptions);
     const node = new PerpchainNode(
       store,
       world,
       genesis,
       accountKeys,
-      operatorKeys!,
+      operatorKeys,
       {
         seed: params.seed,
         accounts: params.accounts,
@@ -242,6 +253,7 @@ export class PerpchainNode {
     );
     node.epoch = epoch;
     node.hashPool = pool;
+    node.worldOptions = worldOptions;
     node.snapshots = await SnapshotStore.open(store);
     node.lifecycle.advance("recovering");
     if (world.head() === null) {
@@ -321,6 +333,8 @@ export class PerpchainNode {
 
   increaseTime(deltaS: number): void {
     this.timeOffsetS += deltaS;
+    // A time set for the next block (devnet_setTime without a block) moves with it.
+    if (this.nextBlockTimestamp !== null) this.nextBlockTimestamp += deltaS;
   }
 
   // --- submission ------------------------------------------------------------------------
@@ -583,9 +597,9 @@ export class PerpchainNode {
       sequencerAddress: SEQUENCER_ADDRESS,
       timestamp,
       l1DaMode: "BLOB",
-      l1GasPrice: { priceInFri: this.gasPrices.l1_gas, priceInWei: this.gasPrices.l1_gas },
-      l1DataGasPrice: { priceInFri: this.gasPrices.l1_data_gas, priceInWei: this.gasPrices.l1_data_gas },
-      l2GasPrice: { priceInFri: this.gasPrices.l2_gas, priceInWei: this.gasPrices.l2_gas },
+      l1GasPrice: { priceInFri: this.gasPrices.l1_gas, priceInWei: this.gasPricesWei.l1_gas },
+      l1DataGasPrice: { priceInFri: this.gasPrices.l1_data_gas, priceInWei: this.gasPricesWei.l1_data_gas },
+      l2GasPrice: { priceInFri: this.gasPrices.l2_gas, priceInWei: this.gasPricesWei.l2_gas },
       starknetVersion: CURRENT_STARKNET_VERSION,
       transactions: included.map(({ entry, exec }) => ({
         hash: entry.hash,
@@ -705,6 +719,114 @@ export class PerpchainNode {
     return { ...ev, rollbackMs: performance.now() - t0, keysChanged };
   }
 
+  // --- devnet controls (devnet_restart, devnet_load, devnet_setGasPrice) -------------------
+  // Kept apart from block production: each waits for the block in progress, then acts under
+  // the production lock, so no block is half-built across a reset.
+
+  private readonly initialGasPrices: { fri: GasPrices; wei: GasPrices };
+  private worldOptions: WorldStateOptions;
+  /** Every entry of the in-memory store at markPristine(); devnet_restart puts them back. */
+  private pristine: ReadonlyArray<readonly [Uint8Array, Uint8Array]> | null = null;
+
+  /** An --in-memory node: a throw-away devnet. A --db chain is persistent (an appchain). */
+  get isInMemory(): boolean {
+    return this.store instanceof MemoryKvStore;
+  }
+
+  /** Remember the in-memory chain as it is now (after genesis and its first blocks) for restart(). */
+  async markPristine(): Promise<void> {
+    if (!(this.store instanceof MemoryKvStore)) return;
+    const entries: Array<readonly [Uint8Array, Uint8Array]> = [];
+    for await (const [k, v] of this.store.iterator({})) entries.push([k, v]);
+    this.pristine = entries;
+  }
+
+  /**
+   * devnet_restart. In memory: the store markPristine() saw is swapped back in (cost: the size
+   * of that state, not the length of the chain). On a --db chain: a rollback to genesis (block
+   * 0) with the mempool dropped; snapshots above genesis go with it, as with any rollback.
+   * Either way gas prices, time offset and impersonation are back to the start values, and
+   * reorg listeners hear of the removed blocks.
+   */
+  async restart(): Promise<ReorgEvent | null> {
+    this.lifecycle.assertReady("restart");
+    if (this.pristine !== null) {
+      const fresh = new MemoryKvStore();
+      await fresh.batch(this.pristine.map(([key, value]) => ({ type: "put" as const, key, value })));
+      return this.resetTo(fresh);
+    }
+    while (this.building) await this.building;
+    const queued = this.mempool.all();
+    await this.store.batch(this.mempool.removalOps(queued));
+    this.mempool.forget(queued);
+    const ev = this.headNumber() > 0 ? await this.rollbackTo(0, "drop") : null;
+    this.resetDevnetState();
+    return ev;
+  }
+
+  /**
+   * Replace the running chain by the one in `source` (a loaded dump, or the pristine copy):
+   * in memory the store is swapped; on disk every key is replaced in one atomic batch (head
+   * last). The mempool is emptied; the chain must have this node's genesis parameters.
+   */
+  async resetTo(source: MemoryKvStore): Promise<ReorgEvent | null> {
+    this.lifecycle.assertReady("chain reset");
+    while (this.building) await this.building;
+    const run = this.produceLock.then(async () => {
+      const rawGenesis = await source.get(META_GENESIS);
+      if (rawGenesis !== undefined) assertSameGenesis(unpack(rawGenesis) as StoredGenesis, this.options);
+      let world = await WorldState.open(source, this.worldOptions);
+      const newHead = world.head();
+      if (newHead === null) throw new Error("the chain to load has no head block");
+      const ev = await reorgBetween(this.chain, new ChainStore(source), this.headNumber(), newHead.blockNumber);
+      let store: KvStore = source;
+      if (this.store instanceof MemoryKvStore) {
+        await source.batch([{ type: "put", key: META_EPOCH, value: pack(this.epoch) }]);
+      } else {
+        const ops: KvOp[] = [];
+        for await (const [k] of this.store.iterator({})) if (!sameBytes(k, META_EPOCH)) ops.push({ type: "del", key: k });
+        let headOp: KvOp | null = null;
+        for await (const [k, v] of source.iterator({})) {
+          if (sameBytes(k, META_EPOCH)) continue;
+          if (k[0] === Column.head) headOp = { type: "put", key: k, value: v };
+          else ops.push({ type: "put", key: k, value: v });
+        }
+        ops.push(headOp!);
+        await this.store.batch(ops);
+        store = this.store;
+        world = await WorldState.open(store, this.worldOptions);
+      }
+      const snapshots = await SnapshotStore.open(store);
+      const old = this.store;
+      this.store = store;
+      this.world = world;
+      this.chain = new ChainStore(store);
+      this.mempool = new Mempool<NodeTx>(store, (p) => p.raw);
+      this.snapshots = snapshots;
+      if (old !== store) await old.close();
+      this.resetDevnetState();
+      return ev;
+    });
+    this.produceLock = run.catch(() => {});
+    const ev = await run;
+    if (ev) for (const l of this.reorgListeners) l(ev);
+    return ev;
+  }
+
+  /** devnet_setGasPrice: prices of the next block, of admission and of fee estimates. */
+  setGasPrices(fri: Partial<GasPrices>, wei: Partial<GasPrices> = {}): void {
+    this.gasPrices = { ...this.gasPrices, ...fri };
+    this.gasPricesWei = { ...this.gasPricesWei, ...wei };
+  }
+
+  private resetDevnetState(): void {
+    this.timeOffsetS = 0;
+    this.nextBlockTimestamp = null;
+    this.rejected.clear();
+    this.gasPrices = this.initialGasPrices.fri;
+    this.gasPricesWei = this.initialGasPrices.wei;
+  }
+
   // --- shutdown --------------------------------------------------------------------------
 
   /** Finish the block in progress, stop production, close the store. */
@@ -733,3 +855,44 @@ function rawFromJson(t: Record<string, unknown>): unknown {
 }
 
 export { RpcError };
+
+interface StoredGenesis {
+  seed: number;
+  accounts: number;
+  initialBalance: string;
+  initialUsdc: string;
+  chainId: string;
+}
+
+/** A chain built with other genesis parameters would not match this node's keys and predeploys. */
+function assertSameGenesis(g: StoredGenesis, o: PerpchainNode["options"]): void {
+  const diffs: string[] = [];
+  if (g.seed !== o.seed) diffs.push(`--seed ${g.seed}`);
+  if (g.accounts !== o.accounts) diffs.push(`--accounts ${g.accounts}`);
+  if (BigInt(g.initialBalance) !== o.initialBalance) diffs.push(`--initial-balance ${g.initialBalance}`);
+  if (BigInt(g.initialUsdc) !== o.initialUsdc) diffs.push(`initial USDC ${g.initialUsdc}`);
+  if (g.chainId !== o.chainId) diffs.push(`--chain-id ${g.chainId}`);
+  if (diffs.length > 0) throw new RollbackRefusedError(`the chain was created with ${diffs.join(", ")}; start a node with those flags to load it`);
+}
+
+/** The blocks of `oldChain` that `newChain` does not have (same number, same hash), as a reorg. */
+async function reorgBetween(oldChain: ChainStore, newChain: ChainStore, oldHead: number, newHead: number): Promise<ReorgEvent | null> {
+  let common = Math.min(oldHead, newHead);
+  while (common >= 0 && (await oldChain.getBlock(common))?.header.block_hash !== (await newChain.getBlock(common))?.header.block_hash) common--;
+  if (common >= oldHead) return null;
+  const removedTxs: string[] = [];
+  for (let n = common + 1; n <= oldHead; n++) removedTxs.push(...((await oldChain.getBlock(n))?.txHashes ?? []));
+  const first = (await oldChain.getBlock(common + 1))!.header;
+  const last = (await oldChain.getBlock(oldHead))!.header;
+  return {
+    startingBlock: { number: first.block_number, hash: first.block_hash },
+    endingBlock: { number: last.block_number, hash: last.block_hash },
+    removedTxs,
+    requeued: [],
+  };
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.length).equals(b);
+}
+

@@ -59,6 +59,15 @@ export class TriggerEngine {
     this.unsubscribe = null;
   }
 
+  /** The chain was replaced (devnet_restart, devnet_load): forget what was learned, relearn it from the new chain. */
+  async restartFromChain(watch: boolean): Promise<void> {
+    this.stop();
+    this.accounts.clear();
+    this.conditional.clear();
+    this.inFlight.clear();
+    if (watch) await this.start();
+  }
+
   /** Accounts the engine watches (seen depositing). */
   watched(): Felt[] {
     return [...this.accounts];

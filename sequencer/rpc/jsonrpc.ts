@@ -10,6 +10,7 @@ import {
   type ErrorLogger,
   type JsonRpcErrorObject,
 } from "../errors.js";
+import { parseJsonExact } from "./json-bigint.js";
 import type { HandlerRegistry, RpcContext } from "./registry.js";
 
 export type JsonRpcId = string | number | null;
@@ -41,7 +42,8 @@ export async function handlePayload(
 ): Promise<JsonRpcResponse | JsonRpcResponse[] | undefined> {
   let payload: unknown;
   try {
-    payload = JSON.parse(text);
+    // Integer literals beyond 2^53 stay exact (bigint): devnet_mint amounts are bare numbers.
+    payload = parseJsonExact(text);
   } catch (err) {
     return errorResponse(null, new ParseError(`invalid JSON: ${(err as Error).message}`), options);
   }
@@ -70,6 +72,8 @@ async function handleRequest(
   if (typeof req !== "object" || req === null || Array.isArray(req))
     return errorResponse(null, new InvalidRequestError("a request must be a JSON object"), options);
   const r = req as Record<string, unknown>;
+  // An id beyond 2^53 is echoed as the number JSON.parse would have made of it.
+  if (typeof r.id === "bigint") r.id = Number(r.id);
   const hasId = "id" in r;
   const idValid = !hasId || isValidId(r.id);
   const id: JsonRpcId = hasId && idValid ? (r.id as JsonRpcId) : null;

@@ -36,6 +36,7 @@ import { intake } from "../tx-intake.js";
 import {
   parseAddressParam,
   parseBlockId,
+  parseBroadcastedDeclareTxn,
   parseBroadcastedDeployAccountTxn,
   parseBroadcastedInvokeTxn,
   parseBroadcastedTxnList,
@@ -188,6 +189,8 @@ export function registerStarknetMethods(registry: HandlerRegistry, node: Perpcha
     });
     return { transaction_hash: toHex(hash) };
   });
+  // DECLARE is checked to be one, then refused: 62, perpchain runs native contracts, not Cairo classes.
+  r("starknet_addDeclareTransaction", (p) => parseBroadcastedDeclareTxn(p.declare_transaction));
   r("starknet_addDeployAccountTransaction", async (p) => {
     const tx = parseBroadcastedDeployAccountTxn(p.deploy_account_transaction);
     const hash = await node.submit(p.deploy_account_transaction, tx).catch((e) => {
