@@ -34,6 +34,7 @@ import {
   InsufficientResourcesForValidateError,
   InvalidTransactionNonceError,
   NodePausedError,
+  NotSupportedError,
   RpcError,
   UnexpectedError,
   ValidationFailureError,
@@ -381,7 +382,9 @@ export class PerpchainNode {
       if (state.getClassHash(tx.sender) !== 0n) throw new ValidationFailureError(`a contract is already deployed at ${toHex(tx.sender)}`);
     } else {
       if (state.getClassHash(tx.sender) === 0n) throw new ValidationFailureError(`account ${toHex(tx.sender)} is not deployed`);
-      if (state.getClassHash(tx.sender) === accountClass.classHash) {
+      if (this.isImpersonated(tx.sender)) {
+        // devnet_impersonateAccount: no signature check (nonce and fee still apply).
+      } else if (state.getClassHash(tx.sender) === accountClass.classHash) {
         // Our own account class: its is_valid_signature is exactly this check (stark ECDSA
         // of the hash under Account_public_key), without running a call frame.
         const sig = tx.exec.signature;
@@ -550,7 +553,7 @@ export class PerpchainNode {
     }
     for (const entry of ready) {
       try {
-        const exec = executeTransaction(pending, this.registry, ctx, entry.payload.tx.exec);
+        const exec = executeTransaction(pending, this.registry, ctx, entry.payload.tx.exec, { skipValidate: this.isImpersonated(entry.sender) });
         pending.apply(exec.stateDiff);
         included.push({ entry, exec });
       } catch (e) {
@@ -819,7 +822,26 @@ export class PerpchainNode {
     this.gasPricesWei = { ...this.gasPricesWei, ...wei };
   }
 
+  /** Senders whose transactions skip signature validation (devnet_impersonateAccount, devnet_autoImpersonate). */
+  private readonly impersonated = new Set<Felt>();
+  private autoImpersonate = false;
+
+  isImpersonated(sender: Felt): boolean {
+    return this.autoImpersonate || (this.impersonated.size > 0 && this.impersonated.has(sender));
+  }
+
+  /** Only a throw-away chain may skip signatures: refused on a persistent (--db) chain. */
+  setImpersonation(change: { account: Felt; on: boolean } | { auto: boolean }): void {
+    const on = "auto" in change ? change.auto : change.on;
+    if (on && !this.isInMemory) throw new NotSupportedError("account impersonation is a devnet cheat, allowed only on an --in-memory node; this chain is persistent (--db)");
+    if ("auto" in change) this.autoImpersonate = change.auto;
+    else if (change.on) this.impersonated.add(change.account);
+    else this.impersonated.delete(change.account);
+  }
+
   private resetDevnetState(): void {
+    this.impersonated.clear();
+    this.autoImpersonate = false;
     this.timeOffsetS = 0;
     this.nextBlockTimestamp = null;
     this.rejected.clear();

@@ -177,6 +177,22 @@ export function registerDevnetMethods(registry: HandlerRegistry, c: DevnetContro
     { paramNames: ["path"] },
   );
 
+  // Impersonation: transactions from these senders skip signature validation (nonce and fee
+  // still apply). Unlike starknet-devnet (forking mode only, accounts absent locally), any
+  // deployed account here; refused on a --db chain (node.setImpersonation).
+  registry.register(
+    "devnet_impersonateAccount",
+    (p) => (node.setImpersonation({ account: parseAddressParam(p.account_address, "account_address"), on: true }), {}),
+    { paramNames: ["account_address"] },
+  );
+  registry.register(
+    "devnet_stopImpersonateAccount",
+    (p) => (node.setImpersonation({ account: parseAddressParam(p.account_address, "account_address"), on: false }), {}),
+    { paramNames: ["account_address"] },
+  );
+  registry.register("devnet_autoImpersonate", () => (node.setImpersonation({ auto: true }), {}), { paramNames: [] });
+  registry.register("devnet_stopAutoImpersonate", () => (node.setImpersonation({ auto: false }), {}), { paramNames: [] });
+
   registry.register("devnet_getConfig", () => devnetConfig(c), { paramNames: [] });
 }
 

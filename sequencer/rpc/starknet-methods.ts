@@ -318,11 +318,13 @@ class StarknetMethods {
     const out: Array<{ tx: ReturnType<typeof intake>; exec: TransactionExecution; validationAllowance: bigint }> = [];
     txs.forEach((raw, i) => {
       const tx = intake(raw, this.node.chainId);
+      // An impersonated sender's transaction runs without __validate__, here as in its block.
+      const skipValidate = opts.skipValidate || this.node.isImpersonated(tx.sender);
       let exec: TransactionExecution;
       try {
         exec = opts.chargeFee
-          ? executeTransaction(pending, this.node.registry, ctx, tx.exec, { skipValidate: opts.skipValidate, chargeFee: true })
-          : estimateTransaction(pending, this.node.registry, ctx, tx.exec, { skipValidate: opts.skipValidate });
+          ? executeTransaction(pending, this.node.registry, ctx, tx.exec, { skipValidate, chargeFee: true })
+          : estimateTransaction(pending, this.node.registry, ctx, tx.exec, { skipValidate });
       } catch (e) {
         if (e instanceof RuntimeError) throw new TransactionExecutionError(i, e.message);
         throw e;

@@ -291,6 +291,61 @@ describe("devnet_dump and devnet_load", () => {
   });
 });
 
+describe("impersonation", () => {
+  const stranger = "0x1234567890abcdef1234567890abcdef"; // a key that is no account's
+  const transfer = (to: string, amount: string) => ({ contractAddress: STRK, entrypoint: "transfer", calldata: [to, amount, "0"] });
+
+  it("impersonateAccount: the account's transactions skip the signature, nonce and fee still apply", async () => {
+    const victim = d.accounts[7]!.address;
+    const forged = new Account({ provider, address: victim, signer: stranger });
+    await expect(forged.execute(transfer(d.accounts[8]!.address, "5"))).rejects.toThrow(/55|validat/i);
+    await devnet.cheats.impersonateAccount(victim);
+    const { transaction_hash } = await forged.execute(transfer(d.accounts[8]!.address, "5"));
+    const receipt = await provider.waitForTransaction(transaction_hash);
+    expect(receipt.isSuccess()).toBe(true);
+    const fee = BigInt((receipt.value as { actual_fee: { amount: string } }).actual_fee.amount);
+    expect(fee).toBeGreaterThan(0n);
+    expect(await erc20Balance(STRK, victim)).toBe(INITIAL - 5n - fee);
+    expect(BigInt(await provider.getNonceForAddress(victim))).toBe(1n);
+    // A stale nonce is still refused.
+    await expect(forged.execute(transfer(d.accounts[8]!.address, "5"), { nonce: 0 })).rejects.toThrow(/52|nonce/i);
+    await devnet.cheats.stopImpersonateAccount(victim);
+    await expect(forged.execute(transfer(d.accounts[8]!.address, "5"))).rejects.toThrow(/55|validat/i);
+  });
+
+  it("autoImpersonate covers every account until stopAutoImpersonate; restart ends it", async () => {
+    const forged = new Account({ provider, address: d.accounts[9]!.address, signer: stranger });
+    await devnet.cheats.autoImpersonate();
+    await provider.waitForTransaction((await forged.execute(transfer(d.accounts[1]!.address, "1"))).transaction_hash);
+    await devnet.cheats.stopAutoImpersonate();
+    await expect(forged.execute(transfer(d.accounts[1]!.address, "1"))).rejects.toThrow(/55|validat/i);
+    await devnet.cheats.autoImpersonate();
+    await devnet.restart();
+    await expect(forged.execute(transfer(d.accounts[1]!.address, "1"))).rejects.toThrow(/55|validat/i);
+  });
+});
+
+describe("a --db chain (persistent: not a throw-away devnet)", () => {
+  it("refuses impersonation; restart rolls back to genesis and re-bootstraps market data", async () => {
+    const db = await startDevnet({ seed: 0, dbPath: join(dir, "db"), clock: () => 1_800_000_000_000 });
+    try {
+      const p = new DevnetProvider({ url: `http://127.0.0.1:${db.port}` });
+      await expect(p.cheats.impersonateAccount(db.accounts[0]!.address)).rejects.toMatchObject({ code: -32009, data: { reason: expect.stringContaining("--in-memory") } });
+      await expect(p.cheats.autoImpersonate()).rejects.toMatchObject({ code: -32009 });
+      const start = await new RpcProvider({ nodeUrl: db.rpcUrl }).getBlockLatestAccepted();
+      await p.mint(db.accounts[0]!.address, 99n, "WEI");
+      await p.createBlock();
+      await p.restart();
+      const after = await new RpcProvider({ nodeUrl: db.rpcUrl }).getBlockLatestAccepted();
+      expect(after.block_number).toBe(start.block_number);
+      expect((await p.getPredeployedAccounts({ withBalance: true }))[0]!.balance.eth!.amount).toBe(INITIAL.toString());
+      expect(db.marketData.onchain("BTC-USD-PERP").timestamp_s).toBeGreaterThan(0n);
+    } finally {
+      await db.stop();
+    }
+  });
+});
+
 describe("devnet_getConfig", () => {
   it("has starknet-devnet's keys, plus ours", async () => {
     const c = await devnet.getConfig();
