@@ -4,7 +4,9 @@
 import "./ws-global.js";
 
 import { mkdtempSync, rmSync, existsSync } from "node:fs";
+import { spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
+import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 import { Account, RpcProvider, WebSocketChannel, config } from "starknet";
 import { DevnetProvider } from "starknet-devnet";
@@ -343,6 +345,42 @@ describe("a --db chain (persistent: not a throw-away devnet)", () => {
     } finally {
       await db.stop();
     }
+  });
+});
+
+describe("dumps written by others", () => {
+  it("--dump-on block rewrites --dump-path after every block", async () => {
+    const path = join(dir, "on-block.dump");
+    const a = await startDevnet({ seed: 0, inMemory: true, dumpPath: path, dumpOn: "block" });
+    let head: { block_hash: string };
+    try {
+      await new DevnetProvider({ url: `http://127.0.0.1:${a.port}` }).mint(a.accounts[0]!.address, 3n);
+      head = await new RpcProvider({ nodeUrl: a.rpcUrl }).getBlockLatestAccepted();
+    } finally {
+      await a.stop(); // waits for the dump in progress; "block" writes nothing more on exit
+    }
+    await devnet.load(path);
+    expect((await provider.getBlockLatestAccepted()).block_hash).toBe(head.block_hash);
+  });
+
+  it("a dump made by `npm run snapshot -- export` of a --db chain loads into the running devnet", async () => {
+    const db = join(dir, "exported-db");
+    const a = await startDevnet({ seed: 0, dbPath: db });
+    let head: { block_hash: string };
+    try {
+      await new DevnetProvider({ url: `http://127.0.0.1:${a.port}` }).mint(a.accounts[2]!.address, 11n, "WEI");
+      head = await new RpcProvider({ nodeUrl: a.rpcUrl }).getBlockLatestAccepted();
+    } finally {
+      await a.stop();
+    }
+    const file = join(dir, "exported.dump");
+    const tsx = fileURLToPath(new URL("../../node_modules/tsx/dist/cli.mjs", import.meta.url));
+    const script = fileURLToPath(new URL("../../scripts/snapshot.ts", import.meta.url));
+    const r = spawnSync(process.execPath, [tsx, script, "export", file, "--db", db], { encoding: "utf8", timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    await devnet.load(file);
+    expect((await provider.getBlockLatestAccepted()).block_hash).toBe(head.block_hash);
+    expect(await erc20Balance(ETH, d.accounts[2]!.address)).toBe(INITIAL + 11n);
   });
 });
 
