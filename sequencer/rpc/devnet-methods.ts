@@ -8,7 +8,8 @@ import { EXCHANGE_ADDRESS, ORACLE_ADDRESS } from "../../contracts/exchange-genes
 import type { GasPrices } from "../../contracts/runtime/gas.js";
 import { selectorFromName } from "../../state/crypto/hash.js";
 import { toHex, type Felt } from "../../state/felt.js";
-import { DevnetCompatError, InvalidParamsError, UnsupportedActionError } from "../errors.js";
+import { callView } from "../../contracts/runtime/transaction-executor.js";
+import { BlockNotFoundError, DevnetCompatError, InvalidParamsError, UnsupportedActionError } from "../errors.js";
 import type { BlockGeneration, PerpchainNode } from "../node.js";
 import { authorize } from "./appchain-methods.js";
 import { parseAddressParam, parseBlockId, parseNonNegativeInteger } from "./params.js";
@@ -66,9 +67,8 @@ export function registerDevnetMethods(registry: HandlerRegistry, c: DevnetContro
     async (p) => {
       const address = parseAddressParam(p.address, "address");
       const amount = parseUint(p.amount, "amount", 256);
-      const unit = p.unit === undefined ? "FRI" : p.unit;
-      if (typeof unit !== "string" || !(unit in MINT_UNITS)) throw new InvalidParamsError("unit", "expected FRI (STRK), WEI (ETH) or USDC");
-      const token = tokenOf(unit as MintUnit);
+      const unit = parseUnit(p.unit);
+      const token = tokenOf(unit);
       const hash = await node.submitOperatorInvoke([{ to: token, selector: PERMISSIONED_MINT, calldata: [address, amount & U128, amount >> 128n] }]);
       if (node.options.blockGeneration.mode === "transaction") {
         const tx = await node.waitForTx(hash);
@@ -83,6 +83,21 @@ export function registerDevnetMethods(registry: HandlerRegistry, c: DevnetContro
       return { new_balance: balanceOf(node, token, address).toString(), unit, tx_hash: toHex(hash) };
     },
     { paramNames: ["address", "amount", "unit?"] },
+  );
+
+  registry.register(
+    "devnet_getAccountBalance",
+    async (p) => {
+      const address = parseAddressParam(p.address, "address");
+      const unit = parseUnit(p.unit);
+      const id = p.block_id === undefined ? ({ kind: "tag", tag: "latest" } as const) : parseBlockId(p.block_id);
+      const n = id.kind === "number" ? id.number : id.kind === "hash" ? await node.chain.getBlockNumberByHash(id.hash) : node.headNumber();
+      if (n === undefined || n > node.headNumber()) throw new BlockNotFoundError();
+      const state = n === node.headNumber() ? node.world : await node.stateAt(n);
+      const r = callView(state, node.registry, { contractAddress: tokenOf(unit), entryPointSelector: BALANCE_OF, calldata: [address] }, node.blockContext(n + 1, node.nowS()));
+      return { amount: (r[0]! + (r[1]! << 128n)).toString(), unit };
+    },
+    { paramNames: ["address", "unit?", "block_id?"] },
   );
 
   registry.register("devnet_createBlock", async () => ({ block_hash: (await node.createBlock()).header.block_hash }), { paramNames: [] });
@@ -197,6 +212,7 @@ export function registerDevnetMethods(registry: HandlerRegistry, c: DevnetContro
 }
 
 const PERMISSIONED_MINT = selectorFromName("permissioned_mint");
+const BALANCE_OF = selectorFromName("balance_of");
 const U128 = (1n << 128n) - 1n;
 
 /** devnet_setGasPrice params: starknet-devnet's names → our price tables. */
@@ -232,7 +248,7 @@ export function contractsOf(node: PerpchainNode): Record<string, { address: stri
 }
 
 export function balanceOf(node: PerpchainNode, token: Felt, address: Felt): bigint {
-  const r = node.callView(token, selectorFromName("balance_of"), [address]);
+  const r = node.callView(token, BALANCE_OF, [address]);
   return r[0]! + (r[1]! << 128n);
 }
 
@@ -286,6 +302,12 @@ function jsonInteger(v: bigint): number | string {
 
 function blockGenerationJson(g: BlockGeneration): unknown {
   return g.mode === "interval" ? { interval: g.seconds } : g.mode;
+}
+
+function parseUnit(v: unknown): MintUnit {
+  if (v === undefined) return "FRI";
+  if (typeof v !== "string" || !(v in MINT_UNITS)) throw new InvalidParamsError("unit", "expected FRI (STRK), WEI (ETH) or USDC");
+  return v as MintUnit;
 }
 
 function optionalBool(v: unknown, field: string): boolean | undefined {

@@ -101,6 +101,11 @@ describe("devnet_mint", () => {
     expect(fri.new_balance).toBe(INITIAL + amount);
     expect(await erc20Balance(ETH, address)).toBe(INITIAL + amount);
     expect(await erc20Balance(STRK, address)).toBe(INITIAL + amount);
+    // devnet_getAccountBalance, now and at the block before the mints.
+    expect((await rawRpc("devnet_getAccountBalance", `{"address":"${address}","unit":"WEI"}`)).result).toEqual({ amount: (INITIAL + amount).toString(), unit: "WEI" });
+    const before = `{"block_number":${genesisHead.block_number}}`;
+    expect((await rawRpc("devnet_getAccountBalance", `{"address":"${address}","block_id":${before}}`)).result).toEqual({ amount: INITIAL.toString(), unit: "FRI" });
+    expect((await rawRpc("devnet_getAccountBalance", `{"address":"${address}","block_id":{"block_number":99999}}`)).error).toMatchObject({ code: 24 });
   });
 
   it("takes decimal and hex strings, keeps USDC, refuses a bad unit or a negative amount", async () => {
