@@ -5,6 +5,9 @@
 //   await d.stop();
 
 import { existsSync } from "node:fs";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { exchangePredeploys, type OracleVariant } from "../contracts/exchange-genesis.js";
 import { MemoryKvStore } from "../state/kv-store.js";
 import { dumpStore, loadStore, type DumpSummary } from "./chain-dump.js";
@@ -98,6 +101,7 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
       await followChain();
     },
     dump: (path: string) => dumps.dump(path),
+    dumpInline: () => dumps.dumpInline(),
     async load(path: string) {
       const fresh = new MemoryKvStore();
       const summary = await loadStore(path, fresh);
@@ -173,6 +177,18 @@ class DumpWriter {
     const run = this.running.then(() => dumpStore(this.node.store, path));
     this.running = run.catch(() => {});
     return run;
+  }
+
+  /** The dump file's bytes, base64, with its summary (written to a private temp file, then removed). */
+  async dumpInline(): Promise<DumpSummary & { format: string; encoding: "base64"; data: string }> {
+    const dir = await mkdtemp(join(tmpdir(), "perpchain-dump-"));
+    try {
+      const summary = await this.dump(join(dir, "chain.dump"));
+      const data = (await readFile(join(dir, "chain.dump"))).toString("base64");
+      return { ...summary, format: "PERPCHAIN-DUMP-1", encoding: "base64", data };
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   }
 
   everyBlock(path: string): void {

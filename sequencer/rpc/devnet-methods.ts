@@ -27,6 +27,8 @@ export interface DevnetControls {
   restart(): Promise<void>;
   /** devnet_dump: the whole chain to `path`. */
   dump(path: string): Promise<unknown>;
+  /** devnet_dump without any path: the dump itself, base64, in the answer. */
+  dumpInline(): Promise<unknown>;
   /** devnet_load: replace the running chain by the dump at `path`. */
   load(path: string): Promise<unknown>;
 }
@@ -175,7 +177,8 @@ export function registerDevnetMethods(registry: HandlerRegistry, c: DevnetContro
     async (p, ctx) => {
       operatorOnDisk(ctx);
       const path = p.path ?? c.dumpPath;
-      if (path === undefined) throw new InvalidParamsError("path", "give a path, or start the node with --dump-path FILE");
+      // No path at all: like starknet-devnet, the dump comes back in the answer (base64 of our format).
+      if (path === undefined) return c.dumpInline();
       if (typeof path !== "string" || path.length === 0) throw new InvalidParamsError("path", "expected a file path");
       return c.dump(path);
     },
