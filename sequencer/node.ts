@@ -840,6 +840,7 @@ export class PerpchainNode {
   }
 
   private resetDevnetState(): void {
+    this.paused = false;
     this.impersonated.clear();
     this.autoImpersonate = false;
     this.timeOffsetS = 0;
