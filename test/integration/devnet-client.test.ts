@@ -211,6 +211,33 @@ describe("devnet_restart", () => {
   });
 });
 
+describe("market data across devnet_restart", () => {
+  it("the guards start over from the restarted chain's oracle: the same update is accepted again", async () => {
+    const update = {
+      market: "ETH-USD-PERP",
+      source: "feed-a",
+      mark_price: "3401.00",
+      index_price: "3401.00",
+      funding_rate: "0.00001",
+      funding_index: "87.25",
+      // Newer than the genesis market data of block 1, fresh (30 s) and not ahead of the clock by more than 5 s.
+      timestamp: Math.max(Number(d.marketData.onchain("ETH-USD-PERP").timestamp_s) + 2, d.node.nowS()),
+      epoch: d.node.epoch,
+      sequence: 1,
+    };
+    const first = await rawRpc("appchain_pushMarketData", JSON.stringify({ update }));
+    expect(first.result, JSON.stringify(first)).toMatchObject({ accepted: true, transaction_hash: expect.any(String) });
+    await provider.waitForTransaction(first.result.transaction_hash);
+    expect(d.marketData.onchain("ETH-USD-PERP").mark_price_e6).toBe(3_401_000_000n);
+    await devnet.restart();
+    expect(d.marketData.onchain("ETH-USD-PERP").mark_price_e6).toBe(3_400_000_000n);
+    const again = await rawRpc("appchain_pushMarketData", JSON.stringify({ update }));
+    expect(again.result, JSON.stringify(again)).toMatchObject({ accepted: true, transaction_hash: expect.any(String) });
+    await provider.waitForTransaction(again.result.transaction_hash);
+    expect(d.marketData.onchain("ETH-USD-PERP").mark_price_e6).toBe(3_401_000_000n);
+  });
+});
+
 describe("devnet_setGasPrice", () => {
   it("changes the prices admission, estimateFee and the next block use; generate_block makes that block", async () => {
     const l2 = 3n * DEFAULT_GAS_PRICES.l2_gas;
