@@ -125,9 +125,17 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
     await node.stop();
     throw e;
   }
-  await bootstrap();
-  await node.markPristine();
-  if (options.dumpPath !== undefined && node.isInMemory && existsSync(options.dumpPath)) await controls.load(options.dumpPath);
+  try {
+    await bootstrap();
+    await node.markPristine();
+    if (options.dumpPath !== undefined && node.isInMemory && existsSync(options.dumpPath)) await controls.load(options.dumpPath);
+  } catch (e) {
+    // e.g. an unreadable --dump-path: nothing is left running.
+    triggers.stop();
+    await server.stop();
+    await node.stop();
+    throw e;
+  }
   if (options.dumpPath !== undefined && options.dumpOn === "block") dumps.everyBlock(options.dumpPath);
   const source = options.marketData ?? "push";
   if (source === "simulator") {

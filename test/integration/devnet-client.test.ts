@@ -3,7 +3,7 @@
 // provider.restart() before every case as a starknet-devnet test suite does.
 import "./ws-global.js";
 
-import { mkdtempSync, rmSync, existsSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { tmpdir } from "node:os";
@@ -418,6 +418,14 @@ describe("dumps written by others", () => {
     await devnet.load(file);
     expect((await provider.getBlockLatestAccepted()).block_hash).toBe(head.block_hash);
     expect(await erc20Balance(ETH, d.accounts[2]!.address)).toBe(INITIAL + 11n);
+  });
+});
+
+describe("a bad --dump-path at start", () => {
+  it("fails the start with the dump's error", async () => {
+    const path = join(dir, "garbage.dump");
+    writeFileSync(path, "not a dump");
+    await expect(startDevnet({ seed: 0, inMemory: true, dumpPath: path, port: 0 })).rejects.toThrow(/not a perpchain dump/);
   });
 });
 
