@@ -107,14 +107,13 @@ export class PerpchainNode {
   readonly lifecycle = new Lifecycle();
   readonly mempool: Mempool<NodeTx>;
   readonly chain: ChainStore;
-  snapshots!: SnapshotStore;
-  hashPool: HashPool | null = null;
+  private snapshotStore!: SnapshotStore;
+  private hashPool: HashPool | null = null;
   readonly maxRollbackBlocks: number;
   readonly blockBatchMs: number;
-  epoch = 0;
+  private epochValue = 0;
   private pausedByOperator = false;
-  /** Set when a block commit failed: production stops until restart. */
-  fatalError: Error | null = null;
+  private fatal: Error | null = null;
   private timeOffsetS = 0;
   private nextBlockTimestamp: number | null = null;
   private building: Promise<void> | null = null;
@@ -169,6 +168,18 @@ export class PerpchainNode {
   }
 
   readonly log: (event: string, fields?: Record<string, unknown>) => void;
+
+  /** This process's epoch (fencing token for market data), taken from the store at start. */
+  get epoch(): number {
+    return this.epochValue;
+  }
+  /** Set when a block commit failed: production stops until restart. */
+  get fatalError(): Error | null {
+    return this.fatal;
+  }
+  get snapshots(): SnapshotStore {
+    return this.snapshotStore;
+  }
 
   get chainId(): Felt {
     return this.genesis.chainId;
@@ -251,9 +262,9 @@ export class PerpchainNode {
       },
       opts,
     );
-    node.epoch = epoch;
+    node.epochValue = epoch;
     node.hashPool = pool;
-    node.snapshots = await SnapshotStore.open(store);
+    node.snapshotStore = await SnapshotStore.open(store);
     node.lifecycle.advance("recovering");
     if (world.head() === null) {
       await node.commitGenesis(storedGenesis === undefined ? [{ type: "put", key: META_GENESIS, value: pack(params) }] : []);
@@ -552,7 +563,7 @@ export class PerpchainNode {
     try {
       await this.builder.commit(candidate, extraOps);
     } catch (e) {
-      this.fatalError = e as Error;
+      this.fatal = e as Error;
       this.log("store_write_failed", { block: candidate.inputs.number, error: (e as Error).message });
       throw new UnexpectedError(`block ${candidate.inputs.number} could not be written; block production stopped: ${(e as Error).message}`);
     }
@@ -607,7 +618,7 @@ export class PerpchainNode {
     while (this.building) await this.building;
     const run = this.produceLock.then(async () => {
       const prepared = await this.world.prepareRollback(target);
-      const snaps = this.snapshots.opsForRollback(target);
+      const snaps = this.snapshotStore.opsForRollback(target);
       const targetBlock = await this.chain.getBlock(target);
       if (targetBlock === undefined) throw new Error(`block ${target} is missing`);
       const { ops, removed } = await this.chain.opsForRemovingBlocks(prepared.removedBlocks);
@@ -625,7 +636,7 @@ export class PerpchainNode {
       const relog = this.mempool.relog(requeue);
       await this.world.rollback(prepared, { blockHash: BigInt(targetBlock.header.block_hash), extraOps: [...ops, ...relog.ops, ...snaps.ops] });
       this.chain.forgetFrom(target + 1, removed);
-      this.snapshots.forget(snaps.names);
+      this.snapshotStore.forget(snaps.names);
       for (const e of relog.entries) this.mempool.restore(e);
       const lowest = removed[removed.length - 1];
       const highest = removed[0];
