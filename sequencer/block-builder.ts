@@ -23,13 +23,14 @@ import { RpcError } from "../contracts/runtime/errors.js";
 import type { GasPrices } from "../contracts/runtime/gas.js";
 import { executeTransaction, type BlockContext, type TransactionExecution } from "../contracts/runtime/transaction-executor.js";
 import { computeBlockHeader, CURRENT_STARKNET_VERSION } from "../state/block-hash.js";
-import { toHex, type Felt } from "../state/felt.js";
+import type { Felt } from "../state/felt.js";
 import type { KvOp } from "../state/kv-store.js";
 import type { StateDiff } from "../state/state-diff.js";
 import type { PreparedCommit, WorldState } from "../state/world-state.js";
 import type { BlockRecord, ChainStore, TxRecord } from "./chain-store.js";
 import { PendingState } from "./pending-state.js";
-import { blockJson, receiptJson, stateDiffJson, traceJson } from "./rpc-json.js";
+import { blockRecordOf, txRecordOf } from "./rpc-json.js";
+import type { StoredBlock, StoredTx } from "./stored-records.js";
 import type { IntakeTx } from "./tx-intake.js";
 
 /** Header fields a block is built from (everything else follows from the transactions). */
@@ -57,6 +58,9 @@ export interface CandidateBlock {
   readonly inputs: BlockInputs;
   readonly included: readonly IncludedTx[];
   readonly dropped: readonly DroppedTx[];
+  /** What the chain store writes (typed). */
+  readonly stored: { readonly block: StoredBlock; readonly txs: readonly StoredTx[] };
+  /** The same, rendered as the RPC returns it (for caches and listeners). */
   readonly block: BlockRecord;
   readonly txs: readonly TxRecord[];
   readonly blockHash: Felt;
@@ -122,7 +126,7 @@ export class BlockBuilder {
    * (nothing is then written, memory stays at the old head).
    */
   async commit(candidate: CandidateBlock, extraOps: readonly KvOp[] = []): Promise<void> {
-    const ops = [...this.deps.chain.opsForBlock(candidate.block, candidate.txs), ...extraOps];
+    const ops = [...this.deps.chain.opsForBlock(candidate.stored.block, candidate.stored.txs), ...extraOps];
     await this.deps.world.commit(candidate.prepared, { blockHash: candidate.blockHash, extraOps: ops });
     this.deps.chain.cacheBlock(candidate.block, candidate.txs);
   }
@@ -156,19 +160,23 @@ export class BlockBuilder {
       })),
       stateDiff: prepared.diff,
     });
-    const block: BlockRecord = {
-      header: blockJson(header),
-      txHashes: included.map(({ tx }) => toHex(tx.hash)),
-      stateDiff: stateDiffJson(prepared.diff),
-      oldRoot: toHex(parent?.roots.globalRoot ?? 0n),
+    const storedBlock: StoredBlock = {
+      header,
+      txHashes: included.map(({ tx }) => tx.hash),
+      stateDiff: prepared.diff,
+      oldRoot: parent?.roots.globalRoot ?? 0n,
     };
-    const txs: TxRecord[] = included.map(({ tx, exec }, index) => ({
-      transaction: tx.json,
-      receipt: receiptJson(tx, exec),
-      blockNumber: inputs.number,
-      index,
-      trace: traceJson(tx, exec),
-    }));
-    return { inputs, included, dropped, block, txs, blockHash: header.blockHash, stateRoot: prepared.roots.globalRoot, prepared };
+    const storedTxs: StoredTx[] = included.map(({ tx, exec }, index) => ({ hash: tx.hash, tx: tx.broadcast, blockNumber: inputs.number, index, exec }));
+    return {
+      inputs,
+      included,
+      dropped,
+      stored: { block: storedBlock, txs: storedTxs },
+      block: blockRecordOf(storedBlock),
+      txs: storedTxs.map(txRecordOf),
+      blockHash: header.blockHash,
+      stateRoot: prepared.roots.globalRoot,
+      prepared,
+    };
   }
 }
