@@ -9,6 +9,9 @@
 //   //  candidate.blockHash / .stateRoot: compare with a leader's; .dropped: refused txs
 //   await builder.commit(candidate, extraOps);               // one batch, head last
 //
+// To re-execute a stored block n (a follower, a check): inputs = blockInputsOf(header) and
+// txs = the block's stored transactions through intake (reexecutionOf does both).
+//
 // `inputs` are the header fields that are not derived from the transactions: number,
 // timestamp, gas prices and sequencer address. A transaction the block must refuse (its
 // pre-check failed against the state left by the transactions before it) is listed in
@@ -22,7 +25,7 @@ import type { ClassRegistry } from "../contracts/runtime/class-registry.js";
 import { RpcError } from "../contracts/runtime/errors.js";
 import type { GasPrices } from "../contracts/runtime/gas.js";
 import { executeTransaction, type BlockContext, type TransactionExecution } from "../contracts/runtime/transaction-executor.js";
-import { computeBlockHeader, CURRENT_STARKNET_VERSION } from "../state/block-hash.js";
+import { computeBlockHeader, CURRENT_STARKNET_VERSION, type BlockHeader } from "../state/block-hash.js";
 import type { Felt } from "../state/felt.js";
 import type { KvOp } from "../state/kv-store.js";
 import type { StateDiff } from "../state/state-diff.js";
@@ -31,7 +34,7 @@ import type { BlockRecord, ChainStore, TxRecord } from "./chain-store.js";
 import { PendingState } from "./pending-state.js";
 import { blockRecordOf, txRecordOf } from "./rpc-json.js";
 import type { StoredBlock, StoredTx } from "./stored-records.js";
-import type { IntakeTx } from "./tx-intake.js";
+import { intake, type IntakeTx } from "./tx-intake.js";
 
 /** Header fields a block is built from (everything else follows from the transactions). */
 export interface BlockInputs {
@@ -74,6 +77,24 @@ export interface BlockBuilderDeps {
   registry: ClassRegistry;
   chainId: Felt;
   feeTokenAddress: Felt;
+}
+
+/** The header inputs a block was built from. */
+export function blockInputsOf(header: BlockHeader): BlockInputs {
+  return {
+    number: header.blockNumber,
+    timestamp: header.timestamp,
+    gasPrices: { l1_gas: header.l1GasPrice.priceInFri, l1_data_gas: header.l1DataGasPrice.priceInFri, l2_gas: header.l2GasPrice.priceInFri },
+    sequencerAddress: header.sequencerAddress,
+  };
+}
+
+/** What re-executing a stored block needs: its inputs and its transactions in order. */
+export function reexecutionOf(block: StoredBlock, txs: readonly StoredTx[], chainId: Felt): { inputs: BlockInputs; txs: IntakeTx[] } {
+  if (txs.length !== block.txHashes.length || txs.some((t, i) => t.hash !== block.txHashes[i])) {
+    throw new Error(`invariant violated: transactions do not match block ${block.header.blockNumber}`);
+  }
+  return { inputs: blockInputsOf(block.header), txs: txs.map((t) => intake(t.tx, chainId)) };
 }
 
 export class BlockBuilder {

@@ -130,6 +130,12 @@ export class ChainStore {
     return v === undefined ? undefined : blockRecordOf(decodeBlock(v));
   }
 
+  /** The typed record of block `n` (re-execution, followers). */
+  async getStoredBlock(n: number): Promise<StoredBlock | undefined> {
+    const v = await this.store.get(keys.blockByNumber(n));
+    return v === undefined ? undefined : decodeBlock(v);
+  }
+
   async getBlockNumberByHash(hash: Felt): Promise<number | undefined> {
     const v = await this.store.get(keys.blockNumberByHash(hash));
     return v === undefined ? undefined : (unpack(v) as number);
