@@ -23,6 +23,8 @@ Usage: npm start -- [options]
   --block-batch-ms MS           while busy, wait this long between blocks to batch (default 150)
   --market-data SOURCE          push (default) | simulator | replay:FILE (JSONL of push objects)
   --admin-token TOKEN           also accept operator methods from non-loopback clients with this bearer token
+  --dump-dir DIR                devnet_dump/devnet_load paths are relative to DIR (default: dumps/ beside --db)
+  --allow-absolute-dump-paths   let devnet_dump/devnet_load name absolute paths
   --verbose                     log every block and rejection as JSON lines
   --help                        this text
 `;
@@ -112,6 +114,13 @@ export function parseDevnetArgs(argv: readonly string[], randomSeed: () => numbe
         o.adminToken = v;
         break;
       }
+      case "--dump-dir":
+        o.dumpDir = next() ?? "";
+        if (!o.dumpDir) throw new CliError("--dump-dir expects a directory");
+        break;
+      case "--allow-absolute-dump-paths":
+        o.allowAbsoluteDumpPaths = true;
+        break;
       case "--hash-backend": {
         const v = next();
         if (v !== "auto" && v !== "native" && v !== "js") throw new CliError("--hash-backend expects auto, native or js");

@@ -9,6 +9,8 @@ import { selectorFromName } from "../state/crypto/hash.js";
 import { toHex, type Felt } from "../state/felt.js";
 import { InvalidParamsError, NotSupportedError } from "./errors.js";
 import { dumpStore } from "./chain-dump.js";
+import { asFileError, checkDumpSource, prepareDumpTarget, resolveDumpPath, resolveDumpPolicy } from "./dump-paths.js";
+import { authorizeOperator } from "./rpc/operator-auth.js";
 import { PerpchainNode, type BlockGeneration, type NodeOptions } from "./node.js";
 import { parseAddressParam, parseBlockId, parseNonNegativeInteger } from "./rpc/params.js";
 import { HandlerRegistry } from "./rpc/registry.js";
@@ -41,6 +43,10 @@ export interface DevnetOptions extends Omit<NodeOptions, "extraPredeploys"> {
    * with the variant it was created with.
    */
   oracle?: OracleVariant;
+  /** Directory devnet_dump/devnet_load paths are relative to (default: `dumps/` beside `dbPath`, or in the working directory). */
+  dumpDir?: string;
+  /** Let devnet_dump/devnet_load name absolute paths (default false). */
+  allowAbsoluteDumpPaths?: boolean;
 }
 
 export interface DevnetAccount {
@@ -296,17 +302,29 @@ function registerDevnetMethods(registry: HandlerRegistry, node: PerpchainNode, o
     }),
     { paramNames: [] },
   );
+  // Operator methods: a dump reads the whole chain and writes a file, so only loopback clients
+  // (or the admin token) may call them, and only inside the dump directory (dump-paths.ts).
+  const dumpPolicy = resolveDumpPolicy(options);
   registry.register(
     "devnet_dump",
-    async (p) => {
-      if (typeof p.path !== "string" || p.path.length === 0) throw new InvalidParamsError("path", "expected a file path");
-      return dumpStore(node.store, p.path);
+    async (p, ctx) => {
+      authorizeOperator(ctx, options.adminToken);
+      const target = resolveDumpPath(p.path, dumpPolicy);
+      await prepareDumpTarget(target, dumpPolicy, p.path as string);
+      try {
+        return await dumpStore(node.store, target);
+      } catch (e) {
+        throw asFileError(e, p.path as string);
+      }
     },
     { paramNames: ["path"] },
   );
   registry.register(
     "devnet_load",
-    () => {
+    async (p, ctx) => {
+      authorizeOperator(ctx, options.adminToken);
+      const source = resolveDumpPath(p.path, dumpPolicy);
+      await checkDumpSource(source, dumpPolicy, p.path as string);
       throw new NotSupportedError("load a dump into a fresh data directory with `npm run snapshot -- import FILE --db DIR`, then start the node on it");
     },
     { paramNames: ["path"] },

@@ -98,6 +98,7 @@ export const OPERATOR_ERRORS = {
   STALE_EPOCH: { code: -32008, message: "Stale epoch or sequence number" },
   NOT_SUPPORTED: { code: -32009, message: "Not supported by this node" },
   OVERLOADED: { code: -32010, message: "Node is overloaded" },
+  FILE_ERROR: { code: -32011, message: "File operation failed" },
 } as const;
 
 export const PRIVATE_CODE_MIN = -32099;
@@ -436,6 +437,12 @@ export class NotSupportedError extends RpcError {
 export class OverloadedError extends RpcError {
   constructor(reason: string) {
     super(...operator("OVERLOADED", { reason }));
+  }
+}
+/** A file named by an operator method (dump/load) could not be read or written; `errno` is Node's code (ENOENT, EACCES, ...). */
+export class FileError extends RpcError {
+  constructor(path: string, errno: string, reason: string) {
+    super(...operator("FILE_ERROR", { path, errno, reason }));
   }
 }
 

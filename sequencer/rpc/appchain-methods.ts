@@ -7,12 +7,13 @@ import { EXCHANGE_ADDRESS } from "../../contracts/exchange-genesis.js";
 import { exchangeFns } from "../../contracts/perp/exchange-contract.js";
 import { encodeArgs } from "../../contracts/runtime/index.js";
 import { toHex } from "../../state/felt.js";
-import { InvalidParamsError, RollbackRefusedError, SnapshotNotFoundError, UnauthorizedError } from "../errors.js";
+import { InvalidParamsError, RollbackRefusedError, SnapshotNotFoundError } from "../errors.js";
 import type { MarketDataService } from "../marketdata-service.js";
 import type { PerpchainNode } from "../node.js";
 import { SnapshotStore, type Snapshot } from "../snapshots.js";
 import { parseBlockId } from "./params.js";
-import type { HandlerRegistry, RpcContext, RpcHandler } from "./registry.js";
+import { authorizeOperator } from "./operator-auth.js";
+import type { HandlerRegistry, RpcHandler } from "./registry.js";
 
 export interface AppchainMethodOptions {
   adminToken?: string;
@@ -24,7 +25,7 @@ export function registerAppchainMethods(registry: HandlerRegistry, node: Perpcha
     registry.register(
       name,
       (p, ctx) => {
-        authorize(ctx, opts.adminToken);
+        authorizeOperator(ctx, opts.adminToken);
         return h(p, ctx);
       },
       { paramNames },
@@ -156,10 +157,4 @@ async function createSnapshot(node: PerpchainNode, rawName: unknown): Promise<Sn
 function snapshotName(v: unknown): string {
   if (!SnapshotStore.validName(v)) throw new InvalidParamsError("name", "expected 1–128 characters of [A-Za-z0-9_.:-]");
   return v;
-}
-
-function authorize(ctx: RpcContext, token: string | undefined): void {
-  if (ctx.isLoopback) return;
-  if (token !== undefined && ctx.authorization === `Bearer ${token}`) return;
-  throw new UnauthorizedError("operator methods are allowed from loopback only (or with the admin token)");
 }
