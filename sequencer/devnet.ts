@@ -258,7 +258,7 @@ function registerDevnetMethods(registry: HandlerRegistry, node: PerpchainNode, o
   registry.register(
     "devnet_setTime",
     async (p) => {
-      const time = parseNonNegativeInteger(p.time, "time");
+      const time = parseDevnetTime(p.time, "time", 0);
       node.setTime(time);
       const generate = p.generate_block === undefined ? true : Boolean(p.generate_block);
       if (!generate) return { block_timestamp: time };
@@ -270,7 +270,7 @@ function registerDevnetMethods(registry: HandlerRegistry, node: PerpchainNode, o
   registry.register(
     "devnet_increaseTime",
     async (p) => {
-      const time = parseNonNegativeInteger(p.time, "time");
+      const time = parseDevnetTime(p.time, "time", node.nowS());
       node.increaseTime(time);
       const b = await node.createBlock();
       return { timestamp_increased_by: time, block_hash: b.header.block_hash };
@@ -373,4 +373,17 @@ function parseAmount(v: unknown, field: string): bigint {
   if (typeof v === "string" && /^(0x[0-9a-fA-F]+|[0-9]+)$/.test(v)) return BigInt(v);
   if (typeof v === "bigint" && v >= 0n) return v;
   throw new InvalidParamsError(field, "expected a non-negative integer");
+}
+
+/**
+ * Latest block timestamp devnet_setTime / devnet_increaseTime may reach: 9999-12-31T23:59:59Z.
+ * Far below 2^53 s, so the clock can run on from it for millennia without leaving the integers
+ * the block hash accepts (a time near 2^53 made every later block fail and wedged the node).
+ */
+export const MAX_DEVNET_TIMESTAMP_S = 253_402_300_799;
+
+function parseDevnetTime(v: unknown, field: string, base: number): number {
+  const t = parseNonNegativeInteger(v, field);
+  if (base + t > MAX_DEVNET_TIMESTAMP_S) throw new InvalidParamsError(field, `the block timestamp would pass ${MAX_DEVNET_TIMESTAMP_S} (9999-12-31T23:59:59Z)`);
+  return t;
 }

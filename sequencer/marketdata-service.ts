@@ -13,6 +13,7 @@ import { encodeArgs } from "../contracts/runtime/index.js";
 import { Column, key, u64 } from "../state/columns.js";
 import type { StateReader } from "../state/state-diff.js";
 import { decodeShortString, encodeShortString, toHex, type Felt } from "../state/felt.js";
+import { boundedCopy } from "./bounded-copy.js";
 import { InvalidParamsError } from "./errors.js";
 import type { PerpchainNode } from "./node.js";
 import {
@@ -182,6 +183,7 @@ export function committedOracleMarket(state: StateReader, market: Felt): OracleM
   );
 }
 
+/** The record as stored: JSON-safe and bounded (a client's push may be megabytes deep or wide). */
 function jsonSafe(v: unknown): unknown {
-  return JSON.parse(JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? x.toString() : x)));
+  return boundedCopy(v);
 }

@@ -35,6 +35,7 @@ import {
   InvalidTransactionNonceError,
   NodePausedError,
   RpcError,
+  TransactionNotIncludedError,
   UnexpectedError,
   ValidationFailureError,
   ClassHashNotFoundError,
@@ -43,6 +44,7 @@ import {
 import { Lifecycle } from "./lifecycle.js";
 import { Mempool, type MempoolEntry } from "./mempool.js";
 import { PendingState } from "./pending-state.js";
+import { orphanedByDrop } from "./rollback-orphans.js";
 import { SnapshotStore } from "./snapshots.js";
 import { installVerifyCache } from "./verify-cache.js";
 import { deriveAccountKeys, type AccountKeys } from "./predeployed-accounts.js";
@@ -302,8 +304,13 @@ export class PerpchainNode {
       if (i >= 0) this.blockListeners.splice(i, 1);
     };
   }
-  onReorg(f: (e: ReorgEvent) => void): void {
+  /** Listen to rollbacks; returns the function that stops listening. */
+  onReorg(f: (e: ReorgEvent) => void): () => void {
     this.reorgListeners.push(f);
+    return () => {
+      const i = this.reorgListeners.indexOf(f);
+      if (i >= 0) this.reorgListeners.splice(i, 1);
+    };
   }
 
   // --- time ------------------------------------------------------------------------------
@@ -405,9 +412,26 @@ export class PerpchainNode {
    * actions). Serialized so nonces are consecutive.
    */
   submitOperatorInvoke(calls: ReadonlyArray<{ to: Felt; selector: Felt; calldata: readonly Felt[] }>): Promise<Felt> {
-    const run = this.operatorLock.then(() => this.submitSignedInvoke(this.genesis.operator.address, this.operatorKeys.privateKey, calls, { operator: true }));
+    const run = this.operatorLock.then(async () => {
+      await this.dropUnreachableOperatorTxs();
+      return this.submitSignedInvoke(this.genesis.operator.address, this.operatorKeys.privateKey, calls, { operator: true });
+    });
     this.operatorLock = run.catch(() => {});
     return run;
+  }
+
+  /**
+   * The operator's queued transactions that can never run (their nonces follow one that was
+   * dropped) would make every later operator transaction wait forever behind them: drop them.
+   */
+  private async dropUnreachableOperatorTxs(): Promise<void> {
+    const operator = this.genesis.operator.address;
+    const dead = orphanedByDrop([{ sender: operator, nonce: this.world.getNonce(operator) }], (s) => this.mempool.queuedFor(s));
+    if (dead.length === 0) return;
+    await this.store.batch(this.mempool.removalOps(dead));
+    this.mempool.forget(dead);
+    for (const e of dead) this.rejected.set(toHex(e.hash), "dropped: an earlier operator transaction was dropped");
+    this.log("operator_txs_dropped", { txs: dead.map((e) => toHex(e.hash)) });
   }
 
   /** Sign an INVOKE v3 for `sender` with `privateKey` and submit it (nonce = next free). */
@@ -438,13 +462,22 @@ export class PerpchainNode {
         unsubscribe();
         f();
       };
-      const timer = setTimeout(() => finish(() => reject(new Error(`transaction ${hex} not included within ${timeout_ms} ms`))), timeout_ms);
-      const unsubscribe = this.onBlock((e) => {
+      const timer = setTimeout(() => finish(() => reject(new TransactionNotIncludedError(hex, `not included within ${timeout_ms} ms`))), timeout_ms);
+      const checkRejected = () => {
+        const rejected = this.rejected.get(hex);
+        if (rejected !== undefined) finish(() => reject(new TransactionNotIncludedError(hex, `was rejected: ${rejected}`)));
+      };
+      const stopBlocks = this.onBlock((e) => {
         const found = e.txs.find((t) => t.transaction.transaction_hash === hex);
         if (found) return finish(() => resolve(found));
-        const rejected = this.rejected.get(hex);
-        if (rejected !== undefined) finish(() => reject(new Error(`transaction ${hex} was rejected: ${rejected}`)));
+        checkRejected();
       });
+      // A rollback may drop it without a block following.
+      const stopReorgs = this.onReorg(checkRejected);
+      const unsubscribe = () => {
+        stopBlocks();
+        stopReorgs();
+      };
       void this.chain.getTx(hash).then((t) => {
         if (t) finish(() => resolve(t));
       });
@@ -667,7 +700,9 @@ export class PerpchainNode {
     if (target > head) throw new RollbackRefusedError(`block ${target} is above the head ${head}`);
     if (head - target > this.maxRollbackBlocks) throw new RollbackRefusedError(`block ${target} is beyond the retention window of ${this.maxRollbackBlocks} blocks`);
     while (this.building) await this.building;
-    const run = this.produceLock.then(async () => {
+    // Operator submissions in flight land first and none starts meanwhile: one that picked its
+    // nonce before the rollback and queued after it would follow a dropped nonce.
+    const run = Promise.all([this.produceLock, this.operatorLock]).then(async () => {
       const prepared = await this.world.prepareRollback(target);
       const snaps = this.snapshots.opsForRollback(target);
       const targetBlock = await this.chain.getBlock(target);
@@ -685,10 +720,15 @@ export class PerpchainNode {
         });
       }
       const relog = this.mempool.relog(requeue);
-      await this.world.rollback(prepared, { blockHash: BigInt(targetBlock.header.block_hash), extraOps: [...ops, ...relog.ops, ...snaps.ops] });
+      // Queued transactions whose nonces followed dropped ones can never run: drop them too.
+      const orphans = policy === "drop" ? orphanedByDrop(removedTxs.map(removedSenderNonce), (s) => this.mempool.queuedFor(s)) : [];
+      await this.world.rollback(prepared, { blockHash: BigInt(targetBlock.header.block_hash), extraOps: [...ops, ...relog.ops, ...snaps.ops, ...this.mempool.removalOps(orphans)] });
       this.chain.forgetFrom(target + 1, removed);
       this.snapshots.forget(snaps.names);
       for (const e of relog.entries) this.mempool.restore(e);
+      this.mempool.forget(orphans);
+      for (const o of orphans) this.rejected.set(toHex(o.hash), "dropped: its nonce followed transactions a rollback removed");
+      if (orphans.length > 0) this.log("rollback_dropped_queued", { txs: orphans.map((o) => toHex(o.hash)) });
       const lowest = removed[removed.length - 1];
       const highest = removed[0];
       const ev: ReorgEvent = {
@@ -700,6 +740,7 @@ export class PerpchainNode {
       return { ev, keysChanged: prepared.keysChanged };
     });
     this.produceLock = run.catch(() => {});
+    this.operatorLock = this.produceLock;
     const { ev, keysChanged } = await run;
     for (const l of this.reorgListeners) l(ev);
     return { ...ev, rollbackMs: performance.now() - t0, keysChanged };
@@ -725,6 +766,13 @@ const BALANCE_OF = selectorFromName("balance_of");
 const VALID = 0x56414c4944n;
 const ACCOUNT_PUBLIC_KEY_SLOT = storageVarAddress("Account_public_key");
 const ERC20_BALANCES_BASE = storageVarAddress("ERC20_balances");
+
+/** Sender and nonce of a removed transaction (DEPLOY_ACCOUNT: the deployed address, nonce 0). */
+function removedSenderNonce(r: TxRecord): { sender: Felt; nonce: Felt } {
+  const t = r.transaction as { sender_address?: string; nonce?: string };
+  const sender = t.sender_address ?? (r.receipt.contract_address as string | undefined) ?? "0x0";
+  return { sender: BigInt(sender), nonce: BigInt(t.nonce ?? "0x0") };
+}
 
 /** Broadcast JSON from a stored TXN (for re-queueing after rollback). */
 function rawFromJson(t: Record<string, unknown>): unknown {

@@ -7,6 +7,7 @@ import { EXCHANGE_ADDRESS } from "../../contracts/exchange-genesis.js";
 import { exchangeFns } from "../../contracts/perp/exchange-contract.js";
 import { encodeArgs } from "../../contracts/runtime/index.js";
 import { toHex } from "../../state/felt.js";
+import { describeValue } from "../bounded-copy.js";
 import { InvalidParamsError, RollbackRefusedError, SnapshotNotFoundError } from "../errors.js";
 import type { MarketDataService } from "../marketdata-service.js";
 import type { PerpchainNode } from "../node.js";
@@ -132,7 +133,12 @@ export function registerAppchainMethods(registry: HandlerRegistry, node: Perpcha
   operator("appchain_resetCircuitBreaker", ["market"], (p) => {
     if (!md) throw new InvalidParamsError("", "market data is not enabled on this node");
     if (typeof p.market !== "string") throw new InvalidParamsError("market", "expected a market name");
-    md.pipeline.closeBreaker(p.market);
+    try {
+      md.pipeline.closeBreaker(p.market);
+    } catch (e) {
+      if (e instanceof RangeError) throw new InvalidParamsError("market", `unknown market ${describeValue(p.market)}`);
+      throw e;
+    }
     return { market: p.market, breaker: md.pipeline.breakerState(p.market) };
   });
 }

@@ -236,7 +236,7 @@ export class RpcServer {
       req.resume();
       return Promise.resolve(undefined);
     }
-    return new Promise((resolve, reject) => {
+    return new Promise((resolve) => {
       const chunks: Buffer[] = [];
       let size = 0;
       let over = false;
@@ -255,8 +255,17 @@ export class RpcServer {
       req.on("end", () => {
         if (!over) resolve(Buffer.concat(chunks).toString("utf8"));
       });
-      req.on("error", (err) => {
-        if (!over) reject(err);
+      // A client that hangs up mid-body is not a server error: nothing to answer, nothing to log.
+      const aborted = () => {
+        if (over) return;
+        over = true;
+        chunks.length = 0;
+        this.count(this.httpRejected, "client_aborted");
+        resolve(undefined);
+      };
+      req.on("error", aborted);
+      req.on("close", () => {
+        if (!req.complete) aborted();
       });
     });
   }
