@@ -11,6 +11,7 @@ import { InvalidParamsError, NotSupportedError } from "./errors.js";
 import { dumpStore } from "./chain-dump.js";
 import { asFileError, checkDumpSource, prepareDumpTarget, resolveDumpPath, resolveDumpPolicy } from "./dump-paths.js";
 import { authorizeOperator } from "./rpc/operator-auth.js";
+import { NodeMetrics } from "./metrics.js";
 import { PerpchainNode, type BlockGeneration, type NodeOptions } from "./node.js";
 import { parseAddressParam, parseBlockId, parseNonNegativeInteger } from "./rpc/params.js";
 import { HandlerRegistry } from "./rpc/registry.js";
@@ -67,22 +68,33 @@ export interface Devnet {
   contracts: Record<string, { address: string; class_hash: string }>;
   marketData: MarketDataService;
   triggers: TriggerEngine;
+  /** The Prometheus registry GET /metrics serves. */
+  metrics: NodeMetrics;
   stop(): Promise<void>;
 }
 
 export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> {
   const oracle = options.oracle ?? "checked";
-  const node = await PerpchainNode.open({ ...options, extraPredeploys: (a) => exchangePredeploys(a, oracle) });
+  const metrics = new NodeMetrics();
+  const node = await PerpchainNode.open({ ...options, observe: metrics.observe, extraPredeploys: (a) => exchangePredeploys(a, oracle) });
+  const counters = metrics.bindNode({
+    headNumber: () => node.world.head()?.blockNumber,
+    mempoolSize: () => node.mempool.size,
+    lifecycleState: () => node.lifecycle.state,
+    epoch: () => node.epoch,
+  });
+  node.onBlock(({ txs }) => counters.onBlock(txs.length));
+  node.onDropped(() => counters.onDropped(1));
   const registry = new HandlerRegistry();
   registerStarknetMethods(registry, node);
   registerDevnetMethods(registry, node, options);
-  const marketData = new MarketDataService(node, { unsafeDisableGuards: options.unsafeDisableGuards });
+  const marketData = new MarketDataService(node, { unsafeDisableGuards: options.unsafeDisableGuards, metrics: metrics.marketData() });
   const triggers = new TriggerEngine(node);
   if (options.triggerEngine !== false) await triggers.start();
   registerAppchainMethods(registry, node, { adminToken: options.adminToken, marketData });
   const server = new RpcServer({
     registry,
-    metrics: () => nodeMetrics(node),
+    nodeMetrics: metrics,
     readiness: () => ({ ready: node.lifecycle.isReady && node.fatalError === null, state: node.fatalError ? "failed" : node.lifecycle.state }),
   });
   wireSubscriptions(node, server);
@@ -117,6 +129,7 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
     contracts: contractsOf(node),
     marketData,
     triggers,
+    metrics,
     async stop() {
       if (stopped) return;
       stopped = true;
@@ -202,33 +215,6 @@ function wireSubscriptions(node: PerpchainNode, server: RpcServer): void {
     },
     transactionStatus: (h) => node.transactionStatus(h),
   });
-}
-
-export function nodeMetrics(node: PerpchainNode): string {
-  const states = ["starting", "recovering", "catching-up", "ready", "draining", "stopped"];
-  const head = node.world.head();
-  return [
-    "# HELP perpchain_block_height Number of the head block.",
-    "# TYPE perpchain_block_height gauge",
-    `perpchain_block_height ${head?.blockNumber ?? -1}`,
-    "# HELP perpchain_txs_included_total Transactions included in blocks since start.",
-    "# TYPE perpchain_txs_included_total counter",
-    `perpchain_txs_included_total ${node.stats.txsIncluded}`,
-    "# HELP perpchain_blocks_produced_total Blocks produced since start.",
-    "# TYPE perpchain_blocks_produced_total counter",
-    `perpchain_blocks_produced_total ${node.stats.blocksProduced}`,
-    "# HELP perpchain_mempool_size Transactions waiting in the mempool.",
-    "# TYPE perpchain_mempool_size gauge",
-    `perpchain_mempool_size ${node.mempool.size}`,
-    "# HELP perpchain_lifecycle_state 1 for the node's current lifecycle state.",
-    "# TYPE perpchain_lifecycle_state gauge",
-    ...states.map((s) => `perpchain_lifecycle_state{state="${s}"} ${node.lifecycle.state === s ? 1 : 0}`),
-    "# HELP perpchain_epoch Epoch of this process (increments on every start).",
-    "# TYPE perpchain_epoch gauge",
-    `perpchain_epoch ${node.epoch}`,
-    ...node.extraMetrics.flatMap((f) => f()),
-    "",
-  ].join("\n");
 }
 
 function registerDevnetMethods(registry: HandlerRegistry, node: PerpchainNode, options: DevnetOptions): void {

@@ -77,6 +77,8 @@ export interface NodeOptions {
   /** How long a dropped transaction's status stays CANDIDATE + REVERTED before it is not found (default 15 s). */
   droppedStatus_ms?: number;
   log?: (event: string, fields?: Record<string, unknown>) => void;
+  /** Durations for the metrics (sequencer/metrics.ts): block build and block commit, in seconds. */
+  observe?: (timing: "block_build_seconds" | "block_commit_seconds", seconds: number) => void;
 }
 
 /** starknet_getTransactionStatus's answer (TXN_STATUS_RESULT). */
@@ -129,8 +131,6 @@ export class PerpchainNode {
   readonly clock: () => number;
   readonly gasPrices: GasPrices;
   readonly stats = { blocksProduced: 0, txsIncluded: 0, txsRejected: 0 };
-  /** Extra Prometheus lines from other components (market data, ...). */
-  readonly extraMetrics: Array<() => string[]> = [];
   readonly maxTxsPerBlock: number;
 
   private constructor(
@@ -150,6 +150,7 @@ export class PerpchainNode {
     this.maxRollbackBlocks = opts.maxRollbackBlocks ?? 100_000;
     this.blockBatchMs = opts.blockBatchMs ?? 150;
     this.log = opts.log ?? (() => {});
+    this.observe = opts.observe ?? (() => {});
     this.dropped = new DroppedTransactions(opts.droppedStatus_ms);
     this.builder = new BlockBuilder({ world, chain: this.chain, registry: genesis.registry, chainId: genesis.chainId, feeTokenAddress: this.feeTokenAddress });
     this.admission = new Admission({
@@ -169,6 +170,7 @@ export class PerpchainNode {
   }
 
   readonly log: (event: string, fields?: Record<string, unknown>) => void;
+  private readonly observe: NonNullable<NodeOptions["observe"]>;
 
   /** This process's epoch (fencing token for market data), taken from the store at start. */
   get epoch(): number {
@@ -569,11 +571,13 @@ export class PerpchainNode {
 
   private async produceBlockNow(): Promise<BlockRecord> {
     if (this.fatalError) throw new UnexpectedError(`block production stopped after a store failure: ${this.fatalError.message}`);
+    const built_t0 = performance.now();
     const { ready, stale } = this.mempool.ready((s) => this.world.getNonce(s), this.maxTxsPerBlock);
     const candidate = await this.builder.execute(
       this.nextBlockInputs(),
       ready.map((e) => e.payload.tx),
     );
+    this.observe("block_build_seconds", (performance.now() - built_t0) / 1000);
     const droppedHashes = new Set(candidate.dropped.map((d) => d.tx.hash));
     const dropped: Array<{ entry: MempoolEntry<NodeTx>; error: RpcError | string }> = [
       ...stale.map((entry) => ({ entry, error: "nonce already used" })),
@@ -592,8 +596,10 @@ export class PerpchainNode {
     removedEntries: Array<MempoolEntry<NodeTx>>,
     dropped: Array<{ hash: Felt; error: RpcError | string }> = [],
   ): Promise<BlockRecord> {
+    const commit_t0 = performance.now();
     try {
       await this.builder.commit(candidate, extraOps);
+      this.observe("block_commit_seconds", (performance.now() - commit_t0) / 1000);
     } catch (e) {
       this.fatal = e as Error;
       this.log("store_write_failed", { block: candidate.inputs.number, error: (e as Error).message });

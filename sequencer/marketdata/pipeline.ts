@@ -224,6 +224,11 @@ export class MarketDataPipeline {
     return this.breaker.close(market);
   }
 
+  /** True when `market` is one the guards are configured for (bounded metric labels). */
+  isConfiguredMarket(market: string): boolean {
+    return resolveMarketConfig(this.config, market) !== undefined;
+  }
+
   breakerState(market: string): BreakerState {
     return this.breaker.state(market);
   }
