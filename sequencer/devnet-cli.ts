@@ -4,6 +4,7 @@
 import { toHex } from "../state/felt.js";
 import type { BlockGeneration } from "./node.js";
 import type { Devnet, DevnetOptions } from "./devnet.js";
+import { isLogLevel, LOG_LEVELS, type LogLevel } from "./log.js";
 
 export const DEVNET_HELP = `perpchain devnet — a Starknet-style appchain node for a perpetuals exchange
 
@@ -25,13 +26,15 @@ Usage: npm start -- [options]
   --admin-token TOKEN           also accept operator methods from non-loopback clients with this bearer token
   --dump-dir DIR                devnet_dump/devnet_load paths are relative to DIR (default: dumps/ beside --db)
   --allow-absolute-dump-paths   let devnet_dump/devnet_load name absolute paths
-  --verbose                     log every block and rejection as JSON lines
+  --verbose                     log every block and rejection as JSON lines (= --log-level debug)
+  --log-level LEVEL             fatal | error | warn (default) | info | debug | trace | silent
   --help                        this text
 `;
 
 export interface DevnetCliOptions extends DevnetOptions {
   help: boolean;
   verbose: boolean;
+  logLevel?: LogLevel;
   hashBackend: "auto" | "native" | "js";
   seedWasGiven: boolean;
 }
@@ -112,6 +115,12 @@ export function parseDevnetArgs(argv: readonly string[], randomSeed: () => numbe
         const v = next();
         if (!v || v.length < 16) throw new CliError("--admin-token expects a token of at least 16 characters");
         o.adminToken = v;
+        break;
+      }
+      case "--log-level": {
+        const v = next();
+        if (!isLogLevel(v)) throw new CliError(`--log-level expects one of ${LOG_LEVELS.join(", ")}`);
+        o.logLevel = v;
         break;
       }
       case "--dump-dir":

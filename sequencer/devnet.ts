@@ -7,7 +7,7 @@
 import { EXCHANGE_ADDRESS, exchangePredeploys, ORACLE_ADDRESS, type OracleVariant } from "../contracts/exchange-genesis.js";
 import { selectorFromName } from "../state/crypto/hash.js";
 import { toHex, type Felt } from "../state/felt.js";
-import { InvalidParamsError, NotSupportedError } from "./errors.js";
+import { InvalidParamsError, NotSupportedError, type ErrorLogger } from "./errors.js";
 import { dumpStore } from "./chain-dump.js";
 import { asFileError, checkDumpSource, prepareDumpTarget, resolveDumpPath, resolveDumpPolicy } from "./dump-paths.js";
 import { authorizeOperator } from "./rpc/operator-auth.js";
@@ -48,6 +48,8 @@ export interface DevnetOptions extends Omit<NodeOptions, "extraPredeploys"> {
   dumpDir?: string;
   /** Let devnet_dump/devnet_load name absolute paths (default false). */
   allowAbsoluteDumpPaths?: boolean;
+  /** Where the RPC server reports unexpected errors and socket trouble (default: JSON lines on stderr). */
+  errorLogger?: ErrorLogger;
 }
 
 export interface DevnetAccount {
@@ -95,6 +97,7 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
   const server = new RpcServer({
     registry,
     nodeMetrics: metrics,
+    ...(options.errorLogger && { logger: options.errorLogger }),
     readiness: () => ({ ready: node.lifecycle.isReady && node.fatalError === null, state: node.fatalError ? "failed" : node.lifecycle.state }),
   });
   wireSubscriptions(node, server);
