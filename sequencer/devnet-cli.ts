@@ -7,6 +7,7 @@ import type { GasPrices } from "../contracts/runtime/gas.js";
 import { toHex } from "../state/felt.js";
 import { DEFAULT_GAS_PRICES, type BlockGeneration } from "./node.js";
 import type { Devnet, DevnetOptions } from "./devnet.js";
+import { isLogLevel, LOG_LEVELS, type LogLevel } from "./log.js";
 
 export const DEVNET_HELP = `perpchain devnet — a Starknet-style appchain node for a perpetuals exchange
 
@@ -35,13 +36,17 @@ Usage: npm start -- [options]        (--flag VALUE or --flag=VALUE)
   --block-batch-ms MS           while busy, wait this long between blocks to batch (default 150)
   --market-data SOURCE          push (default) | simulator | replay:FILE (JSONL of push objects)
   --admin-token TOKEN           also accept operator methods from non-loopback clients with this bearer token
-  --verbose                     log every block and rejection as JSON lines
+  --dump-dir DIR                devnet_dump/devnet_load paths are relative to DIR (default: dumps/ beside --db)
+  --allow-absolute-dump-paths   let devnet_dump/devnet_load name absolute paths
+  --verbose                     log every block and rejection as JSON lines (= --log-level debug)
+  --log-level LEVEL             fatal | error | warn (default) | info | debug | trace | silent
   --help                        this text
 `;
 
 export interface DevnetCliOptions extends DevnetOptions {
   help: boolean;
   verbose: boolean;
+  logLevel?: LogLevel;
   hashBackend: "auto" | "native" | "js";
   seedWasGiven: boolean;
 }
@@ -73,6 +78,9 @@ const FLAGS = {
   "gas-price-wei": { type: "string" },
   "data-gas-price-wei": { type: "string" },
   "l2-gas-price-wei": { type: "string" },
+  "dump-dir": { type: "string" },
+  "allow-absolute-dump-paths": { type: "boolean" },
+  "log-level": { type: "string" },
 } as const satisfies ParseArgsConfig["options"];
 
 export function parseDevnetArgs(argv: readonly string[], randomSeed: () => number): DevnetCliOptions {
@@ -137,6 +145,15 @@ export function parseDevnetArgs(argv: readonly string[], randomSeed: () => numbe
     if (o.dumpPath === undefined) throw new CliError("--dump-on needs --dump-path FILE");
     o.dumpOn = v;
   }
+  if (values["log-level"] !== undefined) {
+    if (!isLogLevel(values["log-level"])) throw new CliError(`--log-level expects one of ${LOG_LEVELS.join(", ")}`);
+    o.logLevel = values["log-level"];
+  }
+  if (values["dump-dir"] !== undefined) {
+    if (!values["dump-dir"]) throw new CliError("--dump-dir expects a directory");
+    o.dumpDir = values["dump-dir"];
+  }
+  if (values["allow-absolute-dump-paths"]) o.allowAbsoluteDumpPaths = true;
   const fri = gasPrices(values, "fri", DEFAULT_GAS_PRICES);
   if (fri !== DEFAULT_GAS_PRICES) o.gasPrices = fri;
   const wei = gasPrices(values, "wei", fri);

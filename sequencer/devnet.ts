@@ -11,6 +11,9 @@ import { join } from "node:path";
 import { exchangePredeploys, type OracleVariant } from "../contracts/exchange-genesis.js";
 import { MemoryKvStore } from "../state/kv-store.js";
 import { dumpStore, loadStore, type DumpSummary } from "./chain-dump.js";
+import { asFileError, checkDumpSource, prepareDumpTarget, resolveDumpPath, resolveDumpPolicy } from "./dump-paths.js";
+import type { ErrorLogger } from "./errors.js";
+import { NodeMetrics } from "./metrics.js";
 import { PerpchainNode, type NodeOptions } from "./node.js";
 import { HandlerRegistry } from "./rpc/registry.js";
 import { RpcServer } from "./rpc/server.js";
@@ -47,11 +50,18 @@ export interface DevnetOptions extends Omit<NodeOptions, "extraPredeploys"> {
   oracle?: OracleVariant;
   /**
    * starknet-devnet's --dump-path: devnet_dump's default file, written on exit or after every
-   * block per `dumpOn`; an in-memory devnet loads it at start when it exists.
+   * block per `dumpOn`; an in-memory devnet loads it at start when it exists. Given by the
+   * operator, so it is not held to the dump directory as RPC-given paths are.
    */
   dumpPath?: string;
   /** starknet-devnet's --dump-on: "exit", "block" or "request" (only on devnet_dump; the default). */
   dumpOn?: DumpOn;
+  /** Directory devnet_dump/devnet_load paths are relative to (default: `dumps/` beside `dbPath`, or in the working directory). */
+  dumpDir?: string;
+  /** Let devnet_dump/devnet_load name absolute paths (default false). */
+  allowAbsoluteDumpPaths?: boolean;
+  /** Where the RPC server reports unexpected errors and socket trouble (default: JSON lines on stderr). */
+  errorLogger?: ErrorLogger;
 }
 
 export interface Devnet {
@@ -67,19 +77,30 @@ export interface Devnet {
   triggers: TriggerEngine;
   /** devnet_restart: back to the chain as it was when start-up finished. */
   restart(): Promise<void>;
-  /** devnet_dump. */
+  /** devnet_dump (a path of the caller's: not held to the dump directory). */
   dump(path: string): Promise<DumpSummary>;
   /** devnet_load: the running chain replaced by a dump (ours or `npm run snapshot -- export`). */
   load(path: string): Promise<DumpSummary>;
+  /** The Prometheus registry GET /metrics serves. */
+  metrics: NodeMetrics;
   stop(): Promise<void>;
 }
 
 export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> {
   const oracle = options.oracle ?? "checked";
-  const node = await PerpchainNode.open({ ...options, extraPredeploys: (a) => exchangePredeploys(a, oracle) });
+  const metrics = new NodeMetrics();
+  const node = await PerpchainNode.open({ ...options, observe: metrics.observe, extraPredeploys: (a) => exchangePredeploys(a, oracle) });
+  const counters = metrics.bindNode({
+    headNumber: () => node.world.head()?.blockNumber,
+    mempoolSize: () => node.mempool.size,
+    lifecycleState: () => node.lifecycle.state,
+    epoch: () => node.epoch,
+  });
+  node.onBlock(({ txs }) => counters.onBlock(txs.length));
+  node.onDropped(() => counters.onDropped(1));
   const registry = new HandlerRegistry();
   registerStarknetMethods(registry, node);
-  const marketData = new MarketDataService(node, { unsafeDisableGuards: options.unsafeDisableGuards });
+  const marketData = new MarketDataService(node, { unsafeDisableGuards: options.unsafeDisableGuards, metrics: metrics.marketData() });
   const triggers = new TriggerEngine(node);
   const host = options.host ?? "127.0.0.1";
   let port = 0;
@@ -101,7 +122,6 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
       await followChain();
     },
     dump: (path: string) => dumps.dump(path),
-    dumpInline: () => dumps.dumpInline(),
     async load(path: string) {
       const fresh = new MemoryKvStore();
       const summary = await loadStore(path, fresh);
@@ -110,12 +130,38 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
       return summary;
     },
   };
-  registerDevnetMethods(registry, { node, host, port: () => port, adminToken: options.adminToken, dumpPath: options.dumpPath, dumpOn: options.dumpOn, ...controls });
+  // RPC-given paths stay inside the dump directory (dump-paths.ts); file errors are typed (-32011).
+  const dumpPolicy = resolveDumpPolicy(options);
+  registerDevnetMethods(registry, {
+    node,
+    host,
+    port: () => port,
+    adminToken: options.adminToken,
+    dumpPath: options.dumpPath,
+    dumpOn: options.dumpOn,
+    restart: controls.restart,
+    dumpInline: () => dumps.dumpInline(),
+    async dump(path, given) {
+      const target = given ? resolveDumpPath(path, dumpPolicy) : path;
+      if (given) await prepareDumpTarget(target, dumpPolicy, path);
+      return dumps.dump(target).catch((e) => {
+        throw asFileError(e, path);
+      });
+    },
+    async load(path) {
+      const source = resolveDumpPath(path, dumpPolicy);
+      await checkDumpSource(source, dumpPolicy, path);
+      return controls.load(source).catch((e) => {
+        throw asFileError(e, path);
+      });
+    },
+  });
   if (options.triggerEngine !== false) await triggers.start();
   registerAppchainMethods(registry, node, { adminToken: options.adminToken, marketData });
   const server = new RpcServer({
     registry,
-    metrics: () => nodeMetrics(node),
+    nodeMetrics: metrics,
+    ...(options.errorLogger && { logger: options.errorLogger }),
     readiness: () => ({ ready: node.lifecycle.isReady && node.fatalError === null, state: node.fatalError ? "failed" : node.lifecycle.state }),
   });
   wireSubscriptions(node, server);
@@ -157,6 +203,7 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
     marketData,
     triggers,
     ...controls,
+    metrics,
     async stop() {
       if (stopped) return;
       stopped = true;
@@ -279,33 +326,6 @@ function wireSubscriptions(node: PerpchainNode, server: RpcServer): void {
     },
     transactionStatus: (h) => node.transactionStatus(h),
   });
-}
-
-export function nodeMetrics(node: PerpchainNode): string {
-  const states = ["starting", "recovering", "catching-up", "ready", "draining", "stopped"];
-  const head = node.world.head();
-  return [
-    "# HELP perpchain_block_height Number of the head block.",
-    "# TYPE perpchain_block_height gauge",
-    `perpchain_block_height ${head?.blockNumber ?? -1}`,
-    "# HELP perpchain_txs_included_total Transactions included in blocks since start.",
-    "# TYPE perpchain_txs_included_total counter",
-    `perpchain_txs_included_total ${node.stats.txsIncluded}`,
-    "# HELP perpchain_blocks_produced_total Blocks produced since start.",
-    "# TYPE perpchain_blocks_produced_total counter",
-    `perpchain_blocks_produced_total ${node.stats.blocksProduced}`,
-    "# HELP perpchain_mempool_size Transactions waiting in the mempool.",
-    "# TYPE perpchain_mempool_size gauge",
-    `perpchain_mempool_size ${node.mempool.size}`,
-    "# HELP perpchain_lifecycle_state 1 for the node's current lifecycle state.",
-    "# TYPE perpchain_lifecycle_state gauge",
-    ...states.map((s) => `perpchain_lifecycle_state{state="${s}"} ${node.lifecycle.state === s ? 1 : 0}`),
-    "# HELP perpchain_epoch Epoch of this process (increments on every start).",
-    "# TYPE perpchain_epoch gauge",
-    `perpchain_epoch ${node.epoch}`,
-    ...node.extraMetrics.flatMap((f) => f()),
-    "",
-  ].join("\n");
 }
 
 /** Simulator start levels: the chain's current values, so a restarted feed continues the chain. */

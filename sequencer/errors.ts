@@ -47,6 +47,8 @@ export const OPERATOR_ERRORS = {
   STALE_EPOCH: { code: -32008, message: "Stale epoch or sequence number" },
   NOT_SUPPORTED: { code: -32009, message: "Not supported by this node" },
   OVERLOADED: { code: -32010, message: "Node is overloaded" },
+  FILE_ERROR: { code: -32011, message: "File operation failed" },
+  TX_NOT_INCLUDED: { code: -32015, message: "Transaction was not included" },
 } as const;
 
 export const PRIVATE_CODE_MIN = -32099;
@@ -129,6 +131,18 @@ export class NotSupportedError extends RpcError {
 export class OverloadedError extends RpcError {
   constructor(reason: string) {
     super(...operator("OVERLOADED", { reason }));
+  }
+}
+/** A transaction the node submitted itself (operator methods, devnet_mint) was dropped or timed out before a block included it. */
+export class TransactionNotIncludedError extends RpcError {
+  constructor(transactionHash: string, reason: string) {
+    super(...operator("TX_NOT_INCLUDED", { transaction_hash: transactionHash, reason: `transaction ${transactionHash} ${reason}` }));
+  }
+}
+/** A file named by an operator method (dump/load) could not be read or written; `errno` is Node's code (ENOENT, EACCES, ...). */
+export class FileError extends RpcError {
+  constructor(path: string, errno: string, reason: string) {
+    super(...operator("FILE_ERROR", { path, errno, reason }));
   }
 }
 

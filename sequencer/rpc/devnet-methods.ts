@@ -11,7 +11,7 @@ import { toHex, type Felt } from "../../state/felt.js";
 import { callView } from "../../contracts/runtime/transaction-executor.js";
 import { BlockNotFoundError, DevnetCompatError, InvalidParamsError, UnsupportedActionError } from "../errors.js";
 import type { BlockGeneration, PerpchainNode } from "../node.js";
-import { authorize } from "./appchain-methods.js";
+import { authorizeOperator } from "./operator-auth.js";
 import { parseAddressParam, parseBlockId, parseNonNegativeInteger } from "./params.js";
 import type { HandlerRegistry, RpcContext } from "./registry.js";
 
@@ -25,8 +25,8 @@ export interface DevnetControls {
   dumpOn?: DumpOn;
   /** devnet_restart: back to the pristine chain, then market data and triggers follow it. */
   restart(): Promise<void>;
-  /** devnet_dump: the whole chain to `path`. */
-  dump(path: string): Promise<unknown>;
+  /** devnet_dump: the whole chain to `path`; `given` when the caller named it (held to the dump directory). */
+  dump(path: string, given: boolean): Promise<unknown>;
   /** devnet_dump without any path: the dump itself, base64, in the answer. */
   dumpInline(): Promise<unknown>;
   /** devnet_load: replace the running chain by the dump at `path`. */
@@ -44,7 +44,7 @@ export function registerDevnetMethods(registry: HandlerRegistry, c: DevnetContro
   const tokenOf = (unit: MintUnit): Felt => node.genesis.predeployed.find((p) => p.name === MINT_UNITS[unit])!.address;
   /** On a persistent (--db) chain, replacing or exporting the chain is for the operator. */
   const operatorOnDisk = (ctx: RpcContext) => {
-    if (!node.isInMemory) authorize(ctx, c.adminToken);
+    if (!node.isInMemory) authorizeOperator(ctx, c.adminToken);
   };
 
   registry.register(
@@ -126,7 +126,7 @@ export function registerDevnetMethods(registry: HandlerRegistry, c: DevnetContro
   registry.register(
     "devnet_setTime",
     async (p) => {
-      const time = parseNonNegativeInteger(p.time, "time");
+      const time = parseDevnetTime(p.time, "time", 0);
       const generate = optionalBool(p.generate_block, "generate_block") ?? true;
       node.setTime(time);
       const block_hash = generate ? (await node.createBlock()).header.block_hash : null;
@@ -138,7 +138,7 @@ export function registerDevnetMethods(registry: HandlerRegistry, c: DevnetContro
   registry.register(
     "devnet_increaseTime",
     async (p) => {
-      const time = parseNonNegativeInteger(p.time, "time");
+      const time = parseDevnetTime(p.time, "time", node.nowS());
       node.increaseTime(time);
       const b = await node.createBlock();
       return { timestamp_increased_by: time, block_hash: b.header.block_hash };
@@ -172,15 +172,15 @@ export function registerDevnetMethods(registry: HandlerRegistry, c: DevnetContro
     { paramNames: ["restart_l1_to_l2_messaging?"] },
   );
 
+  // Dump and load read or write files: operator methods on every node (loopback or admin token).
   registry.register(
     "devnet_dump",
     async (p, ctx) => {
-      operatorOnDisk(ctx);
-      const path = p.path ?? c.dumpPath;
+      authorizeOperator(ctx, c.adminToken);
       // No path at all: like starknet-devnet, the dump comes back in the answer (base64 of our format).
-      if (path === undefined) return c.dumpInline();
-      if (typeof path !== "string" || path.length === 0) throw new InvalidParamsError("path", "expected a file path");
-      return c.dump(path);
+      if (p.path === undefined) return c.dumpPath === undefined ? c.dumpInline() : c.dump(c.dumpPath, false);
+      if (typeof p.path !== "string" || p.path.length === 0) throw new InvalidParamsError("path", "expected a file path");
+      return c.dump(p.path, true);
     },
     { paramNames: ["path?"] },
   );
@@ -188,7 +188,7 @@ export function registerDevnetMethods(registry: HandlerRegistry, c: DevnetContro
   registry.register(
     "devnet_load",
     async (p, ctx) => {
-      operatorOnDisk(ctx);
+      authorizeOperator(ctx, c.adminToken);
       if (typeof p.path !== "string" || p.path.length === 0) throw new InvalidParamsError("path", "expected a file path");
       return c.load(p.path);
     },
@@ -305,6 +305,19 @@ function jsonInteger(v: bigint): number | string {
 
 function blockGenerationJson(g: BlockGeneration): unknown {
   return g.mode === "interval" ? { interval: g.seconds } : g.mode;
+}
+
+/**
+ * Latest block timestamp devnet_setTime / devnet_increaseTime may reach: 9999-12-31T23:59:59Z.
+ * Far below 2^53 s, so the clock can run on from it for millennia without leaving the integers
+ * the block hash accepts (a time near 2^53 made every later block fail and wedged the node).
+ */
+export const MAX_DEVNET_TIMESTAMP_S = 253_402_300_799;
+
+function parseDevnetTime(v: unknown, field: string, base: number): number {
+  const t = parseNonNegativeInteger(v, field);
+  if (base + t > MAX_DEVNET_TIMESTAMP_S) throw new InvalidParamsError(field, `the block timestamp would pass ${MAX_DEVNET_TIMESTAMP_S} (9999-12-31T23:59:59Z)`);
+  return t;
 }
 
 function parseUnit(v: unknown): MintUnit {

@@ -11,6 +11,7 @@ import {
   type JsonRpcErrorObject,
 } from "../errors.js";
 import { parseJsonExact } from "./json-bigint.js";
+import { jsonNestsDeeperThan, MAX_JSON_DEPTH } from "./json-depth.js";
 import type { HandlerRegistry, RpcContext } from "./registry.js";
 
 export type JsonRpcId = string | number | null;
@@ -41,6 +42,8 @@ export async function handlePayload(
   options: JsonRpcOptions,
 ): Promise<JsonRpcResponse | JsonRpcResponse[] | undefined> {
   let payload: unknown;
+  if (jsonNestsDeeperThan(text, MAX_JSON_DEPTH))
+    return errorResponse(null, new InvalidRequestError(`JSON nested deeper than ${MAX_JSON_DEPTH} levels`), options);
   try {
     // Integer literals beyond 2^53 stay exact (bigint): devnet_mint amounts are bare numbers.
     payload = parseJsonExact(text);

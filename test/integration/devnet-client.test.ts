@@ -47,7 +47,7 @@ function account(i: number): Account {
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "perpchain-devnet-client-"));
-  d = await startDevnet({ seed: 0, inMemory: true });
+  d = await startDevnet({ seed: 0, inMemory: true, allowAbsoluteDumpPaths: true });
   devnet = new DevnetProvider({ url: `http://127.0.0.1:${d.port}`, timeout: 30_000 });
   provider = new RpcProvider({ nodeUrl: d.rpcUrl, transactionRetryIntervalFallback: 20 });
   const h = await provider.getBlockLatestAccepted();
