@@ -10,9 +10,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { exchangePredeploys, type OracleVariant } from "../contracts/exchange-genesis.js";
 import { MemoryKvStore } from "../state/kv-store.js";
-import { dumpStore, loadStore, type DumpSummary } from "./chain-dump.js";
+import { DumpFormatError, dumpStore, loadStore, type DumpSummary } from "./chain-dump.js";
 import { asFileError, checkDumpSource, prepareDumpTarget, resolveDumpPath, resolveDumpPolicy } from "./dump-paths.js";
-import type { ErrorLogger } from "./errors.js";
+import { InvalidParamsError, type ErrorLogger } from "./errors.js";
 import { NodeMetrics } from "./metrics.js";
 import { PerpchainNode, type NodeOptions } from "./node.js";
 import { HandlerRegistry } from "./rpc/registry.js";
@@ -152,6 +152,8 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
       const source = resolveDumpPath(path, dumpPolicy);
       await checkDumpSource(source, dumpPolicy, path);
       return controls.load(source).catch((e) => {
+        // A file that is not a loadable dump is a bad param, not a node failure.
+        if (e instanceof DumpFormatError || (e instanceof Error && /dump/.test(e.message) && !("code" in e))) throw new InvalidParamsError("path", e.message);
         throw asFileError(e, path);
       });
     },

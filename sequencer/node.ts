@@ -710,6 +710,8 @@ export class PerpchainNode {
     // Operator submissions in flight land first and none starts meanwhile: one that picked its
     // nonce before the rollback and queued after it would follow a dropped nonce.
     const run = Promise.all([this.produceLock, this.operatorLock]).then(async () => {
+      // The head may have moved while waiting (devnet_restart / devnet_load replace the chain).
+      if (target > this.headNumber()) throw new RollbackRefusedError(`block ${target} is above the head ${this.headNumber()}`);
       const prepared = await this.world.prepareRollback(target);
       const snaps = this.snapshotStore.opsForRollback(target);
       const targetBlock = await this.chain.getBlock(target);
