@@ -13,6 +13,8 @@
 // become -32603 (or 63 UNEXPECTED_ERROR where the method's spec lists it) without leaking their
 // message or stack to the client; the details go to the log with a reference number.
 
+import { HistoryPrunedError } from "../state/world-state.js";
+
 /** The JSON-RPC error object as it goes on the wire. */
 export interface JsonRpcErrorObject {
   code: number;
@@ -98,6 +100,8 @@ export const OPERATOR_ERRORS = {
   STALE_EPOCH: { code: -32008, message: "Stale epoch or sequence number" },
   NOT_SUPPORTED: { code: -32009, message: "Not supported by this node" },
   OVERLOADED: { code: -32010, message: "Node is overloaded" },
+  /** A state read (storage, nonce, class, call, proof...) at a block whose state history was pruned. */
+  STATE_PRUNED: { code: -32011, message: "State outside the retention window" },
 } as const;
 
 export const PRIVATE_CODE_MIN = -32099;
@@ -397,6 +401,23 @@ export class NodePausedError extends RpcError {
     super(...operator("NODE_PAUSED", { reason }));
   }
 }
+/**
+ * A read of the state at a block older than the retention window (`--retention-blocks`): its
+ * state history is pruned, and no other state answers for it. data: {reason, block_number,
+ * oldest_block, retention_blocks}.
+ */
+export class StatePrunedError extends RpcError {
+  constructor(e: HistoryPrunedError) {
+    super(
+      ...operator("STATE_PRUNED", {
+        reason: e.message,
+        block_number: e.blockNumber,
+        oldest_block: e.oldestBlock,
+        retention_blocks: Number.isFinite(e.retentionBlocks) ? e.retentionBlocks : null,
+      }),
+    );
+  }
+}
 export class RollbackRefusedError extends RpcError {
   constructor(reason: string) {
     super(...operator("ROLLBACK_REFUSED", { reason }));
@@ -473,6 +494,7 @@ let incidentCounter = 0;
  */
 export function toJsonRpcError(err: unknown, options: ToJsonRpcErrorOptions = {}): JsonRpcErrorObject {
   if (err instanceof RpcError) return err.toJsonRpc();
+  if (err instanceof HistoryPrunedError) return new StatePrunedError(err).toJsonRpc();
   const incident = ++incidentCounter;
   const logger = options.logger ?? stderrErrorLogger;
   logger.error("rpc.unexpected_exception", {

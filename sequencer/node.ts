@@ -25,7 +25,7 @@ import { LevelKvStore } from "../state/level-store.js";
 import { contractStateHash, globalStateRoot, STATE_TRIE_HEIGHT } from "../state/state-commitment.js";
 import type { StateReader } from "../state/state-diff.js";
 import { collectProofNodes, verifyProofPath } from "../state/storage-proof.js";
-import { WorldState } from "../state/world-state.js";
+import { DEFAULT_RETENTION_BLOCKS, WorldState } from "../state/world-state.js";
 import { ChainStore, type BlockRecord, type TxRecord } from "./chain-store.js";
 import {
   DuplicateTxError,
@@ -83,8 +83,12 @@ export interface NodeOptions {
    * meanwhile). Default 0 (inline): measured slower on 2 cores shared with clients.
    */
   hashThreads?: number;
-  /** Deepest rollback allowed (blocks below the head); older reverse diffs are the retention window. */
-  maxRollbackBlocks?: number;
+  /**
+   * Retention window: the state of the last N blocks below the head (and of every named
+   * snapshot) stays readable and reachable by rollback; older state history is pruned.
+   * Blocks, transactions, receipts and events stay. Default DEFAULT_RETENTION_BLOCKS (10,000).
+   */
+  retentionBlocks?: number;
   log?: (event: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -117,7 +121,6 @@ export class PerpchainNode {
   readonly chain: ChainStore;
   snapshots!: SnapshotStore;
   hashPool: HashPool | null = null;
-  readonly maxRollbackBlocks: number;
   readonly blockBatchMs: number;
   epoch = 0;
   paused = false;
@@ -152,7 +155,6 @@ export class PerpchainNode {
     this.clock = opts.clock ?? Date.now;
     this.gasPrices = opts.gasPrices ?? DEFAULT_GAS_PRICES;
     this.maxTxsPerBlock = opts.maxTxsPerBlock ?? 2_000;
-    this.maxRollbackBlocks = opts.maxRollbackBlocks ?? 100_000;
     this.blockBatchMs = opts.blockBatchMs ?? 150;
     this.log = opts.log ?? (() => {});
   }
@@ -223,7 +225,10 @@ export class PerpchainNode {
 
     const threads = opts.hashThreads ?? 0;
     const pool = threads > 0 ? new HashPool({ threads, inlineHashesBelow: 256, offload: true }) : null;
-    const world = await WorldState.open(store, pool ? { nodeTableHasher: (k, t, f, p) => pool.hashNodeTable(k, t, f, p) } : {});
+    const world = await WorldState.open(store, {
+      retentionBlocks: opts.retentionBlocks ?? DEFAULT_RETENTION_BLOCKS,
+      ...(pool ? { nodeTableHasher: (k, t, f, p) => pool.hashNodeTable(k, t, f, p) } : {}),
+    });
     const node = new PerpchainNode(
       store,
       world,
@@ -243,6 +248,8 @@ export class PerpchainNode {
     node.epoch = epoch;
     node.hashPool = pool;
     node.snapshots = await SnapshotStore.open(store);
+    // Snapshots pin their block's state: pruning stops below the oldest one.
+    world.setHistoryPins(() => node.snapshots.list().map((s) => s.block_number));
     node.lifecycle.advance("recovering");
     if (world.head() === null) {
       await node.commitGenesis(storedGenesis === undefined ? [{ type: "put", key: META_GENESIS, value: pack(params) }] : []);
@@ -665,7 +672,10 @@ export class PerpchainNode {
     const head = this.headNumber();
     if (!Number.isInteger(target) || target < 0) throw new RollbackRefusedError(`block ${target} is before genesis`);
     if (target > head) throw new RollbackRefusedError(`block ${target} is above the head ${head}`);
-    if (head - target > this.maxRollbackBlocks) throw new RollbackRefusedError(`block ${target} is beyond the retention window of ${this.maxRollbackBlocks} blocks`);
+    const oldest = this.world.oldestStateBlock();
+    if (target < oldest) {
+      throw new RollbackRefusedError(`block ${target} is outside the retention window (the state of the last ${this.world.retentionBlocks} blocks and of snapshots is kept; oldest: block ${oldest})`);
+    }
     while (this.building) await this.building;
     const run = this.produceLock.then(async () => {
       const prepared = await this.world.prepareRollback(target);
@@ -715,6 +725,7 @@ export class PerpchainNode {
     while (this.building) await this.building;
     await this.produceLock;
     this.lifecycle.advance("stopped");
+    await this.world.settle(); // a pruning step in progress
     await this.hashPool?.close();
     await this.store.close();
   }
