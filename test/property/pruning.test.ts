@@ -6,14 +6,12 @@
 // exact roots; reads and rollbacks past the window are refused.
 
 import { describe, expect, it } from "vitest";
-import { Column, columnRange, keys, readFelt } from "../../state/columns.js";
 import type { Felt } from "../../state/felt.js";
-import { MemoryKvStore, type KvStore } from "../../state/kv-store.js";
-import { stepToward, type TrieNode } from "../../state/patricia-trie.js";
-import { STATE_TRIE_HEIGHT } from "../../state/state-commitment.js";
+import { MemoryKvStore } from "../../state/kv-store.js";
 import { emptyStateDiff, type StateDiff } from "../../state/state-diff.js";
 import { computeStateRoots } from "../../state/state-root-input.js";
-import { decodeNode, HistoryPrunedError, WorldState } from "../../state/world-state.js";
+import { HistoryPrunedError, WorldState } from "../../state/world-state.js";
+import { storedRecords, walkState } from "../support/retained-records.js";
 import { seededRandom, type SeededRandom } from "../support/seeded-random.js";
 
 /** The whole state after a block, as the model keeps it. */
@@ -69,45 +67,6 @@ function randomDiff(rnd: SeededRandom, block: number): StateDiff {
   return d;
 }
 
-const COLUMNS = [Column.pedersenNode, Column.poseidonNode, Column.contractStatePreimage];
-
-/** Every stored record, as column byte + hash hex. */
-async function storedRecords(store: KvStore): Promise<Set<string>> {
-  const out = new Set<string>();
-  for (const c of COLUMNS) for await (const [k] of store.iterator(columnRange(c))) out.add(`${c}:${readFelt(k, 1).toString(16)}`);
-  return out;
-}
-
-/**
- * Walk a trie from the store only, adding each node's record name to `seen`; returns the leaves.
- * Fails the test when a reachable node is missing.
- */
-async function walkTrie(store: KvStore, kind: "pedersen" | "poseidon", root: Felt, seen: Set<string>): Promise<Map<Felt, Felt>> {
-  const leaves = new Map<Felt, Felt>();
-  if (root === 0n) return leaves;
-  const column = kind === "pedersen" ? Column.pedersenNode : Column.poseidonNode;
-  const visit = async (hash: Felt, depth: number, prefix: Felt): Promise<void> => {
-    if (depth === STATE_TRIE_HEIGHT) {
-      leaves.set(prefix, hash);
-      return;
-    }
-    const raw = await store.get(keys.trieNode(kind, hash));
-    if (raw === undefined) throw new Error(`${kind} node ${hash.toString(16)} reachable at depth ${depth} is missing`);
-    seen.add(`${column}:${hash.toString(16)}`);
-    const node: TrieNode = decodeNode(raw);
-    if (node.kind === "binary") {
-      await visit(node.left, depth + 1, prefix << 1n);
-      await visit(node.right, depth + 1, (prefix << 1n) | 1n);
-    } else {
-      const key = ((prefix << BigInt(node.length)) | node.path) << BigInt(STATE_TRIE_HEIGHT - depth - node.length);
-      const next = stepToward(node, key, STATE_TRIE_HEIGHT, depth)!;
-      await visit(next.ref, next.depth, (prefix << BigInt(node.length)) | node.path);
-    }
-  };
-  await visit(root, 0, 0n);
-  return leaves;
-}
-
 /** Everything reachable from the state of `block`, checked against the model's state. */
 async function checkRetainedState(ws: WorldState, block: number, model: ModelState, seen: Set<string>, rebuild: boolean): Promise<void> {
   const roots = block === ws.head()!.blockNumber ? ws.head()!.roots : (await ws.rootsAt(block))!;
@@ -117,16 +76,9 @@ async function checkRetainedState(ws: WorldState, block: number, model: ModelSta
     const rebuilt = await computeStateRoots(modelAsDiff(model));
     expect(roots.globalRoot, `global root of block ${block} rebuilt from scratch`).toBe(BigInt(rebuilt.global_root));
   }
-  const contractLeaves = await walkTrie(ws.store, "pedersen", roots.contractsRoot, seen);
-  expect([...contractLeaves.keys()].sort()).toEqual([...model.contracts.keys()].sort());
-  for (const [addr, leaf] of contractLeaves) {
-    const pre = await ws.store.get(keys.contractStatePreimage(leaf));
-    if (pre === undefined) throw new Error(`preimage of contract ${addr.toString(16)} at block ${block} is missing`);
-    seen.add(`${Column.contractStatePreimage}:${leaf.toString(16)}`);
-    const storage = await walkTrie(ws.store, "pedersen", readFelt(pre, 64), seen);
-    expect(storage).toEqual(model.contracts.get(addr)!.storage);
-  }
-  await walkTrie(ws.store, "poseidon", roots.classesRoot, seen);
+  const state = await walkState(ws.store, roots, seen);
+  expect([...state.contracts.keys()].sort()).toEqual([...model.contracts.keys()].sort());
+  for (const [addr, c] of state.contracts) expect(c.storage).toEqual(model.contracts.get(addr)!.storage);
   // The reverse-diff reader agrees with the model too.
   const reader = await ws.readerAt(block);
   for (const [addr, c] of model.contracts) {
