@@ -266,6 +266,8 @@ export class WorldState implements StateReader {
   pruneError: Error | null = null;
   /** Blocks pruned since open (for metrics and benchmarks). */
   blocksPruned = 0;
+  /** Trie nodes read from the store since open (cache misses; for benchmarks). */
+  nodeReads = 0;
 
   private constructor(
     readonly store: KvStore,
@@ -919,6 +921,7 @@ export class WorldState implements StateReader {
     const cache = this.nodeCache[kind];
     const hit = cache.get(hash);
     if (hit !== undefined) return hit;
+    this.nodeReads++;
     const v = await this.store.get(keys.trieNode(kind, hash));
     if (v === undefined) return undefined;
     const node = decodeNode(v);
@@ -986,6 +989,7 @@ export class WorldState implements StateReader {
     while (frontier.length > 0) {
       const missing = frontier.filter((f) => !cache.has(f.hash));
       if (missing.length > 0) {
+        this.nodeReads += missing.length;
         const vals = await this.store.getMany(missing.map((f) => keys.trieNode(kind, f.hash)));
         vals.forEach((v, i) => {
           if (v !== undefined) cache.set(missing[i]!.hash, decodeNode(v));
