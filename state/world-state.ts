@@ -430,6 +430,10 @@ export class WorldState implements StateReader {
     // walks, the records and the diffs below all overlap with hashing; with a synchronous one
     // the same work runs in sequence and gives the same result.
     const addrs = [...touched];
+    // Cold nodes on every written path, for all storage tries at once (see prefetchPaths).
+    const cold: Array<{ root: Felt; keys: Felt[] }> = [];
+    for (const [addr, writes] of norm.storage) cold.push({ root: oldContract(addr).storageRoot, keys: [...writes.keys()] });
+    await this.prefetchPaths("pedersen", STATE_TRIE_HEIGHT, cold);
     const records = new Array<ContractRecord>(addrs.length);
     const leaves = new Array<Felt>(addrs.length);
     const storageNodes: number[] = [];
@@ -973,7 +977,7 @@ export class WorldState implements StateReader {
         // after that, fetch any node the walk did not predict one at a time.
         if (!prefetched) {
           prefetched = true;
-          await this.prefetchPaths(kind, height, root, writes.map(([k]) => k));
+          await this.prefetchPaths(kind, height, [{ root, keys: writes.map(([k]) => k) }]);
           continue;
         }
         const h = BigInt("0x" + missing[1]);
@@ -982,12 +986,19 @@ export class WorldState implements StateReader {
     }
   }
 
-  private async prefetchPaths(kind: TrieHashKind, height: number, root: Felt, keyList: Felt[]): Promise<void> {
-    if (root === 0n || keyList.length === 0) return;
+  /**
+   * Load into the cache every node on the paths of `keys` in the tries at `root`, one batched
+   * read per trie level for all the tries together (a block touching a thousand storage tries
+   * costs a few reads of many keys, not a few reads per trie).
+   */
+  private async prefetchPaths(kind: TrieHashKind, height: number, tries: ReadonlyArray<{ root: Felt; keys: Felt[] }>): Promise<void> {
     const cache = this.nodeCache[kind];
-    let frontier: Array<{ hash: Felt; depth: number; keys: Felt[] }> = [{ hash: root, depth: 0, keys: keyList }];
+    let frontier: Array<{ hash: Felt; depth: number; keys: Felt[] }> = [];
+    for (const t of tries) if (t.root !== 0n && t.keys.length > 0) frontier.push({ hash: t.root, depth: 0, keys: t.keys });
     while (frontier.length > 0) {
       const missing = frontier.filter((f) => !cache.has(f.hash));
+      // (Siblings off the written paths are not read: an update needs only their hashes,
+      // which their parents hold. A deletion that pulls one up fetches it on its own.)
       if (missing.length > 0) {
         this.nodeReads += missing.length;
         const vals = await this.store.getMany(missing.map((f) => keys.trieNode(kind, f.hash)));
@@ -997,9 +1008,6 @@ export class WorldState implements StateReader {
       }
       const next: typeof frontier = [];
       for (const f of frontier) {
-        // A node reached with no keys is a sibling (a deletion may pull it up into an
-        // edge): it is fetched above, but the walk does not descend below it.
-        if (f.keys.length === 0) continue;
         const node = cache.get(f.hash);
         if (node === undefined) continue; // reported by the update if it is really needed
         if (node.kind === "binary") {
@@ -1009,15 +1017,15 @@ export class WorldState implements StateReader {
           for (const k of f.keys) ((k >> shift) & 1n) === 0n ? left.push(k) : right.push(k);
           const d = f.depth + 1;
           if (d < height) {
-            next.push({ hash: node.left, depth: d, keys: left });
-            next.push({ hash: node.right, depth: d, keys: right });
+            if (left.length > 0) next.push({ hash: node.left, depth: d, keys: left });
+            if (right.length > 0) next.push({ hash: node.right, depth: d, keys: right });
           }
         } else {
           const d = f.depth + node.length;
           const shift = BigInt(height - d);
           const mask = (1n << BigInt(node.length)) - 1n;
           const matching = f.keys.filter((k) => ((k >> shift) & mask) === node.path);
-          if (d < height) next.push({ hash: node.child, depth: d, keys: matching });
+          if (d < height && matching.length > 0) next.push({ hash: node.child, depth: d, keys: matching });
         }
       }
       frontier = next;
