@@ -100,8 +100,9 @@ export const OPERATOR_ERRORS = {
   STALE_EPOCH: { code: -32008, message: "Stale epoch or sequence number" },
   NOT_SUPPORTED: { code: -32009, message: "Not supported by this node" },
   OVERLOADED: { code: -32010, message: "Node is overloaded" },
+  // -32011 is FILE_ERROR (robust branch).
   /** A state read (storage, nonce, class, call, proof...) at a block whose state history was pruned. */
-  STATE_PRUNED: { code: -32011, message: "State outside the retention window" },
+  STATE_PRUNED: { code: -32012, message: "State outside the retention window" },
 } as const;
 
 export const PRIVATE_CODE_MIN = -32099;
