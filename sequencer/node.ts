@@ -227,6 +227,7 @@ export class PerpchainNode {
     const pool = threads > 0 ? new HashPool({ threads, inlineHashesBelow: 256, offload: true }) : null;
     const world = await WorldState.open(store, {
       retentionBlocks: opts.retentionBlocks ?? DEFAULT_RETENTION_BLOCKS,
+      onPruneError: (e) => opts.log?.("state_prune_failed", { error: e.message }),
       ...(pool ? { nodeTableHasher: (k, t, f, p) => pool.hashNodeTable(k, t, f, p) } : {}),
     });
     const node = new PerpchainNode(

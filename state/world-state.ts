@@ -108,6 +108,8 @@ export interface WorldStateOptions {
    * reverse diffs and roots are pruned. Default: keep everything.
    */
   retentionBlocks?: number;
+  /** Called when a pruning step fails (it is retried after the next commit; nothing is lost). */
+  onPruneError?: (e: Error) => void;
   /** Trie nodes kept in memory before the cache is cleared (they stay on disk). */
   nodeCacheLimit?: number;
   /** Hasher of trie-node tables; default: the active backend's hash thread when it has one. */
@@ -262,6 +264,7 @@ export class WorldState implements StateReader {
   /** Commits, rollbacks and pruning steps run one after the other (pruning reads, then writes). */
   private writeChain: Promise<void> = Promise.resolve();
   private pruneQueued = false;
+  private readonly onPruneError: (e: Error) => void;
   /** The last pruning failure (pruning retries after the next commit), for logs and metrics. */
   pruneError: Error | null = null;
   /** Blocks pruned since open (for metrics and benchmarks). */
@@ -278,6 +281,7 @@ export class WorldState implements StateReader {
     const r = opts.retentionBlocks ?? Infinity;
     if (!(r === Infinity || (Number.isInteger(r) && r >= 0))) throw new RangeError(`retentionBlocks must be a whole number of blocks, got ${r}`);
     this.retentionBlocks = r;
+    this.onPruneError = opts.onPruneError ?? (() => {});
   }
 
   /** Load the head and the flat current state from the store. */
@@ -296,6 +300,9 @@ export class WorldState implements StateReader {
       m.set(readFelt(k, 33), readFelt(v));
     }
     for await (const [k, v] of store.iterator(columnRange(Column.flatClass))) ws.classes.set(readFelt(k, 1), readFelt(v));
+    // A backlog (a smaller window than last time, a snapshot deleted before a stop) is
+    // worked off in the background from now on, not only after the next block.
+    ws.schedulePrune();
     return ws;
   }
 
@@ -692,6 +699,7 @@ export class WorldState implements StateReader {
         this.pruneError = null;
       } catch (e) {
         this.pruneError = e as Error;
+        this.onPruneError(e as Error);
       }
     });
   }
