@@ -300,9 +300,6 @@ export class WorldState implements StateReader {
       m.set(readFelt(k, 33), readFelt(v));
     }
     for await (const [k, v] of store.iterator(columnRange(Column.flatClass))) ws.classes.set(readFelt(k, 1), readFelt(v));
-    // A backlog (a smaller window than last time, a snapshot deleted before a stop) is
-    // worked off in the background from now on, not only after the next block.
-    ws.schedulePrune();
     return ws;
   }
 
@@ -647,6 +644,10 @@ export class WorldState implements StateReader {
    */
   setHistoryPins(pins: () => Iterable<number>): void {
     this.historyPins = pins;
+    // A backlog (a smaller window than last time, a snapshot deleted before a stop) is worked
+    // off in the background from now on, not only after the next block. Never before the pins
+    // are known: pruning past a snapshot's block cannot be undone.
+    this.schedulePrune();
   }
 
   /**
