@@ -779,8 +779,13 @@ export class WorldState implements StateReader {
     if (head === null || blockNumber < 0 || blockNumber > head.blockNumber) throw new WorldStateError(`no state at block ${blockNumber}`);
     if (blockNumber === head.blockNumber) return this;
     this.assertRetained(blockNumber);
-    const overlay = await this.overlayDownTo(blockNumber);
-    return overlayReader(overlay, this);
+    try {
+      return overlayReader(await this.overlayDownTo(blockNumber), this);
+    } catch (e) {
+      // The window moved past the block while its diffs were being read.
+      this.assertRetained(blockNumber);
+      throw e;
+    }
   }
 
   /** Merge reverse diffs of blocks (target, head] so each key holds its value at `target`. */
