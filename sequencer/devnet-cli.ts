@@ -21,6 +21,8 @@ Usage: npm start -- [options]
   --in-memory                   keep everything in memory (nothing on disk)
   --hash-backend auto|native|js crypto backend (default auto: native if it built)
   --hash-threads N              worker threads hashing trie nodes (default 0: the native hash thread, or inline with the JS backend)
+  --retention-blocks N          state history kept for rollback and past-block reads (default 10000 blocks;
+                                snapshots pin theirs); older trie nodes and diffs are pruned
   --block-batch-ms MS           while busy, wait this long between blocks to batch (default 150)
   --market-data SOURCE          push (default) | simulator | replay:FILE (JSONL of push objects)
   --admin-token TOKEN           also accept operator methods from non-loopback clients with this bearer token
@@ -100,6 +102,9 @@ export function parseDevnetArgs(argv: readonly string[], randomSeed: () => numbe
       case "--hash-threads":
         o.hashThreads = int(a, next());
         if (o.hashThreads > 16) throw new CliError("--hash-threads is out of range (0-16)");
+        break;
+      case "--retention-blocks":
+        o.retentionBlocks = int(a, next());
         break;
       case "--block-batch-ms":
         o.blockBatchMs = int(a, next());

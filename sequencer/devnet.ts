@@ -137,7 +137,7 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
       if (stopped) return;
       stopped = true;
       marketData.stopSources();
-      triggers.stop();
+      await triggers.stop();
       await server.stop();
       await node.stop();
     },
