@@ -210,7 +210,7 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
       if (stopped) return;
       stopped = true;
       marketData.stopSources();
-      triggers.stop();
+      await triggers.stop();
       await server.stop();
       await dumps.settle();
       if (options.dumpPath !== undefined && options.dumpOn === "exit") await dumps.dump(options.dumpPath);

@@ -10,6 +10,7 @@
 // message or stack to the client; the details go to the log with a reference number.
 
 import { RpcError, UnexpectedError } from "../contracts/runtime/errors.js";
+import { HistoryPrunedError } from "../state/world-state.js";
 
 export * from "../contracts/runtime/errors.js";
 
@@ -48,6 +49,8 @@ export const OPERATOR_ERRORS = {
   NOT_SUPPORTED: { code: -32009, message: "Not supported by this node" },
   OVERLOADED: { code: -32010, message: "Node is overloaded" },
   FILE_ERROR: { code: -32011, message: "File operation failed" },
+  /** A state read (storage, nonce, class, call, proof...) at a block whose state history was pruned. */
+  STATE_PRUNED: { code: -32012, message: "State outside the retention window" },
   TX_NOT_INCLUDED: { code: -32015, message: "Transaction was not included" },
 } as const;
 
@@ -106,6 +109,23 @@ export class NodeNotReadyError extends RpcError {
 export class NodePausedError extends RpcError {
   constructor(reason: string) {
     super(...operator("NODE_PAUSED", { reason }));
+  }
+}
+/**
+ * A read of the state at a block older than the retention window (`--retention-blocks`): its
+ * state history is pruned, and no other state answers for it. data: {reason, block_number,
+ * oldest_block, retention_blocks}.
+ */
+export class StatePrunedError extends RpcError {
+  constructor(e: HistoryPrunedError) {
+    super(
+      ...operator("STATE_PRUNED", {
+        reason: e.message,
+        block_number: e.blockNumber,
+        oldest_block: e.oldestBlock,
+        retention_blocks: Number.isFinite(e.retentionBlocks) ? e.retentionBlocks : null,
+      }),
+    );
   }
 }
 export class RollbackRefusedError extends RpcError {
@@ -180,6 +200,7 @@ let incidentCounter = 0;
  */
 export function toJsonRpcError(err: unknown, options: ToJsonRpcErrorOptions = {}): JsonRpcErrorObject {
   if (err instanceof RpcError) return wire(err);
+  if (err instanceof HistoryPrunedError) return wire(new StatePrunedError(err));
   const incident = ++incidentCounter;
   const logger = options.logger ?? stderrErrorLogger;
   logger.error("rpc.unexpected_exception", {

@@ -23,7 +23,7 @@ import { LevelKvStore } from "../state/level-store.js";
 import { contractStateHash, globalStateRoot, STATE_TRIE_HEIGHT } from "../state/state-commitment.js";
 import type { StateReader } from "../state/state-diff.js";
 import { collectProofNodes, verifyProofPath } from "../state/storage-proof.js";
-import { WorldState, type WorldStateOptions } from "../state/world-state.js";
+import { DEFAULT_RETENTION_BLOCKS, WorldState, type WorldStateOptions } from "../state/world-state.js";
 import { Admission, DroppedTransactions, type DroppedRecord, type NodeTx } from "./admission.js";
 import { BlockBuilder, type BlockInputs } from "./block-builder.js";
 import { ChainStore, type BlockRecord, type TxRecord } from "./chain-store.js";
@@ -75,8 +75,12 @@ export interface NodeOptions {
    * meanwhile). Default 0 (inline): measured slower on 2 cores shared with clients.
    */
   hashThreads?: number;
-  /** Deepest rollback allowed (blocks below the head); older reverse diffs are the retention window. */
-  maxRollbackBlocks?: number;
+  /**
+   * Retention window: the state of the last N blocks below the head (and of every named
+   * snapshot) stays readable and reachable by rollback; older state history is pruned.
+   * Blocks, transactions, receipts and events stay. Default DEFAULT_RETENTION_BLOCKS (10,000).
+   */
+  retentionBlocks?: number;
   /** How long a dropped transaction's status stays CANDIDATE + REVERTED before it is not found (default 15 s). */
   droppedStatus_ms?: number;
   log?: (event: string, fields?: Record<string, unknown>) => void;
@@ -120,7 +124,6 @@ export class PerpchainNode {
   chain: ChainStore;
   private snapshotStore!: SnapshotStore;
   private hashPool: HashPool | null = null;
-  readonly maxRollbackBlocks: number;
   readonly blockBatchMs: number;
   private epochValue = 0;
   private pausedByOperator = false;
@@ -162,7 +165,6 @@ export class PerpchainNode {
     this.initialGasPrices = { fri: this.gasPrices, wei: this.gasPricesWei };
     this.worldOptions = {};
     this.maxTxsPerBlock = opts.maxTxsPerBlock ?? 2_000;
-    this.maxRollbackBlocks = opts.maxRollbackBlocks ?? 100_000;
     this.blockBatchMs = opts.blockBatchMs ?? 150;
     this.log = opts.log ?? (() => {});
     this.observe = opts.observe ?? (() => {});
@@ -272,7 +274,11 @@ export class PerpchainNode {
 
     const threads = opts.hashThreads ?? 0;
     const pool = threads > 0 ? new HashPool({ threads, inlineHashesBelow: 256, offload: true }) : null;
-    const worldOptions: WorldStateOptions = pool ? { nodeTableHasher: (k, t, f, p) => pool.hashNodeTable(k, t, f, p) } : {};
+    const worldOptions: WorldStateOptions = {
+      retentionBlocks: opts.retentionBlocks ?? DEFAULT_RETENTION_BLOCKS,
+      onPruneError: (e) => opts.log?.("state_prune_failed", { error: e.message }),
+      ...(pool ? { nodeTableHasher: (k, t, f, p) => pool.hashNodeTable(k, t, f, p) } : {}),
+    };
     const world = await WorldState.open(store, worldOptions);
     const node = new PerpchainNode(
       store,
@@ -294,6 +300,8 @@ export class PerpchainNode {
     node.hashPool = pool;
     node.worldOptions = worldOptions;
     node.snapshotStore = await SnapshotStore.open(store);
+    // Snapshots pin their block's state: pruning stops below the oldest one.
+    world.setHistoryPins(() => node.snapshotStore.list().map((s) => s.block_number));
     node.lifecycle.advance("recovering");
     if (world.head() === null) {
       const meta: KvOp[] = [{ type: "put", key: META_STORAGE_FORMAT, value: encodeFormatVersion(STORAGE_FORMAT_VERSION) }];
@@ -705,7 +713,10 @@ export class PerpchainNode {
     const head = this.headNumber();
     if (!Number.isInteger(target) || target < 0) throw new RollbackRefusedError(`block ${target} is before genesis`);
     if (target > head) throw new RollbackRefusedError(`block ${target} is above the head ${head}`);
-    if (head - target > this.maxRollbackBlocks) throw new RollbackRefusedError(`block ${target} is beyond the retention window of ${this.maxRollbackBlocks} blocks`);
+    const oldest = this.world.oldestStateBlock();
+    if (target < oldest) {
+      throw new RollbackRefusedError(`block ${target} is outside the retention window (the state of the last ${this.world.retentionBlocks} blocks and of snapshots is kept; oldest: block ${oldest})`);
+    }
     while (this.building) await this.building;
     // Operator submissions in flight land first and none starts meanwhile: one that picked its
     // nonce before the rollback and queued after it would follow a dropped nonce.
@@ -894,6 +905,7 @@ export class PerpchainNode {
     while (this.building) await this.building;
     await this.produceLock;
     this.lifecycle.advance("stopped");
+    await this.world.settle(); // a pruning step in progress
     await this.hashPool?.close();
     await this.store.close();
   }
