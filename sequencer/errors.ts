@@ -98,6 +98,8 @@ export const OPERATOR_ERRORS = {
   STALE_EPOCH: { code: -32008, message: "Stale epoch or sequence number" },
   NOT_SUPPORTED: { code: -32009, message: "Not supported by this node" },
   OVERLOADED: { code: -32010, message: "Node is overloaded" },
+  NOT_LEADER: { code: -32011, message: "Node is not the cluster leader" },
+  CLUSTER_UNAVAILABLE: { code: -32012, message: "Cluster coordinator unavailable" },
 } as const;
 
 export const PRIVATE_CODE_MIN = -32099;
@@ -436,6 +438,22 @@ export class NotSupportedError extends RpcError {
 export class OverloadedError extends RpcError {
   constructor(reason: string) {
     super(...operator("OVERLOADED", { reason }));
+  }
+}
+
+/**
+ * Cluster mode: this node may not write (it is a follower, halted, or lost its leadership:
+ * a refused conditional write). `leader_id` names the current leader when known.
+ */
+export class NotLeaderError extends RpcError {
+  constructor(reason: string, leaderId?: string) {
+    super(...operator("NOT_LEADER", leaderId === undefined ? { reason } : { reason, leader_id: leaderId }));
+  }
+}
+/** Cluster mode: an etcd call did not answer within its deadline (or etcd refused it). */
+export class ClusterUnavailableError extends RpcError {
+  constructor(reason: string) {
+    super(...operator("CLUSTER_UNAVAILABLE", { reason }));
   }
 }
 
