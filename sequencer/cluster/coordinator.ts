@@ -365,10 +365,22 @@ export class ClusterCoordinator {
     return key;
   }
 
-  /** Every replicated transaction batch still in etcd, oldest first. */
+  /**
+   * Every replicated transaction batch still in etcd, oldest first. A batch that does not
+   * decode is logged and left out (it cannot be included; it must not stop a takeover).
+   */
   async txBatches(): Promise<Array<{ key: string; batch: TxBatchRecord }>> {
     const res = await this.call("tx batches read", (o) => this.ns.getAll().prefix(TXS_PREFIX).sort("Key", "Ascend").options(o).exec());
-    return res.kvs.map((kv) => ({ key: kv.key.toString(), batch: decodeTxBatchRecord(kv.value) }));
+    const out: Array<{ key: string; batch: TxBatchRecord }> = [];
+    for (const kv of res.kvs) {
+      const key = kv.key.toString();
+      try {
+        out.push({ key, batch: decodeTxBatchRecord(kv.value) });
+      } catch (e) {
+        this.log("cluster_tx_batch_malformed", { key, error: (e as Error).message });
+      }
+    }
+    return out;
   }
 
   /** Delete batches whose transactions are all resolved (in a block or rejected). Leader only. */
