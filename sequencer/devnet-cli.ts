@@ -23,6 +23,9 @@ Usage: npm start -- [options]
   --block-batch-ms MS           while busy, wait this long between blocks to batch (default 150)
   --market-data SOURCE          push (default) | simulator | replay:FILE (JSONL of push objects)
   --admin-token TOKEN           also accept operator methods from non-loopback clients with this bearer token
+  --cluster-etcd URLS           cluster mode: etcd client URLs, comma-separated (http://127.0.0.1:2379,...)
+  --node-id ID                  cluster mode: this node's id (required with --cluster-etcd)
+  --lease-ttl SECONDS           cluster mode: leader lease TTL (default 5)
   --verbose                     log every block and rejection as JSON lines
   --help                        this text
 `;
@@ -112,6 +115,25 @@ export function parseDevnetArgs(argv: readonly string[], randomSeed: () => numbe
         o.adminToken = v;
         break;
       }
+      case "--cluster-etcd": {
+        const v = next();
+        const urls = (v ?? "").split(",").filter((u) => u.length > 0);
+        if (urls.length === 0 || !urls.every((u) => /^https?:\/\/[^/\s,]+\/?$/.test(u))) throw new CliError("--cluster-etcd expects comma-separated etcd URLs (http://host:port)");
+        o.cluster = { ...(o.cluster ?? { nodeId: "" }), etcd: urls };
+        break;
+      }
+      case "--node-id": {
+        const v = next();
+        if (!v || !/^[A-Za-z0-9_.-]{1,64}$/.test(v)) throw new CliError("--node-id expects 1-64 characters of [A-Za-z0-9_.-]");
+        o.cluster = { ...(o.cluster ?? { etcd: [] }), nodeId: v };
+        break;
+      }
+      case "--lease-ttl": {
+        const ttl = int(a, next(), 1);
+        if (ttl > 300) throw new CliError("--lease-ttl is out of range (1-300 seconds)");
+        o.cluster = { ...(o.cluster ?? { etcd: [], nodeId: "" }), leaseTtlS: ttl };
+        break;
+      }
       case "--hash-backend": {
         const v = next();
         if (v !== "auto" && v !== "native" && v !== "js") throw new CliError("--hash-backend expects auto, native or js");
@@ -121,6 +143,12 @@ export function parseDevnetArgs(argv: readonly string[], randomSeed: () => numbe
       default:
         throw new CliError(`unknown option ${a} (see --help)`);
     }
+  }
+  if (o.cluster !== undefined) {
+    if (o.cluster.etcd.length === 0) throw new CliError("--node-id and --lease-ttl need --cluster-etcd");
+    if (o.cluster.nodeId === "") throw new CliError("--cluster-etcd needs --node-id");
+    // Every member must start from the same genesis: a random seed cannot be shared.
+    if (o.seed === undefined) throw new CliError("--cluster-etcd needs --seed (every member starts with the same genesis flags)");
   }
   if (o.seed === undefined) o.seed = randomSeed();
   return o;

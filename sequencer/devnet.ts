@@ -41,6 +41,11 @@ export interface DevnetOptions extends Omit<NodeOptions, "extraPredeploys"> {
    * with the variant it was created with.
    */
   oracle?: OracleVariant;
+  /**
+   * Cluster mode (DESIGN §11): etcd client URLs, this node's id and the leader lease TTL in
+   * seconds (default 5). Without it the node is the embedded single node.
+   */
+  cluster?: { etcd: string[]; nodeId: string; leaseTtlS?: number };
 }
 
 export interface DevnetAccount {
@@ -65,6 +70,7 @@ export interface Devnet {
 }
 
 export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> {
+  if (options.cluster !== undefined) throw new Error("cluster mode is not wired into the node yet (sequencer/cluster/ holds the coordinator)");
   const oracle = options.oracle ?? "checked";
   const node = await PerpchainNode.open({ ...options, extraPredeploys: (a) => exchangePredeploys(a, oracle) });
   const registry = new HandlerRegistry();
