@@ -98,8 +98,8 @@ export const OPERATOR_ERRORS = {
   STALE_EPOCH: { code: -32008, message: "Stale epoch or sequence number" },
   NOT_SUPPORTED: { code: -32009, message: "Not supported by this node" },
   OVERLOADED: { code: -32010, message: "Node is overloaded" },
-  NOT_LEADER: { code: -32011, message: "Node is not the cluster leader" },
-  CLUSTER_UNAVAILABLE: { code: -32012, message: "Cluster coordinator unavailable" },
+  NOT_LEADER: { code: -32013, message: "Node is not the cluster leader" },
+  CLUSTER_UNAVAILABLE: { code: -32014, message: "Cluster coordinator unavailable" },
 } as const;
 
 export const PRIVATE_CODE_MIN = -32099;
