@@ -158,7 +158,8 @@ function snapshotName(v: unknown): string {
   return v;
 }
 
-function authorize(ctx: RpcContext, token: string | undefined): void {
+/** Operator methods: loopback, or the admin token when one is configured. */
+export function authorize(ctx: RpcContext, token: string | undefined): void {
   if (ctx.isLoopback) return;
   if (token !== undefined && ctx.authorization === `Bearer ${token}`) return;
   throw new UnauthorizedError("operator methods are allowed from loopback only (or with the admin token)");

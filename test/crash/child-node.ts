@@ -48,6 +48,8 @@ export interface NodeArgs {
   dbPath: string;
   seed: number;
   accounts: number;
+  /** More CLI flags (cluster mode: --cluster-etcd, --node-id, --lease-ttl). */
+  extraArgs?: readonly string[];
 }
 
 /** Spawn the devnet CLI on `dbPath` and wait until it prints its RPC URL. */
@@ -60,7 +62,7 @@ export async function spawnNode(opts: NodeArgs & { timeout_ms?: number }): Promi
 /** Spawn without waiting (to kill a node in the middle of its start-up). */
 export async function startNodeProcess(opts: NodeArgs): Promise<{ proc: ChildProcess; t0: number; output(): string; rpcUrl(timeout_ms: number): Promise<string> }> {
   const port = await freePort();
-  const args = [TSX_CLI, DEVNET_SCRIPT, "--db", opts.dbPath, "--host", "127.0.0.1", "--port", String(port), "--seed", String(opts.seed), "--accounts", String(opts.accounts), "--hash-backend", "auto"];
+  const args = [TSX_CLI, DEVNET_SCRIPT, "--db", opts.dbPath, "--host", "127.0.0.1", "--port", String(port), "--seed", String(opts.seed), "--accounts", String(opts.accounts), "--hash-backend", "auto", ...(opts.extraArgs ?? [])];
   const t0 = performance.now();
   const proc = spawn(process.execPath, args, { cwd: REPO, stdio: ["ignore", "pipe", "pipe"], detached: true });
   live.add(proc);
