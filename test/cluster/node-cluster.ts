@@ -194,6 +194,17 @@ export class NodeCluster {
     }
   }
 
+  /** Blocks etcd holds from `from` up, with the token of the leader that committed each. */
+  async etcdBlocksWithToken(from: number): Promise<Array<{ block_number: number; token: string }>> {
+    const c = new Etcd3({ hosts: this.opts.endpoints });
+    try {
+      const res = await c.namespace(chainPrefix(this.opts.chainId)).getAll().inRange({ start: blockKey(from), end: blockKey(Number.MAX_SAFE_INTEGER) }).exec();
+      return res.kvs.map((kv) => decodeBlockRecord(kv.value)).map((b) => ({ block_number: b.block_number, token: b.token }));
+    } finally {
+      c.close();
+    }
+  }
+
   /** Wait until every `hash` is ACCEPTED_ON_L2 on node `id` (bounded). */
   async waitIncluded(id: string, hashes: readonly string[], timeout_ms: number): Promise<void> {
     const until = performance.now() + timeout_ms;
@@ -276,6 +287,12 @@ export class TransferLoad {
       if (performance.now() - t0 > timeout_ms) throw new Error(`transfer ${t.hash} from account ${a} not acknowledged within ${timeout_ms} ms; errors ${this.errors.slice(-3).join(" | ")}`);
       await sleep(50);
     }
+  }
+
+  /** Take each account's next nonce from the chain again (after a rollback dropped transactions). */
+  async resyncNonces(): Promise<void> {
+    const id = this.cluster.running()[0]!;
+    for (let a = 0; a < this.accounts.length; a++) this.nonces[a] = BigInt(await rpc<string>(this.cluster.url(id), "starknet_getNonce", ["latest", this.accounts[a]!.address]));
   }
 
   private async loop(a: number): Promise<void> {
