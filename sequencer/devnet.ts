@@ -181,6 +181,7 @@ function wireSubscriptions(node: PerpchainNode, server: RpcServer): void {
       })),
     );
   });
+  node.onDropped((hash, status) => subs.publishTransactionStatus(hash, status));
   node.onReorg((r) => {
     subs.publishReorg({
       starting_block_hash: r.startingBlock.hash,
@@ -199,12 +200,7 @@ function wireSubscriptions(node: PerpchainNode, server: RpcServer): void {
       }
       return out;
     },
-    transactionStatus: async (h) => {
-      if (node.mempool.has(h)) return { finality_status: "RECEIVED" };
-      const t = await node.chain.getTx(h);
-      if (t) return { finality_status: "ACCEPTED_ON_L2", execution_status: t.receipt.execution_status };
-      return undefined;
-    },
+    transactionStatus: (h) => node.transactionStatus(h),
   });
 }
 

@@ -1,22 +1,20 @@
-// The perpchain node: store, world state, chain records, durable mempool and block
-// production, composed, with the lifecycle of DESIGN §8. The RPC layer and the devnet
-// CLI drive it; it never formats JSON-RPC errors itself (it throws typed errors).
+// The perpchain node: the composition root. It opens the store and the world state, and
+// wires the subsystems: admission (admission.ts: submit path), the block builder
+// (block-builder.ts: execute, seal, one atomic batch), the durable mempool, the chain
+// store, snapshots and the lifecycle of DESIGN §8. It schedules block production, moves
+// time, rolls back, and tells listeners. RPC handlers ask it to act through its methods;
+// it never formats JSON-RPC errors itself (it throws typed errors).
 //
 // Data flows one way: submit → WAL → mempool → block (execute, commit roots, one atomic
 // batch with the head pointer last) → listeners (WS, market data, trigger engine).
 
 import { pack, unpack } from "msgpackr";
 import { buildGenesis, type Genesis, type Predeploy, type GenesisAddresses } from "../contracts/genesis.js";
-import { accountClass } from "../contracts/account.js";
-import { erc20Class } from "../contracts/erc20.js";
 import { ClassRegistry } from "../contracts/runtime/class-registry.js";
-import { mapEntryAddress, storageVarAddress } from "../contracts/runtime/index.js";
-import { RuntimeError, TransactionRejection } from "../contracts/runtime/errors.js";
 import type { GasPrices } from "../contracts/runtime/gas.js";
-import { callView, executeTransaction, maxFeeOf, type BlockContext, type TransactionExecution } from "../contracts/runtime/transaction-executor.js";
-import { computeBlockHeader, CURRENT_STARKNET_VERSION } from "../state/block-hash.js";
+import { callView, type BlockContext } from "../contracts/runtime/transaction-executor.js";
 import { Column, key } from "../state/columns.js";
-import { hashBackend, selectorFromName } from "../state/crypto/hash.js";
+import { hashBackend } from "../state/crypto/hash.js";
 import { HashPool } from "../state/crypto/hash-pool.js";
 import { encodeShortString, toHex, type Felt } from "../state/felt.js";
 import type { KvOp, KvStore } from "../state/kv-store.js";
@@ -26,29 +24,19 @@ import { contractStateHash, globalStateRoot, STATE_TRIE_HEIGHT } from "../state/
 import type { StateReader } from "../state/state-diff.js";
 import { collectProofNodes, verifyProofPath } from "../state/storage-proof.js";
 import { WorldState } from "../state/world-state.js";
+import { Admission, DroppedTransactions, type DroppedRecord, type NodeTx } from "./admission.js";
+import { BlockBuilder, type BlockInputs } from "./block-builder.js";
 import { ChainStore, type BlockRecord, type TxRecord } from "./chain-store.js";
-import {
-  DuplicateTxError,
-  RollbackRefusedError,
-  InsufficientAccountBalanceError,
-  InsufficientResourcesForValidateError,
-  InvalidTransactionNonceError,
-  NodePausedError,
-  RpcError,
-  UnexpectedError,
-  ValidationFailureError,
-  ClassHashNotFoundError,
-  UnsupportedTxVersionError,
-} from "./errors.js";
+import { NodePausedError, RollbackRefusedError, RpcError, UnexpectedError } from "./errors.js";
 import { Lifecycle } from "./lifecycle.js";
 import { Mempool, type MempoolEntry } from "./mempool.js";
-import { PendingState } from "./pending-state.js";
 import { SnapshotStore } from "./snapshots.js";
 import { installVerifyCache } from "./verify-cache.js";
 import { deriveAccountKeys, type AccountKeys } from "./predeployed-accounts.js";
 import { parseBroadcastedTxn, type BroadcastedTxn } from "./rpc/params.js";
-import { intake, unsignedInvokeJson, type IntakeTx } from "./tx-intake.js";
-import { blockJson, stateDiffJson, receiptJson, traceJson } from "./rpc-json.js";
+import { intake, unsignedInvokeJson } from "./tx-intake.js";
+
+export type { NodeTx } from "./admission.js";
 
 export type BlockGeneration = { mode: "transaction" } | { mode: "demand" } | { mode: "interval"; seconds: number };
 
@@ -85,13 +73,17 @@ export interface NodeOptions {
   hashThreads?: number;
   /** Deepest rollback allowed (blocks below the head); older reverse diffs are the retention window. */
   maxRollbackBlocks?: number;
+  /** How long a dropped transaction's status stays CANDIDATE + REVERTED before it is not found (default 15 s). */
+  droppedStatus_ms?: number;
   log?: (event: string, fields?: Record<string, unknown>) => void;
 }
 
-export interface NodeTx {
-  raw: unknown;
-  tx: IntakeTx;
-}
+/** starknet_getTransactionStatus's answer (TXN_STATUS_RESULT). */
+export type TxStatus = {
+  finality_status: "RECEIVED" | "CANDIDATE" | "ACCEPTED_ON_L2";
+  execution_status?: "SUCCEEDED" | "REVERTED";
+  failure_reason?: string;
+};
 
 export interface BlockEvent {
   block: BlockRecord;
@@ -115,14 +107,13 @@ export class PerpchainNode {
   readonly lifecycle = new Lifecycle();
   readonly mempool: Mempool<NodeTx>;
   readonly chain: ChainStore;
-  snapshots!: SnapshotStore;
-  hashPool: HashPool | null = null;
+  private snapshotStore!: SnapshotStore;
+  private hashPool: HashPool | null = null;
   readonly maxRollbackBlocks: number;
   readonly blockBatchMs: number;
-  epoch = 0;
-  paused = false;
-  /** Set when a block commit failed: production stops until restart. */
-  fatalError: Error | null = null;
+  private epochValue = 0;
+  private pausedByOperator = false;
+  private fatal: Error | null = null;
   private timeOffsetS = 0;
   private nextBlockTimestamp: number | null = null;
   private building: Promise<void> | null = null;
@@ -130,7 +121,10 @@ export class PerpchainNode {
   private intervalTimer: NodeJS.Timeout | null = null;
   private readonly blockListeners: Array<(e: BlockEvent) => void> = [];
   private readonly reorgListeners: Array<(e: ReorgEvent) => void> = [];
-  private readonly rejected = new Map<string, string>();
+  private readonly droppedListeners: Array<(hash: Felt, status: TxStatus) => void> = [];
+  readonly dropped: DroppedTransactions;
+  readonly builder: BlockBuilder;
+  private readonly admission: Admission;
   readonly clock: () => number;
   readonly gasPrices: GasPrices;
   readonly stats = { blocksProduced: 0, txsIncluded: 0, txsRejected: 0 };
@@ -155,9 +149,37 @@ export class PerpchainNode {
     this.maxRollbackBlocks = opts.maxRollbackBlocks ?? 100_000;
     this.blockBatchMs = opts.blockBatchMs ?? 150;
     this.log = opts.log ?? (() => {});
+    this.dropped = new DroppedTransactions(opts.droppedStatus_ms);
+    this.builder = new BlockBuilder({ world, chain: this.chain, registry: genesis.registry, chainId: genesis.chainId, feeTokenAddress: this.feeTokenAddress });
+    this.admission = new Admission({
+      world,
+      chain: this.chain,
+      mempool: this.mempool,
+      registry: genesis.registry,
+      chainId: genesis.chainId,
+      nextBlockContext: () => this.blockContext(this.world.nextBlockNumber(), this.nowS()),
+      assertAccepting: ({ operator }) => {
+        this.lifecycle.assertReady("transaction");
+        if (this.pausedByOperator && !operator) throw new NodePausedError("the exchange is paused by the operator");
+        if (this.fatalError) throw new UnexpectedError(`block production stopped after a store failure: ${this.fatalError.message}`);
+      },
+      dropped: this.dropped,
+    });
   }
 
   readonly log: (event: string, fields?: Record<string, unknown>) => void;
+
+  /** This process's epoch (fencing token for market data), taken from the store at start. */
+  get epoch(): number {
+    return this.epochValue;
+  }
+  /** Set when a block commit failed: production stops until restart. */
+  get fatalError(): Error | null {
+    return this.fatal;
+  }
+  get snapshots(): SnapshotStore {
+    return this.snapshotStore;
+  }
 
   get chainId(): Felt {
     return this.genesis.chainId;
@@ -240,9 +262,9 @@ export class PerpchainNode {
       },
       opts,
     );
-    node.epoch = epoch;
+    node.epochValue = epoch;
     node.hashPool = pool;
-    node.snapshots = await SnapshotStore.open(store);
+    node.snapshotStore = await SnapshotStore.open(store);
     node.lifecycle.advance("recovering");
     if (world.head() === null) {
       await node.commitGenesis(storedGenesis === undefined ? [{ type: "put", key: META_GENESIS, value: pack(params) }] : []);
@@ -289,7 +311,8 @@ export class PerpchainNode {
   }
 
   private async commitGenesis(extraOps: KvOp[]): Promise<void> {
-    await this.commitBlock([], [], extraOps, this.genesis.stateDiff);
+    const candidate = await this.builder.fromDiff(this.nextBlockInputs(), this.genesis.stateDiff);
+    await this.commitCandidate(candidate, extraOps, []);
   }
 
   // --- listeners -------------------------------------------------------------------------
@@ -325,77 +348,21 @@ export class PerpchainNode {
 
   // --- submission ------------------------------------------------------------------------
 
-  /** Hashes whose submission is between its duplicate check and its WAL write. */
-  private readonly submitting = new Set<Felt>();
-
-  /** Validate, log durably, queue. Resolves with the tx hash once it is in the WAL. */
+  /** Admission (admission.ts); resolves with the tx hash once it is in the WAL. */
   async submit(raw: unknown, parsed: BroadcastedTxn, opts: { operator?: boolean } = {}): Promise<Felt> {
-    this.lifecycle.assertReady("transaction");
-    if (this.paused && !opts.operator) throw new NodePausedError("the exchange is paused by the operator");
-    if (parsed.isQuery) throw new UnsupportedTxVersionError();
-    if (this.fatalError) throw new UnexpectedError(`block production stopped after a store failure: ${this.fatalError.message}`);
-    const tx = intake(parsed, this.chainId);
-    // `submitting`: the same tx sent twice at once would otherwise pass both checks while the
-    // first one's WAL write is in flight, and be logged (and acknowledged) twice.
-    if (this.mempool.has(tx.hash) || this.submitting.has(tx.hash)) throw new DuplicateTxError();
-    this.submitting.add(tx.hash);
-    try {
-      // An included transaction has used its nonce: only a stale nonce can be a duplicate.
-      if (tx.exec.nonce < this.world.getNonce(tx.sender) && (await this.chain.getTx(tx.hash)) !== undefined) throw new DuplicateTxError();
-      this.prevalidate(tx);
-      await this.mempool.add({ hash: tx.hash, sender: tx.sender, nonce: tx.exec.nonce, payload: { raw, tx } });
-    } finally {
-      this.submitting.delete(tx.hash);
-    }
-    this.rejected.delete(toHex(tx.hash));
+    const tx = await this.admission.submit(raw, parsed, opts);
     this.scheduleBlock();
     return tx.hash;
   }
 
-  /** Cheap admission checks against committed state (the block re-checks everything). */
-  private prevalidate(tx: IntakeTx): void {
-    const state = this.world;
-    const accountNonce = state.getNonce(tx.sender);
-    if (tx.exec.nonce < accountNonce) throw new InvalidTransactionNonceError(`account nonce is ${toHex(accountNonce)}, transaction has ${toHex(tx.exec.nonce)}`);
-    const queuedNext = this.mempool.nextNonceOf(tx.sender) ?? accountNonce;
-    if (tx.exec.nonce > queuedNext + 64n) throw new InvalidTransactionNonceError(`nonce ${toHex(tx.exec.nonce)} is too far ahead of ${toHex(queuedNext)}`);
-    const block = this.blockContext(this.world.nextBlockNumber(), this.nowS());
-    const maxFee = maxFeeOf(tx.exec.resourceBounds, tx.exec.tip);
-    if (tx.exec.resourceBounds.l2Gas.maxPricePerUnit < this.gasPrices.l2_gas) throw new InsufficientResourcesForValidateError(`max L2 gas price ${tx.exec.resourceBounds.l2Gas.maxPricePerUnit} is below the block price ${this.gasPrices.l2_gas}`);
-    if (tx.exec.type === "DEPLOY_ACCOUNT") {
-      if (!this.registry.get(tx.exec.classHash)) throw new ClassHashNotFoundError();
-      if (state.getClassHash(tx.sender) !== 0n) throw new ValidationFailureError(`a contract is already deployed at ${toHex(tx.sender)}`);
-    } else {
-      if (state.getClassHash(tx.sender) === 0n) throw new ValidationFailureError(`account ${toHex(tx.sender)} is not deployed`);
-      if (state.getClassHash(tx.sender) === accountClass.classHash) {
-        // Our own account class: its is_valid_signature is exactly this check (stark ECDSA
-        // of the hash under Account_public_key), without running a call frame.
-        const sig = tx.exec.signature;
-        const pk = state.getStorage(tx.sender, ACCOUNT_PUBLIC_KEY_SLOT);
-        if (sig.length !== 2 || !hashBackend().ecdsaVerify(tx.hash, sig[0]!, sig[1]!, pk)) throw new ValidationFailureError("invalid signature");
-      } else {
-        // Any other SNIP-6 account: ask the account itself.
-        let valid: Felt[];
-        try {
-          valid = callView(state, this.registry, { contractAddress: tx.sender, entryPointSelector: IS_VALID_SIGNATURE, calldata: [tx.hash, BigInt(tx.exec.signature.length), ...tx.exec.signature] }, block);
-        } catch (e) {
-          throw new ValidationFailureError(e instanceof Error ? e.message : String(e));
-        }
-        if (valid[0] !== VALID) throw new ValidationFailureError("invalid signature");
-      }
-    }
-    const balance = this.feeBalance(state, tx.sender, block);
-    if (balance < maxFee && tx.exec.type === "INVOKE") throw new InsufficientAccountBalanceError(`balance ${balance} is below the max fee ${maxFee}`);
+  /** appchain_pause / appchain_resume: refuse (or accept again) non-operator submissions. */
+  setPaused(paused: boolean): void {
+    this.pausedByOperator = paused;
+    this.log(paused ? "node_paused" : "node_resumed");
   }
 
-  private feeBalance(state: StateReader, address: Felt, block: BlockContext): bigint {
-    if (state.getClassHash(block.feeTokenAddress) === erc20Class.classHash) {
-      // Our ERC20: the u256 balance at ERC20_balances[address] (low, high).
-      const slot = mapEntryAddress(ERC20_BALANCES_BASE, [address]);
-      return state.getStorage(block.feeTokenAddress, slot) + (state.getStorage(block.feeTokenAddress, slot + 1n) << 128n);
-    }
-    const r = callView(state, this.registry, { contractAddress: block.feeTokenAddress, entryPointSelector: BALANCE_OF, calldata: [address] }, block);
-    return r[0]! + (r[1]! << 128n);
+  get paused(): boolean {
+    return this.pausedByOperator;
   }
 
   private operatorLock: Promise<unknown> = Promise.resolve();
@@ -442,8 +409,8 @@ export class PerpchainNode {
       const unsubscribe = this.onBlock((e) => {
         const found = e.txs.find((t) => t.transaction.transaction_hash === hex);
         if (found) return finish(() => resolve(found));
-        const rejected = this.rejected.get(hex);
-        if (rejected !== undefined) finish(() => reject(new Error(`transaction ${hex} was rejected: ${rejected}`)));
+        const dropped = this.dropped.get(hash);
+        if (dropped !== undefined) finish(() => reject(new Error(`transaction ${hex} was dropped: ${dropped.reason}`)));
       });
       void this.chain.getTx(hash).then((t) => {
         if (t) finish(() => resolve(t));
@@ -451,21 +418,68 @@ export class PerpchainNode {
     });
   }
 
+  /** Listen to transactions dropped without a block (their final status); returns the function that stops listening. */
+  onDropped(f: (hash: Felt, status: TxStatus) => void): () => void {
+    this.droppedListeners.push(f);
+    return () => {
+      const i = this.droppedListeners.indexOf(f);
+      if (i >= 0) this.droppedListeners.splice(i, 1);
+    };
+  }
+
+  private recordDropped(dropped: ReadonlyArray<{ hash: Felt; error: RpcError | string }>): void {
+    const now_ms = this.clock();
+    for (const d of dropped) {
+      this.dropped.record(d.hash, d.error, now_ms);
+      const reason = this.dropped.get(d.hash)!.reason;
+      this.log("tx_dropped", { hash: toHex(d.hash), reason });
+      for (const l of [...this.droppedListeners]) {
+        try {
+          l(d.hash, droppedStatus(reason));
+        } catch (e) {
+          this.log("listener_failed", { error: String(e) });
+        }
+      }
+    }
+  }
+
   /** Why a transaction that left the mempool without a block was dropped. */
   rejectionOf(hash: Felt): string | undefined {
-    return this.rejected.get(toHex(hash));
+    return this.dropped.get(hash)?.reason;
+  }
+
+  /**
+   * A transaction's status, or undefined when the node does not know it: RECEIVED while
+   * queued, ACCEPTED_ON_L2 with its execution status once in a block, CANDIDATE + REVERTED
+   * with the reason for a while after a block refused it (see DroppedTransactions).
+   */
+  async transactionStatus(hash: Felt): Promise<TxStatus | undefined> {
+    // Mempool first: a transaction leaves it only after its block is written, so checking
+    // the chain second cannot miss one moving from one to the other during the read.
+    if (this.mempool.has(hash)) return { finality_status: "RECEIVED" };
+    const t = await this.chain.getTx(hash);
+    if (t !== undefined) {
+      const out: TxStatus = { finality_status: "ACCEPTED_ON_L2", execution_status: t.receipt.execution_status as "SUCCEEDED" | "REVERTED" };
+      if (t.receipt.revert_reason !== undefined) out.failure_reason = String(t.receipt.revert_reason);
+      return out;
+    }
+    const d: DroppedRecord | undefined = this.dropped.reported(hash, this.clock());
+    return d === undefined ? undefined : droppedStatus(d.reason);
   }
 
   // --- block production ------------------------------------------------------------------
 
   blockContext(blockNumber: number, timestampS: number): BlockContext {
+    return this.builder.context({ number: blockNumber, timestamp: timestampS, gasPrices: this.gasPrices, sequencerAddress: SEQUENCER_ADDRESS });
+  }
+
+  /** Header inputs of the next block this node produces. */
+  private nextBlockInputs(): BlockInputs {
     return {
-      blockNumber: BigInt(blockNumber),
-      blockTimestamp: BigInt(timestampS),
-      sequencerAddress: SEQUENCER_ADDRESS,
-      chainId: this.chainId,
+      number: this.world.nextBlockNumber(),
+      timestamp: this.nextBlockTimestamp ?? this.nowS(),
       gasPrices: this.gasPrices,
-      feeTokenAddress: this.feeTokenAddress,
+      sequencerAddress: SEQUENCER_ADDRESS,
     };
   }
 
@@ -523,109 +537,44 @@ export class PerpchainNode {
 
   private async produceBlockNow(): Promise<BlockRecord> {
     if (this.fatalError) throw new UnexpectedError(`block production stopped after a store failure: ${this.fatalError.message}`);
-    const number = this.world.nextBlockNumber();
-    const timestamp = this.nextBlockTimestamp ?? this.nowS();
-    const ctx = this.blockContext(number, timestamp);
-    const pending = new PendingState(this.world);
-    const included: Array<{ entry: MempoolEntry<NodeTx>; exec: TransactionExecution }> = [];
-    const dropped: Array<MempoolEntry<NodeTx>> = [];
     const { ready, stale } = this.mempool.ready((s) => this.world.getNonce(s), this.maxTxsPerBlock);
-    for (const e of stale) {
-      dropped.push(e);
-      this.rejected.set(toHex(e.hash), "nonce already used");
-    }
-    for (const entry of ready) {
-      try {
-        const exec = executeTransaction(pending, this.registry, ctx, entry.payload.tx.exec);
-        pending.apply(exec.stateDiff);
-        included.push({ entry, exec });
-      } catch (e) {
-        if (e instanceof TransactionRejection) {
-          dropped.push(entry);
-          this.rejected.set(toHex(entry.hash), e.message);
-          this.log("tx_rejected", { hash: toHex(entry.hash), reason: e.message });
-          continue;
-        }
-        if (e instanceof RuntimeError) {
-          dropped.push(entry);
-          this.rejected.set(toHex(entry.hash), e.message);
-          continue;
-        }
-        throw e;
-      }
-    }
-    const block = await this.commitBlock(
-      included,
-      dropped,
-      [],
-      pending.diff,
-      timestamp,
+    const candidate = await this.builder.execute(
+      this.nextBlockInputs(),
+      ready.map((e) => e.payload.tx),
     );
+    const droppedHashes = new Set(candidate.dropped.map((d) => d.tx.hash));
+    const dropped: Array<{ entry: MempoolEntry<NodeTx>; error: RpcError | string }> = [
+      ...stale.map((entry) => ({ entry, error: "nonce already used" })),
+      ...candidate.dropped.map((d) => ({ entry: ready.find((e) => e.hash === d.tx.hash)!, error: d.error })),
+    ];
+    const removed = [...ready.filter((e) => !droppedHashes.has(e.hash)), ...dropped.map((d) => d.entry)];
+    const block = await this.commitCandidate(candidate, this.mempool.removalOps(removed), removed, dropped.map((d) => ({ hash: d.entry.hash, error: d.error })));
     this.nextBlockTimestamp = null;
     return block;
   }
 
-  /** Execute-free part of building a block: roots, header, records, one atomic batch. */
-  private async commitBlock(
-    included: Array<{ entry: MempoolEntry<NodeTx>; exec: TransactionExecution }>,
-    dropped: Array<MempoolEntry<NodeTx>>,
+  /** Commit a built block with `extraOps`, forget the mempool entries it removes, tell listeners. */
+  private async commitCandidate(
+    candidate: Awaited<ReturnType<BlockBuilder["execute"]>>,
     extraOps: KvOp[],
-    diff: import("../state/state-diff.js").StateDiff,
-    timestamp = this.nowS(),
+    removedEntries: Array<MempoolEntry<NodeTx>>,
+    dropped: Array<{ hash: Felt; error: RpcError | string }> = [],
   ): Promise<BlockRecord> {
-    const number = this.world.nextBlockNumber();
-    const parent = this.world.head();
-    const prepared = await this.world.prepareCommit(number, diff);
-    const header = await computeBlockHeader({
-      blockNumber: number,
-      parentHash: parent?.blockHash ?? 0n,
-      stateRoot: prepared.roots.globalRoot,
-      sequencerAddress: SEQUENCER_ADDRESS,
-      timestamp,
-      l1DaMode: "BLOB",
-      l1GasPrice: { priceInFri: this.gasPrices.l1_gas, priceInWei: this.gasPrices.l1_gas },
-      l1DataGasPrice: { priceInFri: this.gasPrices.l1_data_gas, priceInWei: this.gasPrices.l1_data_gas },
-      l2GasPrice: { priceInFri: this.gasPrices.l2_gas, priceInWei: this.gasPrices.l2_gas },
-      starknetVersion: CURRENT_STARKNET_VERSION,
-      transactions: included.map(({ entry, exec }) => ({
-        hash: entry.hash,
-        signature: entry.payload.tx.exec.signature,
-        events: exec.events.map((e) => ({ fromAddress: e.from_address, keys: e.keys, data: e.data })),
-        actualFee: exec.actualFee,
-        messagesSent: [],
-        ...(exec.revertReason !== undefined ? { revertReason: exec.revertReason } : {}),
-        l1Gas: exec.gas.l1_gas,
-        l1DataGas: exec.gas.l1_data_gas,
-      })),
-      stateDiff: prepared.diff,
-    });
-    const block: BlockRecord = {
-      header: blockJson(header),
-      txHashes: included.map(({ entry }) => toHex(entry.hash)),
-      stateDiff: stateDiffJson(prepared.diff),
-      oldRoot: toHex(parent?.roots.globalRoot ?? 0n),
-    };
-    const txs: TxRecord[] = included.map(({ entry, exec }, index) => ({
-      transaction: entry.payload.tx.json,
-      receipt: receiptJson(entry.payload.tx, exec),
-      blockNumber: number,
-      index,
-      trace: traceJson(entry.payload.tx, exec),
-    }));
-    const entries = [...included.map((i) => i.entry), ...dropped];
-    const ops = [...this.chain.opsForBlock(block, txs), ...this.mempool.removalOps(entries), ...extraOps];
     try {
-      await this.world.commit(prepared, { blockHash: header.blockHash, extraOps: ops });
+      await this.builder.commit(candidate, extraOps);
     } catch (e) {
-      this.fatalError = e as Error;
-      this.log("store_write_failed", { block: number, error: (e as Error).message });
-      throw new UnexpectedError(`block ${number} could not be written; block production stopped: ${(e as Error).message}`);
+      this.fatal = e as Error;
+      this.log("store_write_failed", { block: candidate.inputs.number, error: (e as Error).message });
+      throw new UnexpectedError(`block ${candidate.inputs.number} could not be written; block production stopped: ${(e as Error).message}`);
     }
-    this.mempool.forget(entries);
-    this.chain.cacheBlock(block, txs);
+    this.mempool.forget(removedEntries);
+    // Before the block listeners: one waiting for a dropped transaction learns it from this block.
+    this.recordDropped(dropped);
+    this.stats.txsRejected += dropped.length;
+    const { block } = candidate;
+    const txs = candidate.txs as TxRecord[];
     this.stats.blocksProduced++;
     this.stats.txsIncluded += txs.length;
-    this.stats.txsRejected += dropped.length;
     // A copy: listeners (waitForTx) unsubscribe while being called, which would skip the next one.
     for (const l of [...this.blockListeners]) {
       try {
@@ -669,7 +618,7 @@ export class PerpchainNode {
     while (this.building) await this.building;
     const run = this.produceLock.then(async () => {
       const prepared = await this.world.prepareRollback(target);
-      const snaps = this.snapshots.opsForRollback(target);
+      const snaps = this.snapshotStore.opsForRollback(target);
       const targetBlock = await this.chain.getBlock(target);
       if (targetBlock === undefined) throw new Error(`block ${target} is missing`);
       const { ops, removed } = await this.chain.opsForRemovingBlocks(prepared.removedBlocks);
@@ -687,7 +636,7 @@ export class PerpchainNode {
       const relog = this.mempool.relog(requeue);
       await this.world.rollback(prepared, { blockHash: BigInt(targetBlock.header.block_hash), extraOps: [...ops, ...relog.ops, ...snaps.ops] });
       this.chain.forgetFrom(target + 1, removed);
-      this.snapshots.forget(snaps.names);
+      this.snapshotStore.forget(snaps.names);
       for (const e of relog.entries) this.mempool.restore(e);
       const lowest = removed[removed.length - 1];
       const highest = removed[0];
@@ -701,7 +650,9 @@ export class PerpchainNode {
     });
     this.produceLock = run.catch(() => {});
     const { ev, keysChanged } = await run;
+    const requeued = new Set(ev.requeued);
     for (const l of this.reorgListeners) l(ev);
+    this.recordDropped(ev.removedTxs.filter((h) => !requeued.has(h)).map((h) => ({ hash: BigInt(h), error: `removed by a rollback to block ${target}` })));
     return { ...ev, rollbackMs: performance.now() - t0, keysChanged };
   }
 
@@ -720,11 +671,10 @@ export class PerpchainNode {
   }
 }
 
-const IS_VALID_SIGNATURE = selectorFromName("is_valid_signature");
-const BALANCE_OF = selectorFromName("balance_of");
-const VALID = 0x56414c4944n;
-const ACCOUNT_PUBLIC_KEY_SLOT = storageVarAddress("Account_public_key");
-const ERC20_BALANCES_BASE = storageVarAddress("ERC20_balances");
+/** The final status of a transaction a block refused (see DroppedTransactions). */
+function droppedStatus(reason: string): TxStatus {
+  return { finality_status: "CANDIDATE", execution_status: "REVERTED", failure_reason: `dropped: ${reason}` };
+}
 
 /** Broadcast JSON from a stored TXN (for re-queueing after rollback). */
 function rawFromJson(t: Record<string, unknown>): unknown {

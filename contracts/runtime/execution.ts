@@ -11,13 +11,7 @@ import { decodeValue } from "./cairo-types.js";
 import type { ClassRegistry } from "./class-registry.js";
 import { type ContractClass, type EntryPoint, type EntryPointType, encodeArgs } from "./contract-class.js";
 import type { ArgValues, BlockInfo, CallContext, EventSpec, FnSig, Inputs, TxInfo } from "./context.js";
-import {
-  ClassHashNotFoundError,
-  ContractNotFoundError,
-  ContractPanic,
-  EntryPointNotFoundError,
-  RuntimeError,
-} from "./errors.js";
+import { ClassHashNotFoundError, ContractNotFoundError, ContractPanic, EntrypointNotFoundError, isExecutionFailure } from "./errors.js";
 import { GAS, GasMeter } from "./gas.js";
 import type { JournaledState } from "./journaled-state.js";
 
@@ -97,9 +91,9 @@ export class ExecutionEngine {
 
   classAt(address: Felt): ContractClass {
     const classHash = this.state.getClassHash(address);
-    if (classHash === 0n) throw new ContractNotFoundError(address);
+    if (classHash === 0n) throw ContractNotFoundError.at(address);
     const cls = this.registry.get(classHash);
-    if (!cls) throw new ClassHashNotFoundError(classHash);
+    if (!cls) throw ClassHashNotFoundError.of(classHash);
     return cls;
   }
 
@@ -112,7 +106,7 @@ export class ExecutionEngine {
     const cls = this.classAt(req.to);
     const type = req.entryPointType ?? "EXTERNAL";
     const ep = type === "CONSTRUCTOR" ? cls.constructorEntryPoint : cls.entryPoint(req.selector);
-    if (!ep) throw new EntryPointNotFoundError(req.to, req.selector);
+    if (!ep) throw EntrypointNotFoundError.of(req.to, req.selector);
     return this.runEntryPoint(cls, ep, req, parentCalls);
   }
 
@@ -142,7 +136,7 @@ export class ExecutionEngine {
   ): { address: Felt; invocation: FunctionInvocation | undefined } {
     this.charge(GAS.DEPLOY);
     const cls = this.registry.get(classHash);
-    if (!cls) throw new ClassHashNotFoundError(classHash);
+    if (!cls) throw ClassHashNotFoundError.of(classHash);
     if (this.state.getClassHash(address) !== 0n) throw ContractPanic.of("CONTRACT_ALREADY_DEPLOYED");
     this.state.checkpoint();
     try {
@@ -203,7 +197,7 @@ export class ExecutionEngine {
       this.state.revert();
       invocation.is_reverted = true;
       if (e instanceof ContractPanic) e.frames.unshift({ contractAddress: req.to, classHash: cls.classHash, selector: ep.selector });
-      else if (!(e instanceof RuntimeError)) throw e; // a bug in a native contract: crash loudly
+      else if (!isExecutionFailure(e)) throw e; // a bug in a native contract: crash loudly
       throw e;
     } finally {
       this.depth--;

@@ -1,14 +1,16 @@
 // Executes one INVOKE v3 or DEPLOY_ACCOUNT v3 transaction (hash already computed by
 // the caller) against a StateReader, with Starknet's semantics:
-//   - pre-checks (nonce, resource bounds vs prices, minimal gas, balance ≥ max fee)
-//     and validation (__validate__ / __validate_deploy__) failing ⇒ a typed
-//     TransactionRejection: the transaction is not included, nothing changes;
+//   - pre-checks (resource bounds vs prices, minimal gas, nonce, balance ≥ max fee) and
+//     validation (__validate__ / __validate_deploy__) failing ⇒ the spec's typed error
+//     (an RpcError): the transaction is not included, nothing changes. Admission runs the
+//     very same phase (validateTransaction), so a block refuses only what a later event
+//     (an earlier transaction, a rollback) made impossible;
 //   - execution failing (panic, out of gas, bounds exceeded) ⇒ REVERTED with a reason:
 //     execution writes and events discarded, nonce still bumped, fee still charged;
 //   - fee = gas × block prices (gas.ts), at most the max fee the bounds allow, paid in
 //     the fee token by a `transfer` from the account to the sequencer address.
 // Also callView (starknet_call) and estimate (run without charging).
-// Pure: the result depends only on the inputs.
+// Pure: the result depends only on the inputs. Never reads the clock, randomness or env.
 
 import type { Felt } from "../../state/felt.js";
 import { selectorFromName } from "../../state/crypto/hash.js";
@@ -18,13 +20,14 @@ import type { ClassRegistry } from "./class-registry.js";
 import type { BlockInfo, ResourceBounds, TxInfo } from "./context.js";
 import {
   ClassHashNotFoundError,
-  ContractExecutionError,
-  ContractPanic,
-  DeployAccountError,
+  ContractError,
+  ContractNotFoundError,
+  EntrypointNotFoundError,
   InsufficientAccountBalanceError,
-  InsufficientResourcesError,
-  InvalidNonceError,
-  RuntimeError,
+  InsufficientResourcesForValidateError,
+  InvalidTransactionNonceError,
+  isExecutionFailure,
+  revertReasonOf,
   ValidationFailureError,
 } from "./errors.js";
 import { EMPTY_TX_INFO, ExecutionEngine, type FunctionInvocation } from "./execution.js";
@@ -106,56 +109,63 @@ const VALIDATE_DEPLOY = selectorFromName("__validate_deploy__");
 const TRANSFER = selectorFromName("transfer");
 const BALANCE_OF = selectorFromName("balance_of");
 
-export function executeTransaction(
-  base: StateReader,
+/**
+ * How the nonce is checked: "exact" in a block (the account's next nonce); "not-below" at
+ * admission, where a transaction may follow others still queued for the same account.
+ */
+export type NonceRule = "exact" | "not-below";
+
+/**
+ * The one pre-check of a transaction, run by admission (validateTransaction) and by every
+ * block (executeTransaction) alike, so that anything a block would refuse is refused when
+ * the transaction is submitted. In order:
+ *   - resource bounds: each max price covers the block's price (L1 gas, L1 data gas, L2
+ *     gas), the L2 gas covers the intrinsic (minimal) gas;
+ *   - nonce (NonceRule);
+ *   - the sender: an INVOKE's account is deployed; a DEPLOY_ACCOUNT's address is free and
+ *     its class is known;
+ *   - balance: the fee token balance of the paying account (for DEPLOY_ACCOUNT, the
+ *     address it deploys to) covers the max fee;
+ *   - DEPLOY_ACCOUNT: the deployment itself (constructor);
+ *   - validation: __validate__ / __validate_deploy__ returns 'VALID' (the signature).
+ * Any failure throws the spec's typed error (52, 53, 54, 55, 28) and changes nothing.
+ * On success the nonce is bumped in `state` and the validation trace is returned.
+ */
+function validationPhase(
+  state: JournaledState,
+  engine: ExecutionEngine,
+  meter: GasMeter,
   registry: ClassRegistry,
   block: BlockContext,
   tx: ExecutableTransaction,
-  options: ExecuteOptions = {},
-): TransactionExecution {
-  const chargeFee = options.chargeFee ?? true;
-  const sender =
-    tx.type === "INVOKE" ? tx.senderAddress : computeContractAddress(0n, tx.contractAddressSalt, tx.classHash, tx.constructorCalldata);
-  const state = new JournaledState(base);
-  const txInfo: TxInfo = {
-    version: 3n,
-    accountAddress: sender,
-    transactionHash: tx.transactionHash,
-    chainId: block.chainId,
-    nonce: tx.nonce,
-    signature: tx.signature,
-    resourceBounds: tx.resourceBounds,
-    tip: tx.tip,
-    paymasterData: tx.paymasterData,
-    accountDeploymentData: tx.type === "INVOKE" ? tx.accountDeploymentData : [],
-  };
-  const meter = new GasMeter(chargeFee ? tx.resourceBounds.l2Gas.maxAmount : ESTIMATE_L2_GAS_LIMIT);
-  const engine = new ExecutionEngine(state, registry, { block: blockInfo(block), tx: txInfo }, meter);
-  const maxFee = maxFeeOf(tx.resourceBounds, tx.tip);
-
-  // ── pre-checks: a failure here rejects the transaction ──
-  if (chargeFee) checkBoundsCoverPrices(tx.resourceBounds, block.gasPrices);
+  sender: Felt,
+  options: { chargeFee: boolean; skipValidate: boolean; nonceRule: NonceRule },
+): TransactionTrace {
+  if (options.chargeFee) checkBoundsCoverPrices(tx.resourceBounds, block.gasPrices);
   const intrinsicGas =
     GAS.TX_BASE +
     GAS.TX_CALLDATA_FELT *
       BigInt((tx.type === "INVOKE" ? tx.calldata.length : tx.constructorCalldata.length) + tx.signature.length);
   if (!meter.charge(intrinsicGas)) {
-    throw new InsufficientResourcesError(
-      `max L2 gas ${tx.resourceBounds.l2Gas.maxAmount} is below the intrinsic gas ${intrinsicGas}`,
+    throw new InsufficientResourcesForValidateError(
+      `max L2 gas amount ${tx.resourceBounds.l2Gas.maxAmount} is below the minimal gas ${intrinsicGas}`,
     );
   }
   const accountNonce = state.getNonce(sender);
-  if (accountNonce !== tx.nonce) throw new InvalidNonceError(accountNonce, tx.nonce);
+  if (options.nonceRule === "exact" ? accountNonce !== tx.nonce : tx.nonce < accountNonce) {
+    throw InvalidTransactionNonceError.of(accountNonce, tx.nonce);
+  }
   if (tx.type === "INVOKE" && state.getClassHash(sender) === 0n) {
     throw new ValidationFailureError(`account ${hex(sender)} is not deployed`);
   }
   if (tx.type === "DEPLOY_ACCOUNT") {
-    if (state.getClassHash(sender) !== 0n) throw new DeployAccountError(`a contract is already deployed at ${hex(sender)}`);
-    if (!registry.get(tx.classHash)) throw new ClassHashNotFoundError(tx.classHash);
+    if (state.getClassHash(sender) !== 0n) throw new ValidationFailureError(`a contract is already deployed at ${hex(sender)}`);
+    if (!registry.get(tx.classHash)) throw ClassHashNotFoundError.of(tx.classHash);
   }
-  if (chargeFee) {
+  if (options.chargeFee) {
+    const maxFee = maxFeeOf(tx.resourceBounds, tx.tip);
     const balance = feeTokenBalance(state, registry, block, sender);
-    if (balance < maxFee) throw new InsufficientAccountBalanceError(balance, maxFee);
+    if (balance < maxFee) throw InsufficientAccountBalanceError.of(balance, maxFee);
   }
 
   // ── validation (and, for DEPLOY_ACCOUNT, the deployment it validates) ──
@@ -165,10 +175,10 @@ export function executeTransaction(
       const { invocation } = engine.deploy(0n, tx.classHash, tx.contractAddressSalt, tx.constructorCalldata, true);
       trace.constructor_invocation = invocation;
     } catch (e) {
-      throw new DeployAccountError(reasonOf(e));
+      throw new ValidationFailureError(`deploy account failed: ${reasonOf(e)}`);
     }
   }
-  state.setNonce(sender, tx.nonce + 1n);
+  state.setNonce(sender, accountNonce + 1n);
   if (!options.skipValidate) {
     const req =
       tx.type === "INVOKE"
@@ -190,6 +200,61 @@ export function executeTransaction(
     }
     trace.validate_invocation = inv;
   }
+  return trace;
+}
+
+/** Set up one transaction's execution: its sender, journal, gas meter and engine. */
+function begin(base: StateReader, registry: ClassRegistry, block: BlockContext, tx: ExecutableTransaction, chargeFee: boolean) {
+  const sender =
+    tx.type === "INVOKE" ? tx.senderAddress : computeContractAddress(0n, tx.contractAddressSalt, tx.classHash, tx.constructorCalldata);
+  const state = new JournaledState(base);
+  const txInfo: TxInfo = {
+    version: 3n,
+    accountAddress: sender,
+    transactionHash: tx.transactionHash,
+    chainId: block.chainId,
+    nonce: tx.nonce,
+    signature: tx.signature,
+    resourceBounds: tx.resourceBounds,
+    tip: tx.tip,
+    paymasterData: tx.paymasterData,
+    accountDeploymentData: tx.type === "INVOKE" ? tx.accountDeploymentData : [],
+  };
+  const meter = new GasMeter(chargeFee ? tx.resourceBounds.l2Gas.maxAmount : ESTIMATE_L2_GAS_LIMIT);
+  const engine = new ExecutionEngine(state, registry, { block: blockInfo(block), tx: txInfo }, meter);
+  return { sender, state, meter, engine };
+}
+
+/**
+ * Admission: run the block's pre-check and validation against `base` without keeping any
+ * of it. Throws the typed error a block would refuse the transaction with.
+ */
+export function validateTransaction(
+  base: StateReader,
+  registry: ClassRegistry,
+  block: BlockContext,
+  tx: ExecutableTransaction,
+  options: { nonceRule: NonceRule },
+): void {
+  const { sender, state, meter, engine } = begin(base, registry, block, tx, true);
+  validationPhase(state, engine, meter, registry, block, tx, sender, { chargeFee: true, skipValidate: false, nonceRule: options.nonceRule });
+}
+
+export function executeTransaction(
+  base: StateReader,
+  registry: ClassRegistry,
+  block: BlockContext,
+  tx: ExecutableTransaction,
+  options: ExecuteOptions = {},
+): TransactionExecution {
+  const chargeFee = options.chargeFee ?? true;
+  const { sender, state, meter, engine } = begin(base, registry, block, tx, chargeFee);
+  const maxFee = maxFeeOf(tx.resourceBounds, tx.tip);
+  const trace = validationPhase(state, engine, meter, registry, block, tx, sender, {
+    chargeFee,
+    skipValidate: options.skipValidate ?? false,
+    nonceRule: "exact",
+  });
 
   // ── execution: a failure reverts only this phase. The checkpoint stays open until the
   //    post-execution checks pass, so exceeding a bound can still revert it. ──
@@ -201,7 +266,7 @@ export function executeTransaction(
       trace.execute_invocation = engine.call({ to: sender, selector: EXECUTE, calldata: tx.calldata, caller: 0n });
       executionOpen = true;
     } catch (e) {
-      if (!(e instanceof RuntimeError)) throw e;
+      if (!isExecutionFailure(e)) throw e;
       state.revert();
       revertReason = reasonOf(e);
       trace.execute_invocation = { revert_reason: revertReason };
@@ -212,7 +277,7 @@ export function executeTransaction(
   let gas = gasUsed(state, meter);
   if (chargeFee) {
     const failure = postExecutionFailure(gas, tx.resourceBounds, feeTokenBalance(state, registry, block, sender), block, tx.tip);
-    if (failure !== undefined && tx.type === "DEPLOY_ACCOUNT") throw new InsufficientResourcesError(failure);
+    if (failure !== undefined && tx.type === "DEPLOY_ACCOUNT") throw new InsufficientResourcesForValidateError(failure);
     if (failure !== undefined && executionOpen) {
       state.revert();
       executionOpen = false;
@@ -283,7 +348,10 @@ export function callView(base: StateReader, registry: ClassRegistry, call: ViewC
   try {
     return engine.call({ to: call.contractAddress, selector: call.entryPointSelector, calldata: call.calldata, caller: 0n }).result;
   } catch (e) {
-    if (e instanceof ContractPanic) throw new ContractExecutionError(e.revertReason);
+    // The called contract's own absence or entry point are the spec's 20/21; any other
+    // failure inside the call is a CONTRACT_ERROR with its revert reason.
+    if (e instanceof ContractNotFoundError || e instanceof EntrypointNotFoundError) throw e;
+    if (isExecutionFailure(e)) throw new ContractError(revertReasonOf(e));
     throw e;
   }
 }
@@ -297,15 +365,15 @@ export function maxFeeOf(b: ResourceBounds, tip: bigint): bigint {
   );
 }
 
+/** Every resource's max price covers the block's price (as Starknet's fee-bounds check). */
 function checkBoundsCoverPrices(b: ResourceBounds, prices: GasPrices): void {
-  // L1 gas is never consumed here, so only its price is irrelevant; L1 data and L2 gas must cover the block prices.
-  if (b.l2Gas.maxPricePerUnit < prices.l2_gas) {
-    throw new InsufficientResourcesError(`max L2 gas price ${b.l2Gas.maxPricePerUnit} is below the block's ${prices.l2_gas}`);
-  }
-  if (b.l1DataGas.maxPricePerUnit < prices.l1_data_gas) {
-    throw new InsufficientResourcesError(
-      `max L1 data gas price ${b.l1DataGas.maxPricePerUnit} is below the block's ${prices.l1_data_gas}`,
-    );
+  const checks: Array<[string, bigint, bigint]> = [
+    ["L1 gas", b.l1Gas.maxPricePerUnit, prices.l1_gas],
+    ["L1 data gas", b.l1DataGas.maxPricePerUnit, prices.l1_data_gas],
+    ["L2 gas", b.l2Gas.maxPricePerUnit, prices.l2_gas],
+  ];
+  for (const [name, max, price] of checks) {
+    if (max < price) throw new InsufficientResourcesForValidateError(`max ${name} price ${max} is below the block's ${price}`);
   }
 }
 
@@ -344,8 +412,7 @@ function blockInfo(b: BlockContext): BlockInfo {
 }
 
 function reasonOf(e: unknown): string {
-  if (e instanceof ContractPanic) return e.revertReason;
-  if (e instanceof RuntimeError) return e.message;
+  if (isExecutionFailure(e)) return revertReasonOf(e);
   throw e;
 }
 

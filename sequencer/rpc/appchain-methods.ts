@@ -99,12 +99,12 @@ export function registerAppchainMethods(registry: HandlerRegistry, node: Perpcha
     return { transaction_hash: toHex(hash) };
   };
   operator("appchain_pause", [], async () => {
-    node.paused = true;
+    node.setPaused(true);
     return { paused: true, ...(await settle(await exchangeCall(exchangeFns.pause, {}))) };
   });
   operator("appchain_resume", [], async () => {
     const r = await settle(await exchangeCall(exchangeFns.resume, {}));
-    node.paused = false;
+    node.setPaused(false);
     return { paused: false, ...r };
   });
   operator("appchain_cancelAllOrders", ["max_count?"], async (p) => {

@@ -1,7 +1,6 @@
 // The starknet_* methods (read, write, trace) of RPC 0.10.3, implemented over the node.
 // Handlers parse params with params.ts, throw errors from errors.ts, return spec JSON.
 
-import { RuntimeError, TransactionRejection } from "../../contracts/runtime/errors.js";
 import { computeFee, GAS } from "../../contracts/runtime/gas.js";
 import { callView, estimateTransaction, executeTransaction, type ExecutableTransaction, type TransactionExecution } from "../../contracts/runtime/transaction-executor.js";
 import { toHex, type Felt } from "../../state/felt.js";
@@ -12,22 +11,15 @@ import type { BlockRecord, TxRecord } from "../chain-store.js";
 import {
   BlockNotFoundError,
   ClassHashNotFoundError,
-  ContractError,
   ContractNotFoundError,
-  EntrypointNotFoundError,
-  InsufficientAccountBalanceError,
-  InsufficientResourcesForValidateError,
   InvalidContinuationTokenError,
-  InvalidTransactionNonceError,
   InvalidTxnIndexError,
   NoTraceAvailableError,
   NotSupportedError,
   PageSizeTooBigError,
+  RpcError,
   TransactionExecutionError,
   TxnHashNotFoundError,
-  UnsupportedTxVersionError,
-  ValidationFailureError,
-  type RpcError,
 } from "../errors.js";
 import type { PerpchainNode } from "../node.js";
 import { PendingState } from "../pending-state.js";
@@ -128,11 +120,7 @@ export function registerStarknetMethods(registry: HandlerRegistry, node: Perpcha
     const call = parseFunctionCall(p.request, "request");
     const { state, number } = await m.stateAndNumber(parseBlockId(p.block_id));
     if (state.getClassHash(call.contractAddress) === 0n) throw new ContractNotFoundError();
-    try {
-      return callView(state, node.registry, { contractAddress: call.contractAddress, entryPointSelector: call.entryPointSelector, calldata: call.calldata }, m.ctx(number)).map(toHex);
-    } catch (e) {
-      throw mapCallError(e);
-    }
+    return callView(state, node.registry, { contractAddress: call.contractAddress, entryPointSelector: call.entryPointSelector, calldata: call.calldata }, m.ctx(number)).map(toHex);
   });
   r("starknet_estimateFee", async (p) => {
     const txs = parseBroadcastedTxnList(p.request, "request");
@@ -183,16 +171,12 @@ export function registerStarknetMethods(registry: HandlerRegistry, node: Perpcha
   });
   r("starknet_addInvokeTransaction", async (p) => {
     const tx = parseBroadcastedInvokeTxn(p.invoke_transaction);
-    const hash = await node.submit(p.invoke_transaction, tx).catch((e) => {
-      throw mapSubmitError(e);
-    });
+    const hash = await node.submit(p.invoke_transaction, tx);
     return { transaction_hash: toHex(hash) };
   });
   r("starknet_addDeployAccountTransaction", async (p) => {
     const tx = parseBroadcastedDeployAccountTxn(p.deploy_account_transaction);
-    const hash = await node.submit(p.deploy_account_transaction, tx).catch((e) => {
-      throw mapSubmitError(e);
-    });
+    const hash = await node.submit(p.deploy_account_transaction, tx);
     return { transaction_hash: toHex(hash), contract_address: toHex(deployAccountAddress(tx)) };
   });
 }
@@ -290,18 +274,9 @@ class StarknetMethods {
   }
 
   async getStatus(h: Felt): Promise<unknown> {
-    // Mempool first: a transaction leaves it only after its block is written, so checking
-    // the chain second cannot miss one moving from one to the other during the read.
-    if (this.node.mempool.has(h)) return { finality_status: "RECEIVED" };
-    const t = await this.node.chain.getTx(h);
-    if (t !== undefined) {
-      const out: Record<string, unknown> = { finality_status: "ACCEPTED_ON_L2", execution_status: t.receipt.execution_status };
-      if (t.receipt.revert_reason !== undefined) out.failure_reason = t.receipt.revert_reason;
-      return out;
-    }
-    const reason = this.node.rejectionOf(h);
-    if (reason !== undefined) return { finality_status: "RECEIVED", execution_status: "REVERTED", failure_reason: `rejected: ${reason}` };
-    throw new TxnHashNotFoundError();
+    const status = await this.node.transactionStatus(h);
+    if (status === undefined) throw new TxnHashNotFoundError();
+    return status;
   }
 
   async simulate(
@@ -321,7 +296,7 @@ class StarknetMethods {
           ? executeTransaction(pending, this.node.registry, ctx, tx.exec, { skipValidate: opts.skipValidate, chargeFee: true })
           : estimateTransaction(pending, this.node.registry, ctx, tx.exec, { skipValidate: opts.skipValidate });
       } catch (e) {
-        if (e instanceof RuntimeError) throw new TransactionExecutionError(i, e.message);
+        if (e instanceof RpcError) throw new TransactionExecutionError(i, e.message);
         throw e;
       }
       if (opts.failOnRevert && exec.status === "REVERTED") throw new TransactionExecutionError(i, exec.revertReason ?? "reverted");
@@ -395,26 +370,4 @@ export function validationAllowance(tx: ExecutableTransaction): bigint {
   const validateCalldata = tx.type === "INVOKE" ? tx.calldata.length : 2 + tx.constructorCalldata.length;
   const missingSignatureFelts = BigInt(Math.max(0, 2 - tx.signature.length));
   return GAS.CALL + GAS.CALL_CALLDATA_FELT * BigInt(validateCalldata) + GAS.STORAGE_READ + GAS.SYSCALL_INFO + GAS.ECDSA_VERIFY + GAS.TX_CALLDATA_FELT * missingSignatureFelts;
-}
-
-/** Runtime error of a starknet_call → spec error. */
-function mapCallError(e: unknown): unknown {
-  if (!(e instanceof RuntimeError)) return e;
-  if (e.code === 20) return new ContractNotFoundError();
-  if (e.code === 21) return new EntrypointNotFoundError();
-  return new ContractError(e.message);
-}
-
-/** Admission / validation failures → the spec's write-API errors. */
-export function mapSubmitError(e: unknown): unknown {
-  if (!(e instanceof TransactionRejection)) return e;
-  const map: Record<number, () => RpcError> = {
-    52: () => new InvalidTransactionNonceError(e.message),
-    53: () => new InsufficientResourcesForValidateError(e.message),
-    54: () => new InsufficientAccountBalanceError(e.message),
-    55: () => new ValidationFailureError(e.message),
-    28: () => new ClassHashNotFoundError(e.message),
-    61: () => new UnsupportedTxVersionError(e.message),
-  };
-  return (map[e.code] ?? (() => new ValidationFailureError(e.message)))();
 }

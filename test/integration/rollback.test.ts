@@ -18,7 +18,7 @@ import { computeStateRoots } from "../../state/state-root-input.js";
 import { emptyStateDiff } from "../../state/state-diff.js";
 import { dumpStore, loadStore } from "../../sequencer/chain-dump.js";
 import { startDevnet, type Devnet } from "../../sequencer/devnet.js";
-import { RollbackRefusedError, SnapshotNotFoundError } from "../../sequencer/errors.js";
+import { RollbackRefusedError, SnapshotNotFoundError, toJsonRpcError } from "../../sequencer/errors.js";
 import { parseBroadcastedTxn } from "../../sequencer/rpc/params.js";
 import type { RpcContext } from "../../sequencer/rpc/registry.js";
 import { seededUnit } from "../../sequencer/seeded-random.js";
@@ -206,7 +206,7 @@ describe("rollback refusals", () => {
       await p;
     } catch (e) {
       if (e instanceof RollbackRefusedError || e instanceof SnapshotNotFoundError) {
-        return { code: e.code, reason: String((e.toJsonRpc() as { data?: { reason?: string } }).data?.reason) };
+        return { code: e.code, reason: String((toJsonRpcError(e) as { data?: { reason?: string } }).data?.reason) };
       }
       throw e;
     }

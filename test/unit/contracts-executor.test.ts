@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { CallData, ec, hash, transaction, cairo } from "starknet";
 import {
-  ContractExecutionError,
+  ContractError,
   DiffStateReader,
   InsufficientAccountBalanceError,
-  InsufficientResourcesError,
-  InvalidNonceError,
+  InsufficientResourcesForValidateError,
+  InvalidTransactionNonceError,
   ValidationFailureError,
   accountAddress,
   accountClass,
@@ -182,8 +182,8 @@ describe("transaction executor: INVOKE v3", () => {
 
   it("rejects a wrong nonce with INVALID_TRANSACTION_NONCE (52)", () => {
     const err = catchErr(() => executeTransaction(reader(genesis.stateDiff), registry, BLOCK, invoke(0, [transfer(1n)], 1n)));
-    expect(err).toBeInstanceOf(InvalidNonceError);
-    expect((err as InvalidNonceError).code).toBe(52);
+    expect(err).toBeInstanceOf(InvalidTransactionNonceError);
+    expect((err as InvalidTransactionNonceError).code).toBe(52);
   });
 
   it("rejects a max fee above the balance with INSUFFICIENT_ACCOUNT_BALANCE (54)", () => {
@@ -196,11 +196,11 @@ describe("transaction executor: INVOKE v3", () => {
   it("rejects bounds below the block price or the intrinsic gas (53)", () => {
     const lowPrice = { ...BOUNDS, l2Gas: { maxAmount: 20_000_000n, maxPricePerUnit: 1n } };
     const e1 = catchErr(() => executeTransaction(reader(genesis.stateDiff), registry, BLOCK, invoke(0, [transfer(1n)], 0n, { bounds: lowPrice })));
-    expect(e1).toBeInstanceOf(InsufficientResourcesError);
-    expect((e1 as InsufficientResourcesError).code).toBe(53);
+    expect(e1).toBeInstanceOf(InsufficientResourcesForValidateError);
+    expect((e1 as InsufficientResourcesForValidateError).code).toBe(53);
     const lowGas = { ...BOUNDS, l2Gas: { maxAmount: 1000n, maxPricePerUnit: 20_000_000n } };
     const e2 = catchErr(() => executeTransaction(reader(genesis.stateDiff), registry, BLOCK, invoke(0, [transfer(1n)], 0n, { bounds: lowGas })));
-    expect(e2).toBeInstanceOf(InsufficientResourcesError);
+    expect(e2).toBeInstanceOf(InsufficientResourcesForValidateError);
   });
 
   it("running out of L2 gas during execution reverts and charges the bound", () => {
@@ -232,8 +232,8 @@ describe("transaction executor: INVOKE v3", () => {
     const err = catchErr(() =>
       callView(reader(genesis.stateDiff), registry, { contractAddress: STRK_ADDRESS, entryPointSelector: selectorFromName("transfer"), calldata: [a1, 10n ** 30n, 0n] }, BLOCK),
     );
-    expect(err).toBeInstanceOf(ContractExecutionError);
-    expect((err as ContractExecutionError).code).toBe(40);
+    expect(err).toBeInstanceOf(ContractError);
+    expect((err as ContractError).code).toBe(40);
   });
 });
 

@@ -5,7 +5,7 @@ import {
   ContractPanic,
   DiffStateReader,
   EMPTY_TX_INFO,
-  EntryPointNotFoundError,
+  EntrypointNotFoundError,
   ContractNotFoundError,
   ExecutionEngine,
   GAS,
@@ -230,8 +230,8 @@ describe("execution engine", () => {
         return e;
       }
     })();
-    expect(e1).toBeInstanceOf(EntryPointNotFoundError);
-    expect((e1 as EntryPointNotFoundError).code).toBe(21);
+    expect(e1).toBeInstanceOf(EntrypointNotFoundError);
+    expect((e1 as EntrypointNotFoundError).code).toBe(21);
     expect(() => engine.call({ to: 0x999n, selector: 0x1n, calldata: [], caller: 1n })).toThrow(ContractNotFoundError);
   });
 

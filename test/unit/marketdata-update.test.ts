@@ -2,7 +2,7 @@
 // field, and the round trip back to decimal strings.
 
 import { describe, expect, it } from "vitest";
-import { InvalidParamsError } from "../../sequencer/errors.js";
+import { InvalidParamsError, toJsonRpcError } from "../../sequencer/errors.js";
 import { formatMarketData, formatWrite, MarketDataInputError, normalizeMarketData } from "../../sequencer/marketdata/update.js";
 import { validPush } from "./marketdata-fixture.js";
 
@@ -65,7 +65,7 @@ describe("normalizeMarketData", () => {
       "index_price",
       "expected a decimal string: a JSON number (floating point) is refused; send a decimal string",
     ]);
-    expect(e.toJsonRpc()).toEqual({
+    expect(toJsonRpcError(e)).toEqual({
       code: -32602,
       message: "Invalid params",
       data: "index_price: expected a decimal string: a JSON number (floating point) is refused; send a decimal string",

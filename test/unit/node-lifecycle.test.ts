@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { selectorFromName } from "../../state/crypto/hash.js";
 import { selectHashBackend } from "../../state/crypto/select-backend.js";
 import { toHex, type Felt } from "../../state/felt.js";
-import { NodeNotReadyError } from "../../sequencer/errors.js";
+import { NodeNotReadyError, toJsonRpcError } from "../../sequencer/errors.js";
 import { Lifecycle, type LifecycleState } from "../../sequencer/lifecycle.js";
 import { PerpchainNode, type NodeOptions } from "../../sequencer/node.js";
 import { HandlerRegistry } from "../../sequencer/rpc/registry.js";
@@ -123,7 +123,7 @@ describe("not ready", () => {
       l.assertReady("transaction");
     } catch (e) {
       expect((e as NodeNotReadyError).state).toBe(state);
-      expect((e as NodeNotReadyError).toJsonRpc()).toEqual({ code: -32001, message: "Node is not ready", data: { state, reason: `node state is ${state}` } });
+      expect(toJsonRpcError(e)).toEqual({ code: -32001, message: "Node is not ready", data: { state, reason: `node state is ${state}` } });
     }
   });
 

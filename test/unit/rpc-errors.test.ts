@@ -1,10 +1,8 @@
 import { describe, expect, it } from "vitest";
 import {
   BlockNotFoundError,
-  CompilationError,
   ContractError,
   DeclareNotSupportedError,
-  GuardRejectedError,
   InvalidParamsError,
   InvalidTransactionNonceError,
   JSON_RPC_ERRORS,
@@ -13,6 +11,7 @@ import {
   OPERATOR_ERRORS,
   PRIVATE_CODE_MAX,
   PRIVATE_CODE_MIN,
+  RollbackRefusedError,
   RpcError,
   STARKNET_ERRORS,
   TransactionExecutionError,
@@ -72,7 +71,6 @@ describe("error table", () => {
       [new ContractError(revert), "CONTRACT_ERROR"],
       [new TransactionExecutionError(2, "out of gas"), "TRANSACTION_EXECUTION_ERROR"],
       [new NoTraceAvailableError("RECEIVED"), "NO_TRACE_AVAILABLE"],
-      [new CompilationError("bad sierra"), "COMPILATION_ERROR"],
       [new InvalidTransactionNonceError("expected 3, got 2"), "INVALID_TRANSACTION_NONCE"],
       [new ValidationFailureError("invalid signature"), "VALIDATION_FAILURE"],
       [new UnexpectedError("boom"), "UNEXPECTED_ERROR"],
@@ -115,10 +113,10 @@ describe("error table", () => {
       message: "Node is not ready",
       data: { state: "recovering", reason: "node state is recovering" },
     });
-    expect(toJsonRpcError(new GuardRejectedError("PRICE_JUMP", "BTC moved 40% in one update"))).toEqual({
-      code: -32004,
-      message: "Market data update rejected by a guard",
-      data: { guard_code: "PRICE_JUMP", reason: "BTC moved 40% in one update" },
+    expect(toJsonRpcError(new RollbackRefusedError("block 9 is above the head 3"))).toEqual({
+      code: -32003,
+      message: "Rollback refused",
+      data: { reason: "block 9 is above the head 3" },
     });
   });
 

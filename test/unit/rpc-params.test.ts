@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { InvalidParamsError, RpcError } from "../../sequencer/errors.js";
+import { InvalidParamsError, RpcError, toJsonRpcError } from "../../sequencer/errors.js";
 import {
   QUERY_VERSION_3,
   parseBlockId,
@@ -30,7 +30,7 @@ function wire(fn: () => unknown): { code: number; message: string; data?: unknow
   try {
     fn();
   } catch (err) {
-    if (err instanceof RpcError) return err.toJsonRpc();
+    if (err instanceof RpcError) return toJsonRpcError(err);
     throw err;
   }
   throw new Error("expected a throw");

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { RpcError } from "../../sequencer/errors.js";
+import { RpcError, toJsonRpcError } from "../../sequencer/errors.js";
 import { HandlerRegistry, type RpcContext } from "../../sequencer/rpc/registry.js";
 
 const http: RpcContext = { transport: "http", remoteAddress: "127.0.0.1", isLoopback: true };
@@ -8,7 +8,7 @@ async function wire(p: Promise<unknown>): Promise<unknown> {
   try {
     await p;
   } catch (err) {
-    if (err instanceof RpcError) return err.toJsonRpc();
+    if (err instanceof RpcError) return toJsonRpcError(err);
     throw err;
   }
   throw new Error("expected a rejection");

@@ -1,0 +1,174 @@
+// Building a block, as a subsystem of its own: run ordered transactions against a pending
+// state, compute the roots, the header and the chain records, then write it all in one
+// atomic batch. It knows nothing of the RPC, the mempool or scheduling, so the sequencer
+// and a cluster follower re-executing a leader's block use the same code and get the same
+// roots and block hash from the same inputs.
+//
+//   const builder = new BlockBuilder({ world, chain, registry, chainId, feeTokenAddress });
+//   const candidate = await builder.execute(inputs, txs);   // nothing written yet
+//   //  candidate.blockHash / .stateRoot: compare with a leader's; .dropped: refused txs
+//   await builder.commit(candidate, extraOps);               // one batch, head last
+//
+// `inputs` are the header fields that are not derived from the transactions: number,
+// timestamp, gas prices and sequencer address. A transaction the block must refuse (its
+// pre-check failed against the state left by the transactions before it) is listed in
+// `dropped` with its typed error and changes nothing; a follower treats any drop as a
+// mismatch. A candidate is discarded by not committing it; committing one whose parent is
+// no longer the head is refused by the world state.
+//
+// Never reads the clock: the timestamp is an input.
+
+import type { ClassRegistry } from "../contracts/runtime/class-registry.js";
+import { RpcError } from "../contracts/runtime/errors.js";
+import type { GasPrices } from "../contracts/runtime/gas.js";
+import { executeTransaction, type BlockContext, type TransactionExecution } from "../contracts/runtime/transaction-executor.js";
+import { computeBlockHeader, CURRENT_STARKNET_VERSION } from "../state/block-hash.js";
+import { toHex, type Felt } from "../state/felt.js";
+import type { KvOp } from "../state/kv-store.js";
+import type { StateDiff } from "../state/state-diff.js";
+import type { PreparedCommit, WorldState } from "../state/world-state.js";
+import type { BlockRecord, ChainStore, TxRecord } from "./chain-store.js";
+import { PendingState } from "./pending-state.js";
+import { blockJson, receiptJson, stateDiffJson, traceJson } from "./rpc-json.js";
+import type { IntakeTx } from "./tx-intake.js";
+
+/** Header fields a block is built from (everything else follows from the transactions). */
+export interface BlockInputs {
+  number: number;
+  /** Seconds since the epoch. */
+  timestamp: number;
+  gasPrices: GasPrices;
+  sequencerAddress: Felt;
+}
+
+export interface IncludedTx {
+  tx: IntakeTx;
+  exec: TransactionExecution;
+}
+
+export interface DroppedTx {
+  tx: IntakeTx;
+  /** Why the block refused it (the spec's typed error). */
+  error: RpcError;
+}
+
+/** A block executed and hashed, not yet written. */
+export interface CandidateBlock {
+  readonly inputs: BlockInputs;
+  readonly included: readonly IncludedTx[];
+  readonly dropped: readonly DroppedTx[];
+  readonly block: BlockRecord;
+  readonly txs: readonly TxRecord[];
+  readonly blockHash: Felt;
+  readonly stateRoot: Felt;
+  readonly prepared: PreparedCommit;
+}
+
+export interface BlockBuilderDeps {
+  world: WorldState;
+  chain: ChainStore;
+  registry: ClassRegistry;
+  chainId: Felt;
+  feeTokenAddress: Felt;
+}
+
+export class BlockBuilder {
+  constructor(private readonly deps: BlockBuilderDeps) {}
+
+  /** What the executor sees of a block with these inputs. */
+  context(inputs: Pick<BlockInputs, "number" | "timestamp" | "gasPrices" | "sequencerAddress">): BlockContext {
+    return {
+      blockNumber: BigInt(inputs.number),
+      blockTimestamp: BigInt(inputs.timestamp),
+      sequencerAddress: inputs.sequencerAddress,
+      chainId: this.deps.chainId,
+      gasPrices: inputs.gasPrices,
+      feeTokenAddress: this.deps.feeTokenAddress,
+    };
+  }
+
+  /**
+   * Execute `txs` in order on top of the head and seal the result. A transaction whose
+   * pre-check or validation fails is dropped; any other exception is a bug and propagates.
+   */
+  async execute(inputs: BlockInputs, txs: readonly IntakeTx[]): Promise<CandidateBlock> {
+    const ctx = this.context(inputs);
+    const pending = new PendingState(this.deps.world);
+    const included: IncludedTx[] = [];
+    const dropped: DroppedTx[] = [];
+    for (const tx of txs) {
+      let exec: TransactionExecution;
+      try {
+        exec = executeTransaction(pending, this.deps.registry, ctx, tx.exec);
+      } catch (e) {
+        if (!(e instanceof RpcError)) throw e;
+        dropped.push({ tx, error: e });
+        continue;
+      }
+      pending.apply(exec.stateDiff);
+      included.push({ tx, exec });
+    }
+    return this.seal(inputs, included, dropped, pending.diff);
+  }
+
+  /** A block with no transactions whose state change is `diff` (genesis). */
+  fromDiff(inputs: BlockInputs, diff: StateDiff): Promise<CandidateBlock> {
+    return this.seal(inputs, [], [], diff);
+  }
+
+  /**
+   * Write the candidate in one atomic batch with `extraOps` (e.g. the mempool's WAL
+   * deletions), head pointer last; then cache its records. Throws if the write fails
+   * (nothing is then written, memory stays at the old head).
+   */
+  async commit(candidate: CandidateBlock, extraOps: readonly KvOp[] = []): Promise<void> {
+    const ops = [...this.deps.chain.opsForBlock(candidate.block, candidate.txs), ...extraOps];
+    await this.deps.world.commit(candidate.prepared, { blockHash: candidate.blockHash, extraOps: ops });
+    this.deps.chain.cacheBlock(candidate.block, candidate.txs);
+  }
+
+  private async seal(inputs: BlockInputs, included: IncludedTx[], dropped: DroppedTx[], diff: StateDiff): Promise<CandidateBlock> {
+    const { world } = this.deps;
+    const parent = world.head();
+    if (inputs.number !== world.nextBlockNumber()) throw new Error(`invariant violated: block ${inputs.number} built on head ${parent?.blockNumber ?? "none"}`);
+    const prepared = await world.prepareCommit(inputs.number, diff);
+    const prices = inputs.gasPrices;
+    const header = await computeBlockHeader({
+      blockNumber: inputs.number,
+      parentHash: parent?.blockHash ?? 0n,
+      stateRoot: prepared.roots.globalRoot,
+      sequencerAddress: inputs.sequencerAddress,
+      timestamp: inputs.timestamp,
+      l1DaMode: "BLOB",
+      l1GasPrice: { priceInFri: prices.l1_gas, priceInWei: prices.l1_gas },
+      l1DataGasPrice: { priceInFri: prices.l1_data_gas, priceInWei: prices.l1_data_gas },
+      l2GasPrice: { priceInFri: prices.l2_gas, priceInWei: prices.l2_gas },
+      starknetVersion: CURRENT_STARKNET_VERSION,
+      transactions: included.map(({ tx, exec }) => ({
+        hash: tx.hash,
+        signature: tx.exec.signature,
+        events: exec.events.map((e) => ({ fromAddress: e.from_address, keys: e.keys, data: e.data })),
+        actualFee: exec.actualFee,
+        messagesSent: [],
+        ...(exec.revertReason !== undefined ? { revertReason: exec.revertReason } : {}),
+        l1Gas: exec.gas.l1_gas,
+        l1DataGas: exec.gas.l1_data_gas,
+      })),
+      stateDiff: prepared.diff,
+    });
+    const block: BlockRecord = {
+      header: blockJson(header),
+      txHashes: included.map(({ tx }) => toHex(tx.hash)),
+      stateDiff: stateDiffJson(prepared.diff),
+      oldRoot: toHex(parent?.roots.globalRoot ?? 0n),
+    };
+    const txs: TxRecord[] = included.map(({ tx, exec }, index) => ({
+      transaction: tx.json,
+      receipt: receiptJson(tx, exec),
+      blockNumber: inputs.number,
+      index,
+      trace: traceJson(tx, exec),
+    }));
+    return { inputs, included, dropped, block, txs, blockHash: header.blockHash, stateRoot: prepared.roots.globalRoot, prepared };
+  }
+}

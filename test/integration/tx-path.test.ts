@@ -1,0 +1,265 @@
+// One path for a transaction, end to end on a real devnet (127.0.0.1) with raw JSON-RPC and
+// an unmodified starknet.js:
+//   - what a block would refuse is refused at submission with the spec's code: an L1 data
+//     gas price below the block's (53), a max fee above the balance (54, also for a
+//     DEPLOY_ACCOUNT paying from the address it deploys to), a bad signature (55), a used
+//     nonce (52); no hash is handed out, so nothing can be silently dropped later;
+//   - a transaction a later event makes impossible (an earlier transaction in the same block
+//     spent the balance) gets a final status: CANDIDATE + REVERTED with the reason, no
+//     receipt, then not found; starknet.js's waitForTransaction ends with an error on it;
+//   - the block builder re-executes a block from its header inputs and ordered transactions,
+//     without RPC or mempool, and reproduces its roots and hash (what a follower does).
+
+import "./ws-global.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Account, RpcProvider, config } from "starknet";
+import { accountClass } from "../../contracts/account.js";
+import { hashBackend, selectorFromName } from "../../state/crypto/hash.js";
+import { selectHashBackend } from "../../state/crypto/select-backend.js";
+import { toHex, type Felt } from "../../state/felt.js";
+import { deployAccountAddress } from "../../state/tx-hash.js";
+import { startDevnet, type Devnet } from "../../sequencer/devnet.js";
+import { PerpchainNode } from "../../sequencer/node.js";
+import { parseBroadcastedTxn } from "../../sequencer/rpc/params.js";
+import { intake, unsignedInvokeJson } from "../../sequencer/tx-intake.js";
+
+config.set("logLevel", "ERROR");
+
+const START_MS = 1_700_000_000_000;
+const BALANCE = 10n ** 21n;
+const DROPPED_WINDOW_MS = 60_000;
+
+let d: Devnet;
+let now_ms = START_MS;
+
+type RpcAnswer = { result?: any; error?: { code: number; message: string; data?: unknown } };
+
+async function rpc(method: string, params: unknown): Promise<RpcAnswer> {
+  const res = await fetch(d.rpcUrl, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }) });
+  return (await res.json()) as RpcAnswer;
+}
+
+function strk(): Felt {
+  return d.node.genesis.predeployed.find((p) => p.name === "STRK")!.address;
+}
+
+/** A signed INVOKE v3 (broadcast JSON) from predeployed account `i`: one STRK transfer to account `to`. */
+function signedTransfer(
+  i: number,
+  amount: bigint,
+  opts: { nonce?: bigint; to?: number; signWith?: Felt; mutate?: (raw: ReturnType<typeof unsignedInvokeJson>) => void } = {},
+) {
+  const node = d.node;
+  const sender = node.genesis.accounts[i]!.address;
+  const recipient = node.genesis.accounts[opts.to ?? (i + 1) % node.genesis.accounts.length]!.address;
+  const nonce = opts.nonce ?? node.world.getNonce(sender);
+  const raw = unsignedInvokeJson(sender, nonce, [{ to: strk(), selector: selectorFromName("transfer"), calldata: [recipient, amount, 0n] }], node.gasPrices);
+  opts.mutate?.(raw);
+  const hash = intake(parseBroadcastedTxn(raw, "test"), node.chainId).hash;
+  const sig = hashBackend().ecdsaSign(hash, opts.signWith ?? node.accountKeys[i]!.privateKey);
+  raw.signature = [toHex(sig.r), toHex(sig.s)];
+  return { raw, hash };
+}
+
+beforeAll(async () => {
+  selectHashBackend({ prefer: "auto" });
+  d = await startDevnet({
+    inMemory: true,
+    port: 0,
+    seed: 11,
+    accounts: 3,
+    initialBalance: BALANCE,
+    blockGeneration: { mode: "demand" },
+    bootstrapMarketData: false,
+    triggerEngine: false,
+    clock: () => now_ms,
+    droppedStatus_ms: DROPPED_WINDOW_MS,
+  });
+});
+
+afterAll(async () => {
+  await d?.stop();
+});
+
+describe("admission refuses what a block would refuse, with the spec's code", () => {
+  it("refuses an L1 data gas price below the block's with 53 and hands out no hash", async () => {
+    const price = d.node.gasPrices.l1_data_gas;
+    const { raw, hash } = signedTransfer(0, 1n, { mutate: (r) => void (r.resource_bounds.l1_data_gas.max_price_per_unit = toHex(price - 1n)) });
+    const r = await rpc("starknet_addInvokeTransaction", { invoke_transaction: raw });
+    expect(r.error).toEqual({ code: 53, message: "The transaction's resources don't cover validation or the minimal transaction fee" });
+    expect((await rpc("starknet_getTransactionStatus", { transaction_hash: toHex(hash) })).error?.code).toBe(29);
+    expect(d.node.mempool.size).toBe(0);
+  });
+
+  it("refuses an L1 gas or L2 gas price below the block's with 53", async () => {
+    for (const resource of ["l1_gas", "l2_gas"] as const) {
+      const price = d.node.gasPrices[resource];
+      const { raw } = signedTransfer(0, 1n, { mutate: (r) => void (r.resource_bounds[resource].max_price_per_unit = toHex(price - 1n)) });
+      expect((await rpc("starknet_addInvokeTransaction", { invoke_transaction: raw })).error?.code).toBe(53);
+    }
+  });
+
+  it("refuses L2 gas below the minimal transaction gas with 53", async () => {
+    const { raw } = signedTransfer(0, 1n, { mutate: (r) => void (r.resource_bounds.l2_gas.max_amount = "0x10") });
+    expect((await rpc("starknet_addInvokeTransaction", { invoke_transaction: raw })).error?.code).toBe(53);
+  });
+
+  it("refuses a max fee above the fee-token balance with 54", async () => {
+    // max fee = 2^62 × 2 × L2 price, far above the 1000 STRK the account holds
+    const { raw } = signedTransfer(0, 1n, { mutate: (r) => void (r.resource_bounds.l2_gas.max_amount = toHex(1n << 62n)) });
+    const r = await rpc("starknet_addInvokeTransaction", { invoke_transaction: raw });
+    expect(r.error).toEqual({
+      code: 54,
+      message: "Account balance is smaller than the transaction's maximal fee (calculated as the sum of each resource's limit x max price)",
+    });
+  });
+
+  it("refuses a bad signature with 55 and the account's reason", async () => {
+    const { raw } = signedTransfer(0, 1n, { signWith: d.node.accountKeys[1]!.privateKey });
+    const r = await rpc("starknet_addInvokeTransaction", { invoke_transaction: raw });
+    expect(r.error?.code).toBe(55);
+    expect(r.error?.message).toBe("Account validation failed");
+    expect(String(r.error?.data)).toContain("Account: invalid signature");
+  });
+
+  it("refuses a used nonce with 52", async () => {
+    const { raw } = signedTransfer(2, 5n);
+    expect((await rpc("starknet_addInvokeTransaction", { invoke_transaction: raw })).result?.transaction_hash).toMatch(/^0x/);
+    await rpc("devnet_createBlock", []);
+    const again = signedTransfer(2, 6n, { nonce: 0n });
+    const r = await rpc("starknet_addInvokeTransaction", { invoke_transaction: again.raw });
+    expect(r.error?.code).toBe(52);
+    expect(r.error?.data).toBe("account nonce is 0x1, transaction has 0x0");
+  });
+
+  it("refuses a DEPLOY_ACCOUNT whose address holds no fee token with 54", async () => {
+    const publicKey = 0x1234n;
+    const raw = {
+      type: "DEPLOY_ACCOUNT",
+      version: "0x3",
+      class_hash: toHex(accountClass.classHash),
+      contract_address_salt: toHex(publicKey),
+      constructor_calldata: [toHex(publicKey)],
+      nonce: "0x0",
+      resource_bounds: {
+        l1_gas: { max_amount: "0x0", max_price_per_unit: toHex(d.node.gasPrices.l1_gas) },
+        l1_data_gas: { max_amount: "0x1000", max_price_per_unit: toHex(d.node.gasPrices.l1_data_gas) },
+        l2_gas: { max_amount: "0x10000000", max_price_per_unit: toHex(d.node.gasPrices.l2_gas) },
+      },
+      tip: "0x0",
+      paymaster_data: [],
+      nonce_data_availability_mode: "L1",
+      fee_data_availability_mode: "L1",
+      signature: ["0x1", "0x2"],
+    };
+    const address = deployAccountAddress({ classHash: accountClass.classHash, contractAddressSalt: publicKey, constructorCalldata: [publicKey] });
+    expect(d.node.world.getClassHash(address)).toBe(0n);
+    const r = await rpc("starknet_addDeployAccountTransaction", { deploy_account_transaction: raw });
+    expect(r.error?.code).toBe(54);
+  });
+
+  it("starknet.js sees the spec code when it sends an underpriced transaction", async () => {
+    const a = d.accounts[0]!;
+    const provider = new RpcProvider({ nodeUrl: d.rpcUrl, transactionRetryIntervalFallback: 20 });
+    const account = new Account({ provider, address: a.address, signer: a.private_key });
+    const p = d.node.gasPrices;
+    const err = await account
+      .execute([{ contractAddress: toHex(strk()), entrypoint: "transfer", calldata: [d.accounts[1]!.address, "1", "0"] }], {
+        resourceBounds: {
+          l1_gas: { max_amount: 0n, max_price_per_unit: p.l1_gas },
+          l1_data_gas: { max_amount: 0x1000n, max_price_per_unit: p.l1_data_gas / 2n },
+          l2_gas: { max_amount: 0x10000000n, max_price_per_unit: p.l2_gas },
+        },
+      })
+      .then(
+        () => undefined,
+        (e: unknown) => e as { baseError?: { code?: number } },
+      );
+    expect(err?.baseError?.code).toBe(53);
+  });
+});
+
+describe("a transaction a later event made impossible", () => {
+  it("gets CANDIDATE + REVERTED with the reason, no receipt, then not found; starknet.js's wait ends with an error", async () => {
+    // Account 1 sends nearly all its STRK away, then a second transaction whose max fee its
+    // balance covered at submission but no longer covers once the first one ran.
+    const spender = d.node.genesis.accounts[1]!.address;
+    const nonce = d.node.world.getNonce(spender);
+    const first = signedTransfer(1, BALANCE - 5n * 10n ** 17n, { nonce, to: 0 });
+    const second = signedTransfer(1, 1n, { nonce: nonce + 1n, to: 0 });
+    expect((await rpc("starknet_addInvokeTransaction", { invoke_transaction: first.raw })).result?.transaction_hash).toBe(toHex(first.hash));
+    expect((await rpc("starknet_addInvokeTransaction", { invoke_transaction: second.raw })).result?.transaction_hash).toBe(toHex(second.hash));
+    expect((await rpc("starknet_getTransactionStatus", { transaction_hash: toHex(second.hash) })).result).toEqual({ finality_status: "RECEIVED" });
+
+    const provider = new RpcProvider({ nodeUrl: d.rpcUrl, transactionRetryIntervalFallback: 20 });
+    await rpc("devnet_createBlock", []);
+    expect((await rpc("starknet_getTransactionStatus", { transaction_hash: toHex(first.hash) })).result).toEqual({ finality_status: "ACCEPTED_ON_L2", execution_status: "SUCCEEDED" });
+    const status = (await rpc("starknet_getTransactionStatus", { transaction_hash: toHex(second.hash) })).result;
+    expect(status.finality_status).toBe("CANDIDATE");
+    expect(status.execution_status).toBe("REVERTED");
+    expect(status.failure_reason).toMatch(/^dropped: Account balance is smaller than the transaction's maximal fee .*: balance \d+ is below the max fee \d+$/);
+    expect((await rpc("starknet_getTransactionReceipt", { transaction_hash: toHex(second.hash) })).error?.code).toBe(29);
+    expect(d.node.mempool.has(second.hash)).toBe(false);
+
+    // A client asking for REVERTED as an error state gets the reason at once.
+    const failed = await provider.waitForTransaction(toHex(second.hash), { errorStates: ["REVERTED"], retryInterval: 10, retries: 20 }).then(
+      () => undefined,
+      (e: Error & { response?: unknown }) => e,
+    );
+    expect(failed?.message).toBe("REVERTED: CANDIDATE");
+    expect(failed?.response).toEqual(status);
+
+    // With default options the wait sees CANDIDATE, then (after the window) not found, and
+    // ends with starknet.js's "fails block building validation" error.
+    const waiting = provider.waitForTransaction(toHex(second.hash), { retryInterval: 10, retries: 200 }).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    await new Promise((r) => setTimeout(r, 100));
+    now_ms += DROPPED_WINDOW_MS + 1;
+    expect((await waiting)?.message).toBe("Transaction fails block building validation");
+    expect((await rpc("starknet_getTransactionStatus", { transaction_hash: toHex(second.hash) })).error?.code).toBe(29);
+  });
+});
+
+describe("the block builder without RPC or mempool", () => {
+  it("re-executes a block from its header inputs and ordered transactions and gets the same roots and hash", async () => {
+    const opts = { inMemory: true, seed: 3, accounts: 2, blockGeneration: { mode: "demand" } as const, clock: () => START_MS };
+    const leader = await PerpchainNode.open(opts);
+    const follower = await PerpchainNode.open(opts);
+    try {
+      expect(follower.world.head()!.blockHash).toBe(leader.world.head()!.blockHash);
+      const strkAddress = leader.genesis.predeployed.find((p) => p.name === "STRK")!.address;
+      for (let k = 0; k < 3; k++) {
+        await leader.submitSignedInvoke(leader.genesis.accounts[k % 2]!.address, leader.accountKeys[k % 2]!.privateKey, [
+          { to: strkAddress, selector: selectorFromName("transfer"), calldata: [leader.genesis.accounts[(k + 1) % 2]!.address, BigInt(1000 + k), 0n] },
+        ]);
+      }
+      const block = await leader.createBlock();
+      expect(block.txHashes).toHaveLength(3);
+
+      const records = await leader.chain.getTxs(block.txHashes);
+      const txs = records.map((r) => {
+        const { transaction_hash: _h, ...raw } = r.transaction;
+        return intake(parseBroadcastedTxn(raw, "block"), follower.chainId);
+      });
+      const h = block.header;
+      const inputs = {
+        number: h.block_number,
+        timestamp: h.timestamp,
+        gasPrices: { l1_gas: BigInt(h.l1_gas_price.price_in_fri), l1_data_gas: BigInt(h.l1_data_gas_price.price_in_fri), l2_gas: BigInt(h.l2_gas_price.price_in_fri) },
+        sequencerAddress: BigInt(h.sequencer_address),
+      };
+      const candidate = await follower.builder.execute(inputs, txs);
+      expect(candidate.dropped).toEqual([]);
+      expect(toHex(candidate.stateRoot)).toBe(h.new_root);
+      expect(toHex(candidate.blockHash)).toBe(h.block_hash);
+      await follower.builder.commit(candidate);
+      expect(follower.world.head()!.roots).toEqual(leader.world.head()!.roots);
+      expect((await follower.chain.getBlock(h.block_number))?.header).toEqual(h);
+    } finally {
+      await leader.stop();
+      await follower.stop();
+    }
+  });
+});
