@@ -18,6 +18,10 @@ import { registerAppchainMethods } from "./rpc/appchain-methods.js";
 import { MarketDataService } from "./marketdata-service.js";
 import { DEFAULT_SIMULATED_MARKETS, MarketDataSimulator, ReplaySource, SimulatorSource, type SimulatedMarket } from "./marketdata/index.js";
 import { TriggerEngine } from "./trigger-engine.js";
+import type { ClusterController } from "./cluster/cluster-controller.js";
+import { CLUSTER_GENESIS_TIMESTAMP_S, CLUSTER_MAX_TXS_PER_BLOCK, joinCluster } from "./cluster/cluster-member.js";
+import { ClusterGate } from "./cluster/node-binding.js";
+import { registerClusterMethods } from "./rpc/cluster-methods.js";
 
 export interface DevnetOptions extends Omit<NodeOptions, "extraPredeploys"> {
   host?: string;
@@ -70,9 +74,17 @@ export interface Devnet {
 }
 
 export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> {
-  if (options.cluster !== undefined) throw new Error("cluster mode is not wired into the node yet (sequencer/cluster/ holds the coordinator)");
   const oracle = options.oracle ?? "checked";
-  const node = await PerpchainNode.open({ ...options, extraPredeploys: (a) => exchangePredeploys(a, oracle) });
+  // Cluster mode: the node opens unable to write until the cluster says it leads.
+  const gate = options.cluster !== undefined ? new ClusterGate() : undefined;
+  const node = await PerpchainNode.open({
+    ...options,
+    clusterGate: gate,
+    maxTxsPerBlock: options.maxTxsPerBlock ?? (gate ? CLUSTER_MAX_TXS_PER_BLOCK : undefined),
+    // Every member builds the same block 0 from the same flags: a fixed genesis time.
+    genesisTimestampS: options.genesisTimestampS ?? (gate ? CLUSTER_GENESIS_TIMESTAMP_S : undefined),
+    extraPredeploys: (a) => exchangePredeploys(a, oracle),
+  });
   const registry = new HandlerRegistry();
   registerStarknetMethods(registry, node);
   registerDevnetMethods(registry, node, options);
@@ -80,10 +92,14 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
   const triggers = new TriggerEngine(node);
   if (options.triggerEngine !== false) await triggers.start();
   registerAppchainMethods(registry, node, { adminToken: options.adminToken, marketData });
+  let cluster: ClusterController | null = null;
   const server = new RpcServer({
     registry,
     metrics: () => nodeMetrics(node),
-    readiness: () => ({ ready: node.lifecycle.isReady && node.fatalError === null, state: node.fatalError ? "failed" : node.lifecycle.state }),
+    readiness: () => {
+      if (gate !== undefined && cluster?.ready !== true) return { ready: false, state: `cluster ${cluster?.role ?? "starting"}` };
+      return { ready: node.lifecycle.isReady && node.fatalError === null, state: node.fatalError ? "failed" : node.lifecycle.state };
+    },
   });
   wireSubscriptions(node, server);
   let port: number;
@@ -94,7 +110,26 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
     throw e;
   }
   const host = options.host ?? "127.0.0.1";
-  if (options.bootstrapMarketData !== false) {
+  const rpcUrl = `http://${host}:${port}/rpc`;
+  if (gate !== undefined && options.cluster !== undefined) {
+    const bootstrap = options.bootstrapMarketData !== false;
+    try {
+      cluster = await joinCluster(node, gate, registry, {
+        ...options.cluster,
+        rpcUrl,
+        adminToken: options.adminToken,
+        log: options.log,
+        // Only the leader writes; the market-data baseline once, by the first leader.
+        onLeader: () => void (bootstrap ? marketData.bootstrapGenesisValues().catch((e) => node.log("marketdata_bootstrap_failed", { error: String(e) })) : undefined),
+      });
+    } catch (e) {
+      await server.stop();
+      await node.stop();
+      throw e;
+    }
+  }
+  registerClusterMethods(registry, node, cluster, { adminToken: options.adminToken, rpcUrl: () => rpcUrl });
+  if (options.bootstrapMarketData !== false && gate === undefined) {
     const hashes = await marketData.bootstrapGenesisValues();
     if (node.options.blockGeneration.mode === "transaction") for (const h of hashes) await node.waitForTx(h);
   }
@@ -107,7 +142,7 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
   }
   let stopped = false;
   return {
-    rpcUrl: `http://${host}:${port}/rpc`,
+    rpcUrl,
     wsUrl: `ws://${host}:${port}/ws`,
     port,
     node,
@@ -122,6 +157,8 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
       stopped = true;
       marketData.stopSources();
       triggers.stop();
+      // A leader hands over (finishes its block, revokes its lease) before it goes.
+      await cluster?.stop();
       await server.stop();
       await node.stop();
     },
