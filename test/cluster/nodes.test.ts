@@ -116,10 +116,10 @@ describe("cluster of 3 nodes on 3 etcd members", () => {
 
   it("appchain_stepDown hands over; a transaction sent right after lands within 1 s", async () => {
     const old = await cluster.waitForLeader(5_000);
+    await load.stop();
     const r = await rpc<{ stepped_down: boolean }>(cluster.url(old), "appchain_stepDown");
     expect(r.stepped_down).toBe(true);
     const t0 = performance.now();
-    await load.stop();
     const { hash } = await load.sendOne(0, 5_000);
     const leader = await cluster.waitForLeader(5_000);
     await cluster.waitIncluded(leader, [hash], 5_000);
