@@ -84,8 +84,6 @@ export class Admission {
 /** A transaction that got a hash and then could not be included. */
 export interface DroppedRecord {
   reason: string;
-  /** Spec code of the error that dropped it (e.g. 54), or undefined (rollback). */
-  code: number | undefined;
   /** Node clock (ms) when it was dropped. */
   at_ms: number;
 }
@@ -107,11 +105,7 @@ export class DroppedTransactions {
 
   record(hash: Felt, error: RpcError | string, at_ms: number): void {
     this.byHash.delete(hash);
-    this.byHash.set(hash, {
-      reason: typeof error === "string" ? error : error.message,
-      code: typeof error === "string" ? undefined : error.code,
-      at_ms,
-    });
+    this.byHash.set(hash, { reason: typeof error === "string" ? error : error.message, at_ms });
     if (this.byHash.size > this.capacity) this.byHash.delete(this.byHash.keys().next().value!);
   }
 

@@ -9,6 +9,9 @@
 //   //  candidate.blockHash / .stateRoot: compare with a leader's; .dropped: refused txs
 //   await builder.commit(candidate, extraOps);               // one batch, head last
 //
+// To re-execute a stored block n (a follower, a check): inputs = blockInputsOf(header) and
+// txs = the block's stored transactions through intake (reexecutionOf does both).
+//
 // `inputs` are the header fields that are not derived from the transactions: number,
 // timestamp, gas prices and sequencer address. A transaction the block must refuse (its
 // pre-check failed against the state left by the transactions before it) is listed in
@@ -22,15 +25,16 @@ import type { ClassRegistry } from "../contracts/runtime/class-registry.js";
 import { RpcError } from "../contracts/runtime/errors.js";
 import type { GasPrices } from "../contracts/runtime/gas.js";
 import { executeTransaction, type BlockContext, type TransactionExecution } from "../contracts/runtime/transaction-executor.js";
-import { computeBlockHeader, CURRENT_STARKNET_VERSION } from "../state/block-hash.js";
-import { toHex, type Felt } from "../state/felt.js";
+import { computeBlockHeader, CURRENT_STARKNET_VERSION, type BlockHeader } from "../state/block-hash.js";
+import type { Felt } from "../state/felt.js";
 import type { KvOp } from "../state/kv-store.js";
 import type { StateDiff } from "../state/state-diff.js";
 import type { PreparedCommit, WorldState } from "../state/world-state.js";
 import type { BlockRecord, ChainStore, TxRecord } from "./chain-store.js";
 import { PendingState } from "./pending-state.js";
-import { blockJson, receiptJson, stateDiffJson, traceJson } from "./rpc-json.js";
-import type { IntakeTx } from "./tx-intake.js";
+import { blockRecordOf, txRecordOf } from "./rpc-json.js";
+import type { StoredBlock, StoredTx } from "./stored-records.js";
+import { intake, type IntakeTx } from "./tx-intake.js";
 
 /** Header fields a block is built from (everything else follows from the transactions). */
 export interface BlockInputs {
@@ -57,6 +61,9 @@ export interface CandidateBlock {
   readonly inputs: BlockInputs;
   readonly included: readonly IncludedTx[];
   readonly dropped: readonly DroppedTx[];
+  /** What the chain store writes (typed). */
+  readonly stored: { readonly block: StoredBlock; readonly txs: readonly StoredTx[] };
+  /** The same, rendered as the RPC returns it (for caches and listeners). */
   readonly block: BlockRecord;
   readonly txs: readonly TxRecord[];
   readonly blockHash: Felt;
@@ -70,6 +77,24 @@ export interface BlockBuilderDeps {
   registry: ClassRegistry;
   chainId: Felt;
   feeTokenAddress: Felt;
+}
+
+/** The header inputs a block was built from. */
+export function blockInputsOf(header: BlockHeader): BlockInputs {
+  return {
+    number: header.blockNumber,
+    timestamp: header.timestamp,
+    gasPrices: { l1_gas: header.l1GasPrice.priceInFri, l1_data_gas: header.l1DataGasPrice.priceInFri, l2_gas: header.l2GasPrice.priceInFri },
+    sequencerAddress: header.sequencerAddress,
+  };
+}
+
+/** What re-executing a stored block needs: its inputs and its transactions in order. */
+export function reexecutionOf(block: StoredBlock, txs: readonly StoredTx[], chainId: Felt): { inputs: BlockInputs; txs: IntakeTx[] } {
+  if (txs.length !== block.txHashes.length || txs.some((t, i) => t.hash !== block.txHashes[i])) {
+    throw new Error(`invariant violated: transactions do not match block ${block.header.blockNumber}`);
+  }
+  return { inputs: blockInputsOf(block.header), txs: txs.map((t) => intake(t.tx, chainId)) };
 }
 
 export class BlockBuilder {
@@ -122,7 +147,7 @@ export class BlockBuilder {
    * (nothing is then written, memory stays at the old head).
    */
   async commit(candidate: CandidateBlock, extraOps: readonly KvOp[] = []): Promise<void> {
-    const ops = [...this.deps.chain.opsForBlock(candidate.block, candidate.txs), ...extraOps];
+    const ops = [...this.deps.chain.opsForBlock(candidate.stored.block, candidate.stored.txs), ...extraOps];
     await this.deps.world.commit(candidate.prepared, { blockHash: candidate.blockHash, extraOps: ops });
     this.deps.chain.cacheBlock(candidate.block, candidate.txs);
   }
@@ -156,19 +181,23 @@ export class BlockBuilder {
       })),
       stateDiff: prepared.diff,
     });
-    const block: BlockRecord = {
-      header: blockJson(header),
-      txHashes: included.map(({ tx }) => toHex(tx.hash)),
-      stateDiff: stateDiffJson(prepared.diff),
-      oldRoot: toHex(parent?.roots.globalRoot ?? 0n),
+    const storedBlock: StoredBlock = {
+      header,
+      txHashes: included.map(({ tx }) => tx.hash),
+      stateDiff: prepared.diff,
+      oldRoot: parent?.roots.globalRoot ?? 0n,
     };
-    const txs: TxRecord[] = included.map(({ tx, exec }, index) => ({
-      transaction: tx.json,
-      receipt: receiptJson(tx, exec),
-      blockNumber: inputs.number,
-      index,
-      trace: traceJson(tx, exec),
-    }));
-    return { inputs, included, dropped, block, txs, blockHash: header.blockHash, stateRoot: prepared.roots.globalRoot, prepared };
+    const storedTxs: StoredTx[] = included.map(({ tx, exec }, index) => ({ hash: tx.hash, tx: tx.broadcast, blockNumber: inputs.number, index, exec }));
+    return {
+      inputs,
+      included,
+      dropped,
+      stored: { block: storedBlock, txs: storedTxs },
+      block: blockRecordOf(storedBlock),
+      txs: storedTxs.map(txRecordOf),
+      blockHash: header.blockHash,
+      stateRoot: prepared.roots.globalRoot,
+      prepared,
+    };
   }
 }

@@ -3,7 +3,9 @@
 // node has the same head and roots. The node's epoch/lease record is not carried over.
 //
 // File: "PERPCHAIN-DUMP-1\n", then length-prefixed msgpack records: a header
-// {head_block, head_hash, entries}, then [key, value] pairs, then a trailer {entries}.
+// {head_block, head_hash, global_root, storage_format}, then [key, value] pairs, then a
+// trailer {entries}. Values are copied as stored, so a dump is loadable only by a node of
+// the same storage format (stored-records.ts); a dump without one is format 1.
 
 import { createReadStream, createWriteStream } from "node:fs";
 import { pack, unpack } from "msgpackr";
@@ -11,6 +13,7 @@ import { Column, columnRange } from "../state/columns.js";
 import type { KvOp, KvStore } from "../state/kv-store.js";
 import { toHex } from "../state/felt.js";
 import { WorldState } from "../state/world-state.js";
+import { STORAGE_FORMAT_VERSION } from "./stored-records.js";
 
 const MAGIC = Buffer.from("PERPCHAIN-DUMP-1\n");
 
@@ -42,7 +45,7 @@ export async function dumpStore(store: KvStore, path: string): Promise<DumpSumma
     return write(Buffer.concat([len, body]));
   };
   await write(MAGIC);
-  await record({ head_block: head.blockNumber, head_hash: toHex(head.blockHash), global_root: toHex(head.roots.globalRoot) });
+  await record({ head_block: head.blockNumber, head_hash: toHex(head.blockHash), global_root: toHex(head.roots.globalRoot), storage_format: STORAGE_FORMAT_VERSION });
   let entries = 0;
   for await (const [k, v] of store.iterator({})) {
     if (k[0] === Column.nodeMeta && Buffer.from(k).subarray(1).toString() === "epoch") continue;
@@ -68,7 +71,11 @@ export async function loadStore(path: string, store: KvStore): Promise<DumpSumma
     off += 4 + len;
     return v;
   };
-  const header = next() as { head_block: number; head_hash: string; global_root: string };
+  const header = next() as { head_block: number; head_hash: string; global_root: string; storage_format?: number };
+  const format = header.storage_format ?? 1;
+  if (format !== STORAGE_FORMAT_VERSION) {
+    throw new DumpFormatError(`${path} holds storage format ${format}; this perpchain loads format ${STORAGE_FORMAT_VERSION} only (load it with the perpchain version that wrote it)`);
+  }
   let ops: KvOp[] = [];
   let entries = 0;
   let headOp: KvOp | null = null;

@@ -1,4 +1,6 @@
-// Blocks, transactions, receipts and events on disk, in the JSON shapes the RPC returns.
+// Blocks, transactions, receipts and events on disk. Values are typed records
+// (stored-records.ts: felts as bigints, never RPC JSON); reads render them into the JSON
+// shapes the RPC returns (rpc-json.ts), and recent blocks stay rendered in a cache.
 // The chain store only builds batch operations; the world state writes them in the same
 // atomic batch as the block's state (head pointer last), so a block is all there or not.
 
@@ -6,6 +8,8 @@ import { pack, unpack } from "msgpackr";
 import { keys } from "../state/columns.js";
 import type { Felt } from "../state/felt.js";
 import type { KvOp, KvStore } from "../state/kv-store.js";
+import { blockRecordOf, txRecordOf } from "./rpc-json.js";
+import { decodeBlock, decodeTx, encodeBlock, encodeTx, type StoredBlock, type StoredTx } from "./stored-records.js";
 
 export interface ResourcePrice {
   price_in_fri: string;
@@ -81,12 +85,12 @@ export class ChainStore {
   constructor(private readonly store: KvStore) {}
 
   /** Operations that write a block and its transactions. */
-  opsForBlock(block: BlockRecord, txs: readonly TxRecord[]): KvOp[] {
+  opsForBlock(block: StoredBlock, txs: readonly StoredTx[]): KvOp[] {
     const ops: KvOp[] = [
-      { type: "put", key: keys.blockByNumber(block.header.block_number), value: pack(block) },
-      { type: "put", key: keys.blockNumberByHash(BigInt(block.header.block_hash)), value: pack(block.header.block_number) },
+      { type: "put", key: keys.blockByNumber(block.header.blockNumber), value: encodeBlock(block) },
+      { type: "put", key: keys.blockNumberByHash(block.header.blockHash), value: pack(block.header.blockNumber) },
     ];
-    for (const tx of txs) ops.push({ type: "put", key: keys.txByHash(BigInt(tx.transaction.transaction_hash)), value: pack(tx) });
+    for (const tx of txs) ops.push({ type: "put", key: keys.txByHash(tx.hash), value: encodeTx(tx) });
     return ops;
   }
 
@@ -123,7 +127,13 @@ export class ChainStore {
     const hit = this.blockCache.get(n);
     if (hit) return hit;
     const v = await this.store.get(keys.blockByNumber(n));
-    return v === undefined ? undefined : (unpack(v) as BlockRecord);
+    return v === undefined ? undefined : blockRecordOf(decodeBlock(v));
+  }
+
+  /** The typed record of block `n` (re-execution, followers). */
+  async getStoredBlock(n: number): Promise<StoredBlock | undefined> {
+    const v = await this.store.get(keys.blockByNumber(n));
+    return v === undefined ? undefined : decodeBlock(v);
   }
 
   async getBlockNumberByHash(hash: Felt): Promise<number | undefined> {
@@ -136,7 +146,7 @@ export class ChainStore {
     const hit = this.txCache.get(hex);
     if (hit) return hit;
     const v = await this.store.get(keys.txByHash(hash));
-    return v === undefined ? undefined : (unpack(v) as TxRecord);
+    return v === undefined ? undefined : txRecordOf(decodeTx(v));
   }
 
   async getTxs(hashes: readonly string[]): Promise<TxRecord[]> {
@@ -151,10 +161,19 @@ export class ChainStore {
       const vals = await this.store.getMany(missing.map((i) => keys.txByHash(BigInt(hashes[i]!))));
       vals.forEach((v, j) => {
         if (v === undefined) throw new Error(`transaction ${hashes[missing[j]!]} of a stored block is missing`);
-        out[missing[j]!] = unpack(v) as TxRecord;
+        out[missing[j]!] = txRecordOf(decodeTx(v));
       });
     }
     return out;
+  }
+
+  /** Typed records of stored transactions (re-queueing after a rollback, re-execution). */
+  async getStoredTxs(hashes: readonly Felt[]): Promise<StoredTx[]> {
+    const vals = await this.store.getMany(hashes.map((h) => keys.txByHash(h)));
+    return vals.map((v, i) => {
+      if (v === undefined) throw new Error(`transaction 0x${hashes[i]!.toString(16)} of a stored block is missing`);
+      return decodeTx(v);
+    });
   }
 
   /** Events matching the query, in chain order, one page. */

@@ -2,9 +2,9 @@
 // store) before the RPC answers with its hash; the block that includes it deletes its WAL
 // entry in the same atomic batch. After a crash, every acknowledged transaction is either
 // in a block or still in the WAL, never lost. Concurrent submissions share one LevelDB
-// write (group commit). Queues are bounded.
+// write (group commit). Queues are bounded. What a WAL value holds is the owner's codec
+// (the node stores typed records, stored-records.ts); this module only orders and logs.
 
-import { pack, unpack } from "msgpackr";
 import { Column, columnRange, key, u64 } from "../state/columns.js";
 import type { Felt } from "../state/felt.js";
 import type { KvOp, KvStore } from "../state/kv-store.js";
@@ -37,16 +37,16 @@ export class Mempool<T> {
 
   constructor(
     private readonly store: KvStore,
-    private readonly encode: (payload: T) => unknown,
+    private readonly encode: (entry: { hash: Felt; payload: T }) => Uint8Array,
     private readonly limits: MempoolLimits = DEFAULT_MEMPOOL_LIMITS,
   ) {}
 
   /** Entries found in the WAL at start-up, oldest first (the caller re-validates them). */
-  async recover(decode: (raw: unknown) => { hash: Felt; sender: Felt; nonce: Felt; payload: T }): Promise<Array<MempoolEntry<T>>> {
+  async recover(decode: (value: Uint8Array) => { hash: Felt; sender: Felt; nonce: Felt; payload: T }): Promise<Array<MempoolEntry<T>>> {
     const out: Array<MempoolEntry<T>> = [];
     for await (const [k, v] of this.store.iterator(columnRange(Column.mempool))) {
       const seq = Number(Buffer.from(k).readBigUInt64BE(1));
-      const d = decode(unpack(v));
+      const d = decode(v);
       const e: MempoolEntry<T> = { ...d, seq };
       out.push(e);
       this.nextSeq = Math.max(this.nextSeq, seq + 1);
@@ -83,7 +83,7 @@ export class Mempool<T> {
     const q = this.bySender.get(entry.sender);
     if (q && q.length >= this.limits.maxPerAccount) throw new OverloadedError(`too many queued transactions for account 0x${entry.sender.toString(16)}`);
     const e: MempoolEntry<T> = { ...entry, seq: this.nextSeq++ };
-    await this.log({ type: "put", key: walKey(e.seq), value: pack({ hash: "0x" + e.hash.toString(16), payload: this.encode(e.payload) }) });
+    await this.log({ type: "put", key: walKey(e.seq), value: this.encode(e) });
     this.insert(e);
     return e;
   }
@@ -142,7 +142,7 @@ export class Mempool<T> {
     const entries: Array<MempoolEntry<T>> = [];
     for (const p of payloads) {
       const e: MempoolEntry<T> = { ...p, seq: this.nextSeq++ };
-      ops.push({ type: "put", key: walKey(e.seq), value: pack({ hash: "0x" + e.hash.toString(16), payload: this.encode(e.payload) }) });
+      ops.push({ type: "put", key: walKey(e.seq), value: this.encode(e) });
       entries.push(e);
     }
     return { ops, entries };

@@ -13,7 +13,7 @@ import { buildGenesis, type Genesis, type Predeploy, type GenesisAddresses } fro
 import { ClassRegistry } from "../contracts/runtime/class-registry.js";
 import type { GasPrices } from "../contracts/runtime/gas.js";
 import { callView, type BlockContext } from "../contracts/runtime/transaction-executor.js";
-import { Column, key } from "../state/columns.js";
+import { Column, key, keys } from "../state/columns.js";
 import { hashBackend } from "../state/crypto/hash.js";
 import { HashPool } from "../state/crypto/hash-pool.js";
 import { encodeShortString, toHex, type Felt } from "../state/felt.js";
@@ -36,7 +36,8 @@ import { SnapshotStore } from "./snapshots.js";
 import { installVerifyCache } from "./verify-cache.js";
 import { deriveAccountKeys, type AccountKeys } from "./predeployed-accounts.js";
 import { parseBroadcastedTxn, type BroadcastedTxn } from "./rpc/params.js";
-import { intake, unsignedInvokeJson } from "./tx-intake.js";
+import { decodeFormatVersion, decodeWalEntry, encodeFormatVersion, encodeWalEntry, STORAGE_FORMAT_VERSION } from "./stored-records.js";
+import { broadcastJson, intake, unsignedInvokeJson } from "./tx-intake.js";
 
 export type { NodeTx } from "./admission.js";
 
@@ -128,6 +129,10 @@ export const SEQUENCER_ADDRESS: Felt = 0x1000n;
 export const DEFAULT_GAS_PRICES: GasPrices = { l1_gas: 100_000_000_000n, l1_data_gas: 1_000_000n, l2_gas: 1_000_000_000n };
 const META_EPOCH = key(Column.nodeMeta, Buffer.from("epoch"));
 const META_GENESIS = key(Column.nodeMeta, Buffer.from("genesis"));
+const META_STORAGE_FORMAT = key(Column.nodeMeta, Buffer.from("storage_format"));
+
+/** A data directory this version cannot read; the message says what to do. */
+export class StorageFormatError extends Error {}
 
 export class PerpchainNode {
   readonly lifecycle = new Lifecycle();
@@ -172,7 +177,7 @@ export class PerpchainNode {
     opts: NodeOptions,
   ) {
     this.chain = new ChainStore(store);
-    this.mempool = new Mempool<NodeTx>(store, (p) => p.raw);
+    this.mempool = new Mempool<NodeTx>(store, (e) => encodeWalEntry({ hash: e.hash, tx: e.payload.tx.broadcast }));
     this.clock = opts.clock ?? Date.now;
     this.gasPrices = opts.gasPrices ?? DEFAULT_GAS_PRICES;
     this.maxTxsPerBlock = opts.maxTxsPerBlock ?? 2_000;
@@ -249,6 +254,7 @@ export class PerpchainNode {
   }
 
   private static async recover(store: KvStore, opts: NodeOptions): Promise<PerpchainNode> {
+    await PerpchainNode.checkStorageFormat(store, opts.dbPath ?? "(in memory)");
     // A restarted node keeps the genesis parameters it was created with.
     const storedGenesis = await store.get(META_GENESIS);
     const params = storedGenesis
@@ -299,7 +305,9 @@ export class PerpchainNode {
     node.snapshotStore = await SnapshotStore.open(store);
     node.lifecycle.advance("recovering");
     if (world.head() === null) {
-      await node.commitGenesis(storedGenesis === undefined ? [{ type: "put", key: META_GENESIS, value: pack(params) }] : [], opts.genesisTimestampS);
+      const meta: KvOp[] = [{ type: "put", key: META_STORAGE_FORMAT, value: encodeFormatVersion(STORAGE_FORMAT_VERSION) }];
+      if (storedGenesis === undefined) meta.push({ type: "put", key: META_GENESIS, value: pack(params) });
+      await node.commitGenesis(meta, opts.genesisTimestampS);
     } else {
       await node.verifyHead();
     }
@@ -331,12 +339,33 @@ export class PerpchainNode {
     this.log("recovery_verified", { block: head.blockNumber, contracts: addrs.length });
   }
 
+  /**
+   * Refuse a data directory whose records this version cannot read, before anything is
+   * written to it (not even the epoch). An empty store gets the current format with genesis.
+   */
+  private static async checkStorageFormat(store: KvStore, where: string): Promise<void> {
+    const raw = await store.get(META_STORAGE_FORMAT);
+    if (raw === undefined && (await store.get(keys.head())) === undefined) return; // a new chain
+    const version = raw === undefined ? 1 : decodeFormatVersion(raw);
+    if (version === STORAGE_FORMAT_VERSION) return;
+    if (version < STORAGE_FORMAT_VERSION) {
+      throw new StorageFormatError(
+        `data directory ${where} uses storage format ${version} (RPC JSON records, written by a perpchain before typed storage); ` +
+          `this perpchain reads format ${STORAGE_FORMAT_VERSION} only and does not convert it. Start this version with a new data directory ` +
+          `(--db-path) or remove this one; to keep serving that chain, run the perpchain version that wrote it.`,
+      );
+    }
+    throw new StorageFormatError(
+      `data directory ${where} uses storage format ${version}, newer than this perpchain's ${STORAGE_FORMAT_VERSION}; run the perpchain version that wrote it.`,
+    );
+  }
+
   private async recoverMempool(): Promise<void> {
-    const entries = await this.mempool.recover((raw) => {
-      const o = raw as { payload: unknown };
-      const parsed = parseBroadcastedTxn(o.payload, "wal");
-      const tx = intake(parsed, this.chainId);
-      return { hash: tx.hash, sender: tx.sender, nonce: tx.exec.nonce, payload: { raw: o.payload, tx } };
+    const entries = await this.mempool.recover((value) => {
+      const stored = decodeWalEntry(value);
+      const tx = intake(stored.tx, this.chainId);
+      if (tx.hash !== stored.hash) throw new Error(`recovery: WAL entry ${toHex(stored.hash)} hashes to ${toHex(tx.hash)}`);
+      return { hash: tx.hash, sender: tx.sender, nonce: tx.exec.nonce, payload: { raw: broadcastJson(stored.tx), tx } };
     });
     for (const e of entries) this.mempool.restore(e);
     if (entries.length > 0) this.log("mempool_recovered", { txs: entries.length });
@@ -771,10 +800,10 @@ export class PerpchainNode {
       removedTxs.sort((a, b) => a.blockNumber - b.blockNumber || a.index - b.index);
       let requeue: Array<Omit<MempoolEntry<NodeTx>, "seq">> = [];
       if (policy === "requeue") {
-        requeue = removedTxs.map((r) => {
-          const raw = (r as TxRecord & { raw?: unknown }).raw ?? rawFromJson(r.transaction);
-          const tx = intake(parseBroadcastedTxn(raw, "requeue"), this.chainId);
-          return { hash: tx.hash, sender: tx.sender, nonce: tx.exec.nonce, payload: { raw, tx } };
+        const stored = await this.chain.getStoredTxs(removedTxs.map((r) => BigInt(r.transaction.transaction_hash)));
+        requeue = stored.map((s) => {
+          const tx = intake(s.tx, this.chainId);
+          return { hash: tx.hash, sender: tx.sender, nonce: tx.exec.nonce, payload: { raw: broadcastJson(s.tx), tx } };
         });
       }
       const relog = this.mempool.relog(requeue);
@@ -820,10 +849,5 @@ function droppedStatus(reason: string): TxStatus {
   return { finality_status: "CANDIDATE", execution_status: "REVERTED", failure_reason: `dropped: ${reason}` };
 }
 
-/** Broadcast JSON from a stored TXN (for re-queueing after rollback). */
-function rawFromJson(t: Record<string, unknown>): unknown {
-  const { transaction_hash: _h, ...rest } = t;
-  return rest;
-}
 
 export { RpcError };

@@ -1,12 +1,50 @@
-// Internal records → the JSON shapes of the Starknet RPC spec (0.10.3): block headers,
-// state diffs, receipts, traces. Stored once at block time so reads are cheap.
+// Typed records → the JSON shapes of the Starknet RPC spec (0.10.3): block headers, state
+// diffs, transactions, receipts, traces, and the appchain's snapshots. The store keeps
+// typed values (stored-records.ts); this module renders them when they are read (and once
+// at block time for the caches and listeners), so a spec bump changes this file, not the
+// data on disk. Pure: no I/O, no clock.
 
 import type { TransactionExecution } from "../contracts/runtime/transaction-executor.js";
 import type { BlockHeader } from "../state/block-hash.js";
 import { toHex, type Felt } from "../state/felt.js";
 import type { StateDiff } from "../state/state-diff.js";
-import type { BlockHeaderJson, EventJson, TxRecord } from "./chain-store.js";
-import type { IntakeTx } from "./tx-intake.js";
+import type { BlockHeaderJson, BlockRecord, EventJson, TxRecord } from "./chain-store.js";
+import type { Snapshot } from "./snapshots.js";
+import type { StoredBlock, StoredSnapshot, StoredTx } from "./stored-records.js";
+import { transactionJson } from "./tx-intake.js";
+
+type TxType = "INVOKE" | "DEPLOY_ACCOUNT";
+
+/** A stored block as the RPC layer reads it. */
+export function blockRecordOf(b: StoredBlock): BlockRecord {
+  return { header: blockJson(b.header), txHashes: b.txHashes.map(toHex), stateDiff: stateDiffJson(b.stateDiff), oldRoot: toHex(b.oldRoot) };
+}
+
+/** A stored transaction as the RPC layer reads it; the trace is rendered only when asked for. */
+export function txRecordOf(t: StoredTx): TxRecord {
+  let trace: unknown;
+  const record = {
+    transaction: transactionJson(t.tx, t.hash),
+    receipt: receiptJson(t.hash, t.tx.type, t.exec),
+    blockNumber: t.blockNumber,
+    index: t.index,
+  } as TxRecord;
+  Object.defineProperty(record, "trace", { enumerable: true, get: () => (trace ??= traceJson(t.tx.type, t.exec)) });
+  return record;
+}
+
+/** appchain_* snapshot JSON. */
+export function snapshotJson(s: StoredSnapshot): Snapshot {
+  return {
+    name: s.name,
+    block_number: s.blockNumber,
+    block_hash: toHex(s.blockHash),
+    global_root: toHex(s.globalRoot),
+    contracts_root: toHex(s.contractsRoot),
+    classes_root: toHex(s.classesRoot),
+    created_at: s.createdAt,
+  };
+}
 
 const price = (p: { priceInFri: bigint; priceInWei: bigint }) => ({ price_in_fri: toHex(p.priceInFri), price_in_wei: toHex(p.priceInWei) });
 
@@ -53,10 +91,10 @@ export function eventsJson(events: TransactionExecution["events"]): EventJson[] 
 }
 
 /** Receipt without block_hash / block_number (added when read). */
-export function receiptJson(tx: IntakeTx, exec: TransactionExecution): TxRecord["receipt"] {
+export function receiptJson(hash: Felt, type: TxType, exec: TransactionExecution): TxRecord["receipt"] {
   const r: TxRecord["receipt"] = {
-    type: tx.exec.type,
-    transaction_hash: toHex(tx.hash),
+    type,
+    transaction_hash: toHex(hash),
     actual_fee: { amount: toHex(exec.actualFee), unit: "FRI" },
     execution_status: exec.status,
     finality_status: "ACCEPTED_ON_L2",
@@ -65,12 +103,12 @@ export function receiptJson(tx: IntakeTx, exec: TransactionExecution): TxRecord[
     execution_resources: { l1_gas: Number(exec.gas.l1_gas), l1_data_gas: Number(exec.gas.l1_data_gas), l2_gas: Number(exec.gas.l2_gas) },
   };
   if (exec.revertReason !== undefined) r.revert_reason = exec.revertReason;
-  if (tx.exec.type === "DEPLOY_ACCOUNT") r.contract_address = toHex(exec.senderAddress);
+  if (type === "DEPLOY_ACCOUNT") r.contract_address = toHex(exec.senderAddress);
   return r;
 }
 
 /** FUNCTION_INVOCATION and TRANSACTION_TRACE with felts as hex. */
-export function traceJson(tx: IntakeTx, exec: TransactionExecution): unknown {
+export function traceJson(type: TxType, exec: TransactionExecution): unknown {
   const t = exec.trace;
   const out: Record<string, unknown> = { type: t.type };
   if (t.validate_invocation) out.validate_invocation = invocationJson(t.validate_invocation);
@@ -79,7 +117,7 @@ export function traceJson(tx: IntakeTx, exec: TransactionExecution): unknown {
   if (t.fee_transfer_invocation) out.fee_transfer_invocation = invocationJson(t.fee_transfer_invocation);
   out.state_diff = stateDiffJson(exec.stateDiff);
   out.execution_resources = { l1_gas: Number(exec.gas.l1_gas), l1_data_gas: Number(exec.gas.l1_data_gas), l2_gas: Number(exec.gas.l2_gas) };
-  if (tx.exec.type === "DEPLOY_ACCOUNT" && !out.execute_invocation) delete out.execute_invocation;
+  if (type === "DEPLOY_ACCOUNT" && !out.execute_invocation) delete out.execute_invocation;
   return out;
 }
 

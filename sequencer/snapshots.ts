@@ -1,12 +1,15 @@
 // Named snapshots: a name pinned to a block (number, hash, roots). Rolling back to a
 // snapshot moves the head there and checks the resulting root is the pinned one.
 // Snapshots above a rollback target no longer exist on the chain and are deleted in the
-// rollback's own batch.
+// rollback's own batch. Stored typed (stored-records.ts); the JSON below is what the
+// appchain_* methods answer, rendered by rpc-json.ts.
 
-import { pack, unpack } from "msgpackr";
 import { Column, columnRange, key } from "../state/columns.js";
 import type { KvOp, KvStore } from "../state/kv-store.js";
+import { snapshotJson } from "./rpc-json.js";
+import { decodeSnapshot, encodeSnapshot, type StoredSnapshot } from "./stored-records.js";
 
+/** A snapshot as the appchain_* methods answer it. */
 export interface Snapshot {
   name: string;
   block_number: number;
@@ -28,7 +31,7 @@ export class SnapshotStore {
   static async open(store: KvStore): Promise<SnapshotStore> {
     const s = new SnapshotStore(store);
     for await (const [, v] of store.iterator(columnRange(Column.snapshot))) {
-      const snap = unpack(v) as Snapshot;
+      const snap = snapshotJson(decodeSnapshot(v));
       s.byName.set(snap.name, snap);
     }
     return s;
@@ -46,9 +49,11 @@ export class SnapshotStore {
     return [...this.byName.values()].sort((a, b) => a.block_number - b.block_number || a.name.localeCompare(b.name));
   }
 
-  async put(s: Snapshot): Promise<void> {
-    await this.store.batch([{ type: "put", key: snapshotKey(s.name), value: pack(s) }]);
-    this.byName.set(s.name, s);
+  async put(s: StoredSnapshot): Promise<Snapshot> {
+    await this.store.batch([{ type: "put", key: snapshotKey(s.name), value: encodeSnapshot(s) }]);
+    const json = snapshotJson(s);
+    this.byName.set(s.name, json);
+    return json;
   }
 
   async delete(name: string): Promise<boolean> {

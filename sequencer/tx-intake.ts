@@ -1,5 +1,6 @@
-// From an RPC broadcasted transaction to what the executor runs: hash (Starknet-exact),
-// executor input, and the JSON the RPC returns for it. One place for each conversion.
+// From a broadcast transaction (parsed by rpc/params.ts) to what the executor runs: hash
+// (Starknet-exact), executor input, and the JSON the RPC returns for it. One place for
+// each conversion. Never reads the clock or the store.
 
 import type { ExecutableTransaction } from "../contracts/runtime/transaction-executor.js";
 import { toHex, type Felt } from "../state/felt.js";
@@ -8,6 +9,8 @@ import type { BroadcastedTxn, ResourceBoundsMapping } from "./rpc/params.js";
 
 export interface IntakeTx {
   hash: Felt;
+  /** The transaction as broadcast (typed); what the WAL and the chain store keep. */
+  broadcast: BroadcastedTxn;
   /** Account address (the deployed address for DEPLOY_ACCOUNT). */
   sender: Felt;
   exec: ExecutableTransaction;
@@ -51,6 +54,7 @@ export function intake(tx: BroadcastedTxn, chainId: Felt): IntakeTx {
   if (tx.type === "INVOKE") {
     return {
       hash,
+      broadcast: tx,
       sender: tx.senderAddress,
       exec: { type: "INVOKE", ...common, senderAddress: tx.senderAddress, calldata: tx.calldata, accountDeploymentData: tx.accountDeploymentData },
       json: transactionJson(tx, hash),
@@ -59,6 +63,7 @@ export function intake(tx: BroadcastedTxn, chainId: Felt): IntakeTx {
   const sender = deployAccountAddress(tx);
   return {
     hash,
+    broadcast: tx,
     sender,
     exec: { type: "DEPLOY_ACCOUNT", ...common, classHash: tx.classHash, contractAddressSalt: tx.contractAddressSalt, constructorCalldata: tx.constructorCalldata },
     json: transactionJson(tx, hash),
@@ -94,6 +99,12 @@ export function transactionJson(tx: BroadcastedTxn, hash: Felt): IntakeTx["json"
     constructor_calldata: tx.constructorCalldata.map(toHex),
     ...common,
   };
+}
+
+/** BROADCASTED_TXN JSON (no hash): what a client would send for `tx`. */
+export function broadcastJson(tx: BroadcastedTxn): Record<string, unknown> {
+  const { transaction_hash: _hash, ...rest } = transactionJson(tx, 0n);
+  return rest;
 }
 
 function boundsJson(b: ResourceBoundsMapping) {

@@ -1,5 +1,5 @@
 // A bounded memo of Stark ECDSA verification results. A transaction's signature is
-// checked at admission (SNIP-6 is_valid_signature) and again by __validate__ in its block;
+// checked by __validate__ at admission and again in its block (the same validation phase);
 // verification is a pure function of (hash, r, s, key), so the second check can reuse the
 // first answer. Installed once over the active hash backend.
 

@@ -37,7 +37,7 @@ export function blockRecordOf(candidate: CandidateBlock, raws: readonly unknown[
 }
 
 /** The builder inputs of a block record (refuses a record whose header inputs are malformed). */
-export function blockInputsOf(r: ClusterBlockRecord): BlockInputs {
+export function blockInputsOfRecord(r: ClusterBlockRecord): BlockInputs {
   const h = r.header_inputs;
   const felt = (name: string): Felt => {
     const v = h[name];
@@ -107,7 +107,7 @@ export class NodeClusterPort implements ClusterNodePort {
   }
 
   applyBlock(record: ClusterBlockRecord): Promise<void> {
-    return this.node.applyClusterBlock(record, blockInputsOf(record));
+    return this.node.applyClusterBlock(record, blockInputsOfRecord(record));
   }
 
   async rollbackLocal(target: number): Promise<void> {

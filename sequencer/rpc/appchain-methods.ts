@@ -140,17 +140,15 @@ async function createSnapshot(node: PerpchainNode, rawName: unknown): Promise<Sn
   const name = snapshotName(rawName);
   if (node.snapshots.get(name)) throw new InvalidParamsError("name", `snapshot '${name}' exists`);
   const head = node.world.head()!;
-  const snap: Snapshot = {
+  return node.snapshots.put({
     name,
-    block_number: head.blockNumber,
-    block_hash: toHex(head.blockHash),
-    global_root: toHex(head.roots.globalRoot),
-    contracts_root: toHex(head.roots.contractsRoot),
-    classes_root: toHex(head.roots.classesRoot),
-    created_at: node.nowS(),
-  };
-  await node.snapshots.put(snap);
-  return snap;
+    blockNumber: head.blockNumber,
+    blockHash: head.blockHash,
+    globalRoot: head.roots.globalRoot,
+    contractsRoot: head.roots.contractsRoot,
+    classesRoot: head.roots.classesRoot,
+    createdAt: node.nowS(),
+  });
 }
 
 function snapshotName(v: unknown): string {

@@ -136,7 +136,7 @@ export function registerStarknetMethods(registry: HandlerRegistry, node: Perpcha
       chargeFee: !flags.includes("SKIP_FEE_CHARGE"),
       failOnRevert: false,
     });
-    return sims.map((s) => ({ transaction_trace: traceJson(s.tx, s.exec), fee_estimation: m.feeEstimate(s.exec, s.validationAllowance, s.tx.exec.tip) }));
+    return sims.map((s) => ({ transaction_trace: traceJson(s.tx.exec.type, s.exec), fee_estimation: m.feeEstimate(s.exec, s.validationAllowance, s.tx.exec.tip) }));
   });
   r("starknet_traceTransaction", async (p) => {
     const h = parseFeltParam(p.transaction_hash, "transaction_hash");

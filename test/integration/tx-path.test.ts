@@ -19,6 +19,7 @@ import { selectHashBackend } from "../../state/crypto/select-backend.js";
 import { toHex, type Felt } from "../../state/felt.js";
 import { deployAccountAddress } from "../../state/tx-hash.js";
 import { startDevnet, type Devnet } from "../../sequencer/devnet.js";
+import { reexecutionOf } from "../../sequencer/block-builder.js";
 import { PerpchainNode } from "../../sequencer/node.js";
 import { parseBroadcastedTxn } from "../../sequencer/rpc/params.js";
 import { intake, unsignedInvokeJson } from "../../sequencer/tx-intake.js";
@@ -238,18 +239,11 @@ describe("the block builder without RPC or mempool", () => {
       const block = await leader.createBlock();
       expect(block.txHashes).toHaveLength(3);
 
-      const records = await leader.chain.getTxs(block.txHashes);
-      const txs = records.map((r) => {
-        const { transaction_hash: _h, ...raw } = r.transaction;
-        return intake(parseBroadcastedTxn(raw, "block"), follower.chainId);
-      });
+      // What a follower receives: the stored block (header inputs) and its ordered transactions.
       const h = block.header;
-      const inputs = {
-        number: h.block_number,
-        timestamp: h.timestamp,
-        gasPrices: { l1_gas: BigInt(h.l1_gas_price.price_in_fri), l1_data_gas: BigInt(h.l1_data_gas_price.price_in_fri), l2_gas: BigInt(h.l2_gas_price.price_in_fri) },
-        sequencerAddress: BigInt(h.sequencer_address),
-      };
+      const stored = (await leader.chain.getStoredBlock(h.block_number))!;
+      const { inputs, txs } = reexecutionOf(stored, await leader.chain.getStoredTxs(stored.txHashes), follower.chainId);
+      expect(inputs).toEqual({ number: 1, timestamp: h.timestamp, gasPrices: leader.gasPrices, sequencerAddress: BigInt(h.sequencer_address) });
       const candidate = await follower.builder.execute(inputs, txs);
       expect(candidate.dropped).toEqual([]);
       expect(toHex(candidate.stateRoot)).toBe(h.new_root);
