@@ -80,12 +80,21 @@ export class NodeCluster {
     m.node = null;
   }
 
+  private readonly frozen = new Set<string>();
+
   freeze(id: string): void {
     pauseGroup(this.members.get(id)!.node!.proc.pid!);
+    this.frozen.add(id);
   }
 
   thaw(id: string): void {
     resumeGroup(this.members.get(id)!.node!.proc.pid!);
+    this.frozen.delete(id);
+  }
+
+  /** Running and not frozen: where the client load sends (a frozen node would hold its requests). */
+  reachable(): string[] {
+    return this.running().filter((i) => !this.frozen.has(i));
   }
 
   status(id: string): Promise<ClusterStatus> {
@@ -258,11 +267,11 @@ export class TransferLoad {
     const to = this.accounts[(a + 1) % this.accounts.length]!.address;
     const t = signedTransfer({ from: this.accounts[a]!, to, token: this.token, amount: 1n + BigInt(this.sent++), nonce: this.nonces[a]!, chainId: this.chainIdHex });
     for (;;) {
-      const ids = this.cluster.running();
+      const ids = this.cluster.reachable();
       const id = ids[Math.floor(Math.random() * ids.length)];
       if (id !== undefined) {
         try {
-          const res = await rpc<{ transaction_hash: string }>(this.cluster.url(id), "starknet_addInvokeTransaction", [t.tx], 10_000);
+          const res = await rpc<{ transaction_hash: string }>(this.cluster.url(id), "starknet_addInvokeTransaction", [t.tx], 5_000);
           if (res.transaction_hash !== t.hash) this.errors.push(`${t.hash} acknowledged as ${res.transaction_hash}`);
           this.acked.push(t.hash);
           this.nonces[a]!++;

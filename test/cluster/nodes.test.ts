@@ -12,6 +12,7 @@
 // After each scenario: every acknowledged transaction ACCEPTED_ON_L2 on every node, one block
 // hash and one state root per height across etcd and the nodes.
 
+import { writeFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Etcd3 } from "etcd3";
 import { blockKey, chainPrefix, HEAD_KEY } from "../../sequencer/cluster/cluster-keys.js";
@@ -29,7 +30,7 @@ const figures: Record<string, number | string | boolean> = {};
 
 beforeAll(async () => {
   etcd = await startEtcd({ members: 3 });
-  cluster = new NodeCluster({ endpoints: etcd.endpoints, seed: 11, accounts: 4, leaseTtlS: TTL_S, chainId: CHAIN, extraArgs: ["--block-batch-ms", "20"] });
+  cluster = new NodeCluster({ endpoints: etcd.endpoints, seed: 11, accounts: 4, leaseTtlS: TTL_S, chainId: CHAIN, extraArgs: ["--block-batch-ms", "20", ...(process.env.CLUSTER_DEBUG ? ["--verbose"] : [])] });
   await Promise.all(["n1", "n2", "n3"].map((id) => cluster.start(id)));
   await cluster.waitForLeader(20_000);
   const url = cluster.url("n1");
@@ -40,6 +41,7 @@ beforeAll(async () => {
 }, 90_000);
 
 afterAll(async () => {
+  if (process.env.CLUSTER_DEBUG) for (const m of cluster?.members.values() ?? []) if (m.node) writeFileSync(`/tmp/cluster-debug-${m.id}.log`, m.node.output());
   await load?.stop().catch(() => {});
   await cluster?.stopAll();
   await etcd?.stop();
