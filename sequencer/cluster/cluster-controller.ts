@@ -195,8 +195,11 @@ export class ClusterController {
   }
 
   /** Apply etcd's blocks up to `etcdHead` (following reorgs). False when the node halted. */
-  private async catchUp(etcdHead: number): Promise<boolean> {
+  private async catchUp(etcdHeadAtStart: number): Promise<boolean> {
+    let etcdHead = etcdHeadAtStart;
     for (let rounds = 0; rounds < 10_000 && !this.stopped; rounds++) {
+      // The head may move while we apply (new blocks, or a cluster rollback): re-read it.
+      if (rounds > 0) etcdHead = this.stats.lastEtcdHead = await this.coordinator.head();
       const local = this.port.localHead();
       if (local.number > etcdHead) {
         await this.reorgTo(await this.commonAncestor(Math.min(local.number, etcdHead)));
@@ -205,10 +208,12 @@ export class ClusterController {
       if (local.number === etcdHead) {
         if (local.number === 0 || (this.verified?.number === local.number && this.verified.hash === local.hash)) return true;
         const rec = await this.coordinator.readBlock(local.number);
-        if (rec === undefined || rec.block_hash === local.hash) {
+        if (rec !== undefined && rec.block_hash === local.hash) {
           this.verified = local;
           return true;
         }
+        // Gone (a rollback deleted it since we read the head): look again next round.
+        if (rec === undefined) continue;
         await this.reorgTo(await this.commonAncestor(local.number - 1));
         continue;
       }
