@@ -3,6 +3,7 @@
 import { selectHashBackend } from "../state/crypto/select-backend.js";
 import { startDevnet } from "../sequencer/devnet.js";
 import { CliError, DEVNET_HELP, devnetBanner, parseDevnetArgs } from "../sequencer/devnet-cli.js";
+import { createNodeLogging, logLevelOf } from "../sequencer/log.js";
 
 async function main(): Promise<void> {
   let opts;
@@ -20,8 +21,16 @@ async function main(): Promise<void> {
     return;
   }
   const backend = selectHashBackend({ prefer: opts.hashBackend });
-  const log = opts.verbose ? (event: string, fields?: Record<string, unknown>) => process.stderr.write(JSON.stringify({ event, ...fields }) + "\n") : undefined;
-  const devnet = await startDevnet({ ...opts, log });
+  const logging = createNodeLogging(logLevelOf(opts));
+  // A crash is logged as one structured line and still ends the process: continuing after an
+  // unknown failure could write a corrupt block. Request paths turn errors into RPC errors.
+  const die = (event: string) => (e: unknown) => {
+    logging.logger.fatal({ event, error: e instanceof Error ? { name: e.name, message: e.message, stack: e.stack } : String(e) });
+    process.exit(1);
+  };
+  process.on("uncaughtException", die("uncaught_exception"));
+  process.on("unhandledRejection", die("unhandled_rejection"));
+  const devnet = await startDevnet({ ...opts, log: logging.nodeLog, errorLogger: logging.errorLogger });
   process.stdout.write(devnetBanner(devnet, backend.logLine) + "\n");
   let stopping = false;
   const shutdown = (signal: string) => {

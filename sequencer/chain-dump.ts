@@ -6,8 +6,9 @@
 // {head_block, head_hash, global_root, storage_format}, then [key, value] pairs, then a
 // trailer {entries}. Values are copied as stored, so a dump is loadable only by a node of
 // the same storage format (stored-records.ts); a dump without one is format 1.
+// Never leaves a half-written dump: a dump is written beside its target and renamed into place.
 
-import { createReadStream, createWriteStream } from "node:fs";
+import { open, readFile, rename, unlink } from "node:fs/promises";
 import { pack, unpack } from "msgpackr";
 import { Column, columnRange } from "../state/columns.js";
 import type { KvOp, KvStore } from "../state/kv-store.js";
@@ -27,47 +28,81 @@ export interface DumpSummary {
 
 export class DumpFormatError extends Error {}
 
+/**
+ * Write the whole store to `path`, atomically: records go to a temporary file beside it, which
+ * is synced and renamed over `path` only when complete, so a failed dump (disk full, bad
+ * directory) leaves no half-written file and rejects with the file system's error.
+ */
 export async function dumpStore(store: KvStore, path: string): Promise<DumpSummary> {
   const ws = await WorldState.open(store);
   const head = ws.head();
   if (head === null) throw new DumpFormatError("nothing to dump: the chain is empty");
-  const out = createWriteStream(path);
+  const tmp = `${path}.partial-${process.pid}-${++partialCounter}`;
+  const file = await open(tmp, "wx");
   let bytes = 0;
-  const write = (b: Buffer) =>
-    new Promise<void>((resolve, reject) => {
-      bytes += b.length;
-      out.write(b, (e) => (e ? reject(e) : resolve()));
-    });
-  const record = (v: unknown) => {
-    const body = pack(v);
-    const len = Buffer.alloc(4);
-    len.writeUInt32BE(body.length);
-    return write(Buffer.concat([len, body]));
-  };
-  await write(MAGIC);
-  await record({ head_block: head.blockNumber, head_hash: toHex(head.blockHash), global_root: toHex(head.roots.globalRoot), storage_format: STORAGE_FORMAT_VERSION });
   let entries = 0;
-  for await (const [k, v] of store.iterator({})) {
-    if (k[0] === Column.nodeMeta && Buffer.from(k).subarray(1).toString() === "epoch") continue;
-    await record([Buffer.from(k), Buffer.from(v)]);
-    entries++;
+  try {
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    const flush = async () => {
+      if (pendingBytes === 0) return;
+      const chunk = Buffer.concat(pending);
+      pending = [];
+      pendingBytes = 0;
+      await file.write(chunk);
+    };
+    const write = async (b: Buffer) => {
+      pending.push(b);
+      pendingBytes += b.length;
+      bytes += b.length;
+      if (pendingBytes >= FLUSH_BYTES) await flush();
+    };
+    const record = (v: unknown) => {
+      const body = pack(v);
+      const len = Buffer.alloc(4);
+      len.writeUInt32BE(body.length);
+      return write(Buffer.concat([len, body]));
+    };
+    await write(MAGIC);
+    await record({ head_block: head.blockNumber, head_hash: toHex(head.blockHash), global_root: toHex(head.roots.globalRoot), storage_format: STORAGE_FORMAT_VERSION });
+    for await (const [k, v] of store.iterator({})) {
+      if (k[0] === Column.nodeMeta && Buffer.from(k).subarray(1).toString() === "epoch") continue;
+      await record([Buffer.from(k), Buffer.from(v)]);
+      entries++;
+    }
+    await record({ entries });
+    await flush();
+    await file.sync();
+    await file.close();
+    await rename(tmp, path);
+  } catch (e) {
+    await file.close().catch(() => undefined);
+    await unlink(tmp).catch(() => undefined);
+    throw e;
   }
-  await record({ entries });
-  await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
   return { entries, bytes, head_block: head.blockNumber, head_hash: toHex(head.blockHash), global_root: toHex(head.roots.globalRoot) };
 }
+
+/** Dump writes are gathered into chunks of this size. */
+const FLUSH_BYTES = 1 << 20;
+let partialCounter = 0;
 
 /** Load a dump into an EMPTY store; checks the head and its root after loading. */
 export async function loadStore(path: string, store: KvStore): Promise<DumpSummary> {
   for await (const _ of store.iterator({ ...columnRange(Column.head), limit: 1 })) throw new DumpFormatError("target store is not empty");
-  const data = await readAll(path);
+  const data = await readFile(path);
   if (!data.subarray(0, MAGIC.length).equals(MAGIC)) throw new DumpFormatError(`${path} is not a perpchain dump`);
   let off = MAGIC.length;
   const next = (): unknown => {
     if (off + 4 > data.length) throw new DumpFormatError("dump is truncated");
     const len = data.readUInt32BE(off);
     if (off + 4 + len > data.length) throw new DumpFormatError("dump is truncated");
-    const v = unpack(data.subarray(off + 4, off + 4 + len));
+    let v: unknown;
+    try {
+      v = unpack(data.subarray(off + 4, off + 4 + len));
+    } catch (e) {
+      throw new DumpFormatError(`dump record at byte ${off} does not decode: ${(e as Error).message}`);
+    }
     off += 4 + len;
     return v;
   };
@@ -102,10 +137,4 @@ export async function loadStore(path: string, store: KvStore): Promise<DumpSumma
   const head = ws.head()!;
   if (toHex(head.roots.globalRoot) !== header.global_root || head.blockNumber !== header.head_block) throw new DumpFormatError("loaded head does not match the dump header");
   return { entries, bytes: data.length, head_block: head.blockNumber, head_hash: toHex(head.blockHash), global_root: toHex(head.roots.globalRoot) };
-}
-
-async function readAll(path: string): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of createReadStream(path)) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
 }

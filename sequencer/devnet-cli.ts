@@ -4,6 +4,7 @@
 import { toHex } from "../state/felt.js";
 import type { BlockGeneration } from "./node.js";
 import type { Devnet, DevnetOptions } from "./devnet.js";
+import { isLogLevel, LOG_LEVELS, type LogLevel } from "./log.js";
 
 export const DEVNET_HELP = `perpchain devnet — a Starknet-style appchain node for a perpetuals exchange
 
@@ -20,19 +21,25 @@ Usage: npm start -- [options]
   --in-memory                   keep everything in memory (nothing on disk)
   --hash-backend auto|native|js crypto backend (default auto: native if it built)
   --hash-threads N              worker threads hashing trie nodes (default 0: the native hash thread, or inline with the JS backend)
+  --retention-blocks N          state history kept for rollback and past-block reads (default 10000 blocks;
+                                snapshots pin theirs); older trie nodes and diffs are pruned
   --block-batch-ms MS           while busy, wait this long between blocks to batch (default 150)
   --market-data SOURCE          push (default) | simulator | replay:FILE (JSONL of push objects)
   --admin-token TOKEN           also accept operator methods from non-loopback clients with this bearer token
+  --dump-dir DIR                devnet_dump/devnet_load paths are relative to DIR (default: dumps/ beside --db)
+  --allow-absolute-dump-paths   let devnet_dump/devnet_load name absolute paths
+  --verbose                     log every block and rejection as JSON lines (= --log-level debug)
+  --log-level LEVEL             fatal | error | warn (default) | info | debug | trace | silent
   --cluster-etcd URLS           cluster mode: etcd client URLs, comma-separated (http://127.0.0.1:2379,...)
   --node-id ID                  cluster mode: this node's id (required with --cluster-etcd)
   --lease-ttl SECONDS           cluster mode: leader lease TTL (default 5)
-  --verbose                     log every block and rejection as JSON lines
   --help                        this text
 `;
 
 export interface DevnetCliOptions extends DevnetOptions {
   help: boolean;
   verbose: boolean;
+  logLevel?: LogLevel;
   hashBackend: "auto" | "native" | "js";
   seedWasGiven: boolean;
 }
@@ -99,6 +106,9 @@ export function parseDevnetArgs(argv: readonly string[], randomSeed: () => numbe
         o.hashThreads = int(a, next());
         if (o.hashThreads > 16) throw new CliError("--hash-threads is out of range (0-16)");
         break;
+      case "--retention-blocks":
+        o.retentionBlocks = int(a, next());
+        break;
       case "--block-batch-ms":
         o.blockBatchMs = int(a, next());
         break;
@@ -134,6 +144,19 @@ export function parseDevnetArgs(argv: readonly string[], randomSeed: () => numbe
         o.cluster = { ...(o.cluster ?? { etcd: [], nodeId: "" }), leaseTtlS: ttl };
         break;
       }
+      case "--log-level": {
+        const v = next();
+        if (!isLogLevel(v)) throw new CliError(`--log-level expects one of ${LOG_LEVELS.join(", ")}`);
+        o.logLevel = v;
+        break;
+      }
+      case "--dump-dir":
+        o.dumpDir = next() ?? "";
+        if (!o.dumpDir) throw new CliError("--dump-dir expects a directory");
+        break;
+      case "--allow-absolute-dump-paths":
+        o.allowAbsoluteDumpPaths = true;
+        break;
       case "--hash-backend": {
         const v = next();
         if (v !== "auto" && v !== "native" && v !== "js") throw new CliError("--hash-backend expects auto, native or js");

@@ -7,8 +7,11 @@
 import { EXCHANGE_ADDRESS, exchangePredeploys, ORACLE_ADDRESS, type OracleVariant } from "../contracts/exchange-genesis.js";
 import { selectorFromName } from "../state/crypto/hash.js";
 import { toHex, type Felt } from "../state/felt.js";
-import { InvalidParamsError, NotSupportedError } from "./errors.js";
+import { InvalidParamsError, NotSupportedError, type ErrorLogger } from "./errors.js";
 import { dumpStore } from "./chain-dump.js";
+import { asFileError, checkDumpSource, prepareDumpTarget, resolveDumpPath, resolveDumpPolicy } from "./dump-paths.js";
+import { authorizeOperator } from "./rpc/operator-auth.js";
+import { NodeMetrics } from "./metrics.js";
 import { PerpchainNode, type BlockGeneration, type NodeOptions } from "./node.js";
 import { parseAddressParam, parseBlockId, parseNonNegativeInteger } from "./rpc/params.js";
 import { HandlerRegistry } from "./rpc/registry.js";
@@ -45,6 +48,12 @@ export interface DevnetOptions extends Omit<NodeOptions, "extraPredeploys"> {
    * with the variant it was created with.
    */
   oracle?: OracleVariant;
+  /** Directory devnet_dump/devnet_load paths are relative to (default: `dumps/` beside `dbPath`, or in the working directory). */
+  dumpDir?: string;
+  /** Let devnet_dump/devnet_load name absolute paths (default false). */
+  allowAbsoluteDumpPaths?: boolean;
+  /** Where the RPC server reports unexpected errors and socket trouble (default: JSON lines on stderr). */
+  errorLogger?: ErrorLogger;
   /**
    * Cluster mode (DESIGN §11): etcd client URLs, this node's id and the leader lease TTL in
    * seconds (default 5). Without it the node is the embedded single node.
@@ -70,32 +79,45 @@ export interface Devnet {
   contracts: Record<string, { address: string; class_hash: string }>;
   marketData: MarketDataService;
   triggers: TriggerEngine;
+  /** The Prometheus registry GET /metrics serves. */
+  metrics: NodeMetrics;
   stop(): Promise<void>;
 }
 
 export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> {
   const oracle = options.oracle ?? "checked";
+  const metrics = new NodeMetrics();
   // Cluster mode: the node opens unable to write until the cluster says it leads.
   const gate = options.cluster !== undefined ? new ClusterGate() : undefined;
   const node = await PerpchainNode.open({
     ...options,
+    observe: metrics.observe,
     clusterGate: gate,
     maxTxsPerBlock: options.maxTxsPerBlock ?? (gate ? CLUSTER_MAX_TXS_PER_BLOCK : undefined),
     // Every member builds the same block 0 from the same flags: a fixed genesis time.
     genesisTimestampS: options.genesisTimestampS ?? (gate ? CLUSTER_GENESIS_TIMESTAMP_S : undefined),
     extraPredeploys: (a) => exchangePredeploys(a, oracle),
   });
+  const counters = metrics.bindNode({
+    headNumber: () => node.world.head()?.blockNumber,
+    mempoolSize: () => node.mempool.size,
+    lifecycleState: () => node.lifecycle.state,
+    epoch: () => node.epoch,
+  });
+  node.onBlock(({ txs }) => counters.onBlock(txs.length));
+  node.onDropped(() => counters.onDropped(1));
   const registry = new HandlerRegistry();
   registerStarknetMethods(registry, node);
   registerDevnetMethods(registry, node, options);
-  const marketData = new MarketDataService(node, { unsafeDisableGuards: options.unsafeDisableGuards });
+  const marketData = new MarketDataService(node, { unsafeDisableGuards: options.unsafeDisableGuards, metrics: metrics.marketData() });
   const triggers = new TriggerEngine(node);
   if (options.triggerEngine !== false) await triggers.start();
   registerAppchainMethods(registry, node, { adminToken: options.adminToken, marketData });
   let cluster: ClusterController | null = null;
   const server = new RpcServer({
     registry,
-    metrics: () => nodeMetrics(node),
+    nodeMetrics: metrics,
+    ...(options.errorLogger && { logger: options.errorLogger }),
     readiness: () => {
       if (gate !== undefined && cluster?.ready !== true) return { ready: false, state: `cluster ${cluster?.role ?? "starting"}` };
       return { ready: node.lifecycle.isReady && node.fatalError === null, state: node.fatalError ? "failed" : node.lifecycle.state };
@@ -119,6 +141,7 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
         rpcUrl,
         adminToken: options.adminToken,
         log: options.log,
+        metricsRegistry: metrics.registry,
         // Only the leader writes; the market-data baseline once, by the first leader.
         onLeader: () => void (bootstrap ? marketData.bootstrapGenesisValues().catch((e) => node.log("marketdata_bootstrap_failed", { error: String(e) })) : undefined),
       });
@@ -152,11 +175,12 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
     contracts: contractsOf(node),
     marketData,
     triggers,
+    metrics,
     async stop() {
       if (stopped) return;
       stopped = true;
       marketData.stopSources();
-      triggers.stop();
+      await triggers.stop();
       // A leader hands over (finishes its block, revokes its lease) before it goes.
       await cluster?.stop();
       await server.stop();
@@ -241,33 +265,6 @@ function wireSubscriptions(node: PerpchainNode, server: RpcServer): void {
   });
 }
 
-export function nodeMetrics(node: PerpchainNode): string {
-  const states = ["starting", "recovering", "catching-up", "ready", "draining", "stopped"];
-  const head = node.world.head();
-  return [
-    "# HELP perpchain_block_height Number of the head block.",
-    "# TYPE perpchain_block_height gauge",
-    `perpchain_block_height ${head?.blockNumber ?? -1}`,
-    "# HELP perpchain_txs_included_total Transactions included in blocks since start.",
-    "# TYPE perpchain_txs_included_total counter",
-    `perpchain_txs_included_total ${node.stats.txsIncluded}`,
-    "# HELP perpchain_blocks_produced_total Blocks produced since start.",
-    "# TYPE perpchain_blocks_produced_total counter",
-    `perpchain_blocks_produced_total ${node.stats.blocksProduced}`,
-    "# HELP perpchain_mempool_size Transactions waiting in the mempool.",
-    "# TYPE perpchain_mempool_size gauge",
-    `perpchain_mempool_size ${node.mempool.size}`,
-    "# HELP perpchain_lifecycle_state 1 for the node's current lifecycle state.",
-    "# TYPE perpchain_lifecycle_state gauge",
-    ...states.map((s) => `perpchain_lifecycle_state{state="${s}"} ${node.lifecycle.state === s ? 1 : 0}`),
-    "# HELP perpchain_epoch Epoch of this process (increments on every start).",
-    "# TYPE perpchain_epoch gauge",
-    `perpchain_epoch ${node.epoch}`,
-    ...node.extraMetrics.flatMap((f) => f()),
-    "",
-  ].join("\n");
-}
-
 function registerDevnetMethods(registry: HandlerRegistry, node: PerpchainNode, options: DevnetOptions): void {
   const strk = node.genesis.predeployed.find((p) => p.name === "STRK")!.address;
   const usdc = node.genesis.predeployed.find((p) => p.name === "USDC")!.address;
@@ -291,7 +288,7 @@ function registerDevnetMethods(registry: HandlerRegistry, node: PerpchainNode, o
   registry.register(
     "devnet_setTime",
     async (p) => {
-      const time = parseNonNegativeInteger(p.time, "time");
+      const time = parseDevnetTime(p.time, "time", 0);
       node.setTime(time);
       const generate = p.generate_block === undefined ? true : Boolean(p.generate_block);
       if (!generate) return { block_timestamp: time };
@@ -303,7 +300,7 @@ function registerDevnetMethods(registry: HandlerRegistry, node: PerpchainNode, o
   registry.register(
     "devnet_increaseTime",
     async (p) => {
-      const time = parseNonNegativeInteger(p.time, "time");
+      const time = parseDevnetTime(p.time, "time", node.nowS());
       node.increaseTime(time);
       const b = await node.createBlock();
       return { timestamp_increased_by: time, block_hash: b.header.block_hash };
@@ -335,17 +332,29 @@ function registerDevnetMethods(registry: HandlerRegistry, node: PerpchainNode, o
     }),
     { paramNames: [] },
   );
+  // Operator methods: a dump reads the whole chain and writes a file, so only loopback clients
+  // (or the admin token) may call them, and only inside the dump directory (dump-paths.ts).
+  const dumpPolicy = resolveDumpPolicy(options);
   registry.register(
     "devnet_dump",
-    async (p) => {
-      if (typeof p.path !== "string" || p.path.length === 0) throw new InvalidParamsError("path", "expected a file path");
-      return dumpStore(node.store, p.path);
+    async (p, ctx) => {
+      authorizeOperator(ctx, options.adminToken);
+      const target = resolveDumpPath(p.path, dumpPolicy);
+      await prepareDumpTarget(target, dumpPolicy, p.path as string);
+      try {
+        return await dumpStore(node.store, target);
+      } catch (e) {
+        throw asFileError(e, p.path as string);
+      }
     },
     { paramNames: ["path"] },
   );
   registry.register(
     "devnet_load",
-    () => {
+    async (p, ctx) => {
+      authorizeOperator(ctx, options.adminToken);
+      const source = resolveDumpPath(p.path, dumpPolicy);
+      await checkDumpSource(source, dumpPolicy, p.path as string);
       throw new NotSupportedError("load a dump into a fresh data directory with `npm run snapshot -- import FILE --db DIR`, then start the node on it");
     },
     { paramNames: ["path"] },
@@ -394,4 +403,17 @@ function parseAmount(v: unknown, field: string): bigint {
   if (typeof v === "string" && /^(0x[0-9a-fA-F]+|[0-9]+)$/.test(v)) return BigInt(v);
   if (typeof v === "bigint" && v >= 0n) return v;
   throw new InvalidParamsError(field, "expected a non-negative integer");
+}
+
+/**
+ * Latest block timestamp devnet_setTime / devnet_increaseTime may reach: 9999-12-31T23:59:59Z.
+ * Far below 2^53 s, so the clock can run on from it for millennia without leaving the integers
+ * the block hash accepts (a time near 2^53 made every later block fail and wedged the node).
+ */
+export const MAX_DEVNET_TIMESTAMP_S = 253_402_300_799;
+
+function parseDevnetTime(v: unknown, field: string, base: number): number {
+  const t = parseNonNegativeInteger(v, field);
+  if (base + t > MAX_DEVNET_TIMESTAMP_S) throw new InvalidParamsError(field, `the block timestamp would pass ${MAX_DEVNET_TIMESTAMP_S} (9999-12-31T23:59:59Z)`);
+  return t;
 }

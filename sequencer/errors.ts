@@ -10,6 +10,7 @@
 // message or stack to the client; the details go to the log with a reference number.
 
 import { RpcError, UnexpectedError } from "../contracts/runtime/errors.js";
+import { HistoryPrunedError } from "../state/world-state.js";
 
 export * from "../contracts/runtime/errors.js";
 
@@ -47,8 +48,12 @@ export const OPERATOR_ERRORS = {
   STALE_EPOCH: { code: -32008, message: "Stale epoch or sequence number" },
   NOT_SUPPORTED: { code: -32009, message: "Not supported by this node" },
   OVERLOADED: { code: -32010, message: "Node is overloaded" },
+  FILE_ERROR: { code: -32011, message: "File operation failed" },
+  /** A state read (storage, nonce, class, call, proof...) at a block whose state history was pruned. */
+  STATE_PRUNED: { code: -32012, message: "State outside the retention window" },
   NOT_LEADER: { code: -32013, message: "Node is not the cluster leader" },
   CLUSTER_UNAVAILABLE: { code: -32014, message: "Cluster coordinator unavailable" },
+  TX_NOT_INCLUDED: { code: -32015, message: "Transaction was not included" },
 } as const;
 
 export const PRIVATE_CODE_MIN = -32099;
@@ -108,6 +113,23 @@ export class NodePausedError extends RpcError {
     super(...operator("NODE_PAUSED", { reason }));
   }
 }
+/**
+ * A read of the state at a block older than the retention window (`--retention-blocks`): its
+ * state history is pruned, and no other state answers for it. data: {reason, block_number,
+ * oldest_block, retention_blocks}.
+ */
+export class StatePrunedError extends RpcError {
+  constructor(e: HistoryPrunedError) {
+    super(
+      ...operator("STATE_PRUNED", {
+        reason: e.message,
+        block_number: e.blockNumber,
+        oldest_block: e.oldestBlock,
+        retention_blocks: Number.isFinite(e.retentionBlocks) ? e.retentionBlocks : null,
+      }),
+    );
+  }
+}
 export class RollbackRefusedError extends RpcError {
   constructor(reason: string) {
     super(...operator("ROLLBACK_REFUSED", { reason }));
@@ -131,6 +153,18 @@ export class NotSupportedError extends RpcError {
 export class OverloadedError extends RpcError {
   constructor(reason: string) {
     super(...operator("OVERLOADED", { reason }));
+  }
+}
+/** A transaction the node submitted itself (operator methods, devnet_mint) was dropped or timed out before a block included it. */
+export class TransactionNotIncludedError extends RpcError {
+  constructor(transactionHash: string, reason: string) {
+    super(...operator("TX_NOT_INCLUDED", { transaction_hash: transactionHash, reason: `transaction ${transactionHash} ${reason}` }));
+  }
+}
+/** A file named by an operator method (dump/load) could not be read or written; `errno` is Node's code (ENOENT, EACCES, ...). */
+export class FileError extends RpcError {
+  constructor(path: string, errno: string, reason: string) {
+    super(...operator("FILE_ERROR", { path, errno, reason }));
   }
 }
 
@@ -184,6 +218,7 @@ let incidentCounter = 0;
  */
 export function toJsonRpcError(err: unknown, options: ToJsonRpcErrorOptions = {}): JsonRpcErrorObject {
   if (err instanceof RpcError) return wire(err);
+  if (err instanceof HistoryPrunedError) return wire(new StatePrunedError(err));
   const incident = ++incidentCounter;
   const logger = options.logger ?? stderrErrorLogger;
   logger.error("rpc.unexpected_exception", {

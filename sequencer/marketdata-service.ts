@@ -13,6 +13,7 @@ import { encodeArgs } from "../contracts/runtime/index.js";
 import { Column, key, u64 } from "../state/columns.js";
 import type { StateReader } from "../state/state-diff.js";
 import { decodeShortString, encodeShortString, toHex, type Felt } from "../state/felt.js";
+import { boundedCopy } from "./bounded-copy.js";
 import { InvalidParamsError } from "./errors.js";
 import type { PerpchainNode } from "./node.js";
 import {
@@ -28,6 +29,8 @@ export interface MarketDataServiceOptions {
   config?: GuardConfig;
   /** Bypass every guard (the rollback drill's unguarded run). The oracle still checks on-chain. */
   unsafeDisableGuards?: boolean;
+  /** Where refusals and writes are counted (sequencer/metrics.ts); default: not counted. */
+  metrics?: { rejected(market: string, reason: string): void; written(): void };
 }
 
 export type PushAnswer =
@@ -45,9 +48,7 @@ export class MarketDataService {
   readonly pipeline: MarketDataPipeline;
   private quarantineSeq = 0;
   private sources: MarketDataSource[] = [];
-  /** Updates refused, per market and reason (mirrors the pipeline, for metrics). */
-  readonly rejectionCounts = new Map<string, number>();
-  writes = 0;
+  private readonly metrics: NonNullable<MarketDataServiceOptions["metrics"]>;
 
   constructor(
     private readonly node: PerpchainNode,
@@ -64,7 +65,7 @@ export class MarketDataService {
       onRejection: (r) => this.quarantine(r),
       unsafeDisableGuards: opts.unsafeDisableGuards,
     });
-    node.extraMetrics.push(() => this.metricLines());
+    this.metrics = opts.metrics ?? { rejected: () => {}, written: () => {} };
   }
 
   /** The oracle's committed record of a market (never a cache). */
@@ -98,7 +99,7 @@ export class MarketDataService {
       sequence: BigInt(w.sequence),
     });
     const hash = await this.node.submitOperatorInvoke([{ to: ORACLE_ADDRESS, selector: oracleFns.updateMarketData.selector, calldata }]);
-    this.writes++;
+    this.metrics.written();
     this.pipeline.noteHistory(w.market);
     return hash;
   }
@@ -145,8 +146,8 @@ export class MarketDataService {
   }
 
   private quarantine(r: Rejection): void {
-    const k = `${r.market ?? ""}|${r.reason}`;
-    this.rejectionCounts.set(k, (this.rejectionCounts.get(k) ?? 0) + 1);
+    // Label values are bounded: a client names any market it likes.
+    this.metrics.rejected(this.pipeline.isConfiguredMarket(r.market) ? r.market : "unattributed", r.reason);
     this.node.log("marketdata_rejected", { market: r.market, reason: r.reason, message: r.message });
     const record = { ...r, epoch: this.node.epoch, at: this.node.nowS() };
     const seq = this.quarantineSeq++;
@@ -155,18 +156,6 @@ export class MarketDataService {
       .catch((e) => this.node.log("quarantine_write_failed", { error: String(e) }));
   }
 
-  private metricLines(): string[] {
-    const lines = [
-      "# HELP perpchain_marketdata_rejections_total Market-data updates refused by the guards.",
-      "# TYPE perpchain_marketdata_rejections_total counter",
-    ];
-    for (const [k, n] of this.rejectionCounts) {
-      const [market, reason] = k.split("|");
-      lines.push(`perpchain_marketdata_rejections_total{market="${market}",reason="${reason}"} ${n}`);
-    }
-    lines.push("# HELP perpchain_marketdata_writes_total Market-data writes sent to the oracle.", "# TYPE perpchain_marketdata_writes_total counter", `perpchain_marketdata_writes_total ${this.writes}`);
-    return lines;
-  }
 }
 
 /** The oracle's record of `market` in committed state (read-only storage access). */
@@ -182,6 +171,7 @@ export function committedOracleMarket(state: StateReader, market: Felt): OracleM
   );
 }
 
+/** The record as stored: JSON-safe and bounded (a client's push may be megabytes deep or wide). */
 function jsonSafe(v: unknown): unknown {
-  return JSON.parse(JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? x.toString() : x)));
+  return boundedCopy(v);
 }

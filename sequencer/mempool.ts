@@ -72,6 +72,11 @@ export class Mempool<T> {
   }
 
   /** Highest queued nonce + 1 for a sender, or undefined when it has nothing queued. */
+  /** A sender's queued entries, by nonce. */
+  queuedFor(sender: Felt): ReadonlyArray<MempoolEntry<T>> {
+    return this.bySender.get(sender) ?? [];
+  }
+
   nextNonceOf(sender: Felt): Felt | undefined {
     const q = this.bySender.get(sender);
     return q && q.length > 0 ? q[q.length - 1]!.nonce + 1n : undefined;

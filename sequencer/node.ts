@@ -23,15 +23,16 @@ import { LevelKvStore } from "../state/level-store.js";
 import { contractStateHash, globalStateRoot, STATE_TRIE_HEIGHT } from "../state/state-commitment.js";
 import type { StateReader } from "../state/state-diff.js";
 import { collectProofNodes, verifyProofPath } from "../state/storage-proof.js";
-import { WorldState } from "../state/world-state.js";
+import { DEFAULT_RETENTION_BLOCKS, WorldState } from "../state/world-state.js";
 import { Admission, DroppedTransactions, type DroppedRecord, type NodeTx } from "./admission.js";
 import { BlockBuilder, type BlockInputs, type CandidateBlock } from "./block-builder.js";
 import { ChainStore, type BlockRecord, type TxRecord } from "./chain-store.js";
-import { NodePausedError, NotLeaderError, RollbackRefusedError, RpcError, UnexpectedError } from "./errors.js";
+import { NodePausedError, NotLeaderError, RollbackRefusedError, RpcError, TransactionNotIncludedError, UnexpectedError } from "./errors.js";
 import { BlockMismatchError } from "./cluster/cluster-controller.js";
 import type { ClusterBlockRecord } from "./cluster/cluster-records.js";
 import { Lifecycle } from "./lifecycle.js";
 import { Mempool, type MempoolEntry } from "./mempool.js";
+import { orphanedByDrop } from "./rollback-orphans.js";
 import { SnapshotStore } from "./snapshots.js";
 import { installVerifyCache } from "./verify-cache.js";
 import { deriveAccountKeys, type AccountKeys } from "./predeployed-accounts.js";
@@ -74,11 +75,17 @@ export interface NodeOptions {
    * meanwhile). Default 0 (inline): measured slower on 2 cores shared with clients.
    */
   hashThreads?: number;
-  /** Deepest rollback allowed (blocks below the head); older reverse diffs are the retention window. */
-  maxRollbackBlocks?: number;
+  /**
+   * Retention window: the state of the last N blocks below the head (and of every named
+   * snapshot) stays readable and reachable by rollback; older state history is pruned.
+   * Blocks, transactions, receipts and events stay. Default DEFAULT_RETENTION_BLOCKS (10,000).
+   */
+  retentionBlocks?: number;
   /** How long a dropped transaction's status stays CANDIDATE + REVERTED before it is not found (default 15 s). */
   droppedStatus_ms?: number;
   log?: (event: string, fields?: Record<string, unknown>) => void;
+  /** Durations for the metrics (sequencer/metrics.ts): block build and block commit, in seconds. */
+  observe?: (timing: "block_build_seconds" | "block_commit_seconds", seconds: number) => void;
   /**
    * Cluster mode (sequencer/cluster/node-binding.ts): the gate that decides whether this
    * node may write and routes its writes through etcd. Absent: the single embedded node.
@@ -140,7 +147,6 @@ export class PerpchainNode {
   readonly chain: ChainStore;
   private snapshotStore!: SnapshotStore;
   private hashPool: HashPool | null = null;
-  readonly maxRollbackBlocks: number;
   readonly blockBatchMs: number;
   private epochValue = 0;
   private pausedByOperator = false;
@@ -159,8 +165,6 @@ export class PerpchainNode {
   readonly clock: () => number;
   readonly gasPrices: GasPrices;
   readonly stats = { blocksProduced: 0, txsIncluded: 0, txsRejected: 0 };
-  /** Extra Prometheus lines from other components (market data, ...). */
-  readonly extraMetrics: Array<() => string[]> = [];
   readonly maxTxsPerBlock: number;
   /** Cluster mode gate (null: single embedded node). */
   readonly cluster: NodeClusterGate | null;
@@ -181,10 +185,10 @@ export class PerpchainNode {
     this.clock = opts.clock ?? Date.now;
     this.gasPrices = opts.gasPrices ?? DEFAULT_GAS_PRICES;
     this.maxTxsPerBlock = opts.maxTxsPerBlock ?? 2_000;
-    this.maxRollbackBlocks = opts.maxRollbackBlocks ?? 100_000;
     this.blockBatchMs = opts.blockBatchMs ?? 150;
     this.log = opts.log ?? (() => {});
     this.cluster = opts.clusterGate ?? null;
+    this.observe = opts.observe ?? (() => {});
     this.dropped = new DroppedTransactions(opts.droppedStatus_ms);
     this.builder = new BlockBuilder({ world, chain: this.chain, registry: genesis.registry, chainId: genesis.chainId, feeTokenAddress: this.feeTokenAddress });
     this.admission = new Admission({
@@ -205,6 +209,7 @@ export class PerpchainNode {
   }
 
   readonly log: (event: string, fields?: Record<string, unknown>) => void;
+  private readonly observe: NonNullable<NodeOptions["observe"]>;
 
   /** This process's epoch (fencing token for market data), taken from the store at start. */
   get epoch(): number {
@@ -283,7 +288,11 @@ export class PerpchainNode {
 
     const threads = opts.hashThreads ?? 0;
     const pool = threads > 0 ? new HashPool({ threads, inlineHashesBelow: 256, offload: true }) : null;
-    const world = await WorldState.open(store, pool ? { nodeTableHasher: (k, t, f, p) => pool.hashNodeTable(k, t, f, p) } : {});
+    const world = await WorldState.open(store, {
+      retentionBlocks: opts.retentionBlocks ?? DEFAULT_RETENTION_BLOCKS,
+      onPruneError: (e) => opts.log?.("state_prune_failed", { error: e.message }),
+      ...(pool ? { nodeTableHasher: (k, t, f, p) => pool.hashNodeTable(k, t, f, p) } : {}),
+    });
     const node = new PerpchainNode(
       store,
       world,
@@ -303,6 +312,8 @@ export class PerpchainNode {
     node.epochValue = epoch;
     node.hashPool = pool;
     node.snapshotStore = await SnapshotStore.open(store);
+    // Snapshots pin their block's state: pruning stops below the oldest one.
+    world.setHistoryPins(() => node.snapshotStore.list().map((s) => s.block_number));
     node.lifecycle.advance("recovering");
     if (world.head() === null) {
       const meta: KvOp[] = [{ type: "put", key: META_STORAGE_FORMAT, value: encodeFormatVersion(STORAGE_FORMAT_VERSION) }];
@@ -386,8 +397,13 @@ export class PerpchainNode {
       if (i >= 0) this.blockListeners.splice(i, 1);
     };
   }
-  onReorg(f: (e: ReorgEvent) => void): void {
+  /** Listen to rollbacks; returns the function that stops listening. */
+  onReorg(f: (e: ReorgEvent) => void): () => void {
     this.reorgListeners.push(f);
+    return () => {
+      const i = this.reorgListeners.indexOf(f);
+      if (i >= 0) this.reorgListeners.splice(i, 1);
+    };
   }
 
   // --- time ------------------------------------------------------------------------------
@@ -521,9 +537,25 @@ export class PerpchainNode {
    * actions). Serialized so nonces are consecutive.
    */
   submitOperatorInvoke(calls: ReadonlyArray<{ to: Felt; selector: Felt; calldata: readonly Felt[] }>): Promise<Felt> {
-    const run = this.operatorLock.then(() => this.submitSignedInvoke(this.genesis.operator.address, this.operatorKeys.privateKey, calls, { operator: true }));
+    const run = this.operatorLock.then(async () => {
+      await this.dropUnreachableOperatorTxs();
+      return this.submitSignedInvoke(this.genesis.operator.address, this.operatorKeys.privateKey, calls, { operator: true });
+    });
     this.operatorLock = run.catch(() => {});
     return run;
+  }
+
+  /**
+   * The operator's queued transactions that can never run (their nonces follow one that was
+   * dropped) would make every later operator transaction wait forever behind them: drop them.
+   */
+  private async dropUnreachableOperatorTxs(): Promise<void> {
+    const operator = this.genesis.operator.address;
+    const dead = orphanedByDrop([{ sender: operator, nonce: this.world.getNonce(operator) }], (s) => this.mempool.queuedFor(s));
+    if (dead.length === 0) return;
+    await this.store.batch(this.mempool.removalOps(dead));
+    this.mempool.forget(dead);
+    this.recordDropped(dead.map((e) => ({ hash: e.hash, error: "an earlier operator transaction was dropped" })));
   }
 
   /** Sign an INVOKE v3 for `sender` with `privateKey` and submit it (nonce = next free). */
@@ -554,13 +586,23 @@ export class PerpchainNode {
         unsubscribe();
         f();
       };
-      const timer = setTimeout(() => finish(() => reject(new Error(`transaction ${hex} not included within ${timeout_ms} ms`))), timeout_ms);
-      const unsubscribe = this.onBlock((e) => {
+      const timer = setTimeout(() => finish(() => reject(new TransactionNotIncludedError(hex, `not included within ${timeout_ms} ms`))), timeout_ms);
+      const stopBlocks = this.onBlock((e) => {
         const found = e.txs.find((t) => t.transaction.transaction_hash === hex);
         if (found) return finish(() => resolve(found));
-        const dropped = this.dropped.get(hash);
-        if (dropped !== undefined) finish(() => reject(new Error(`transaction ${hex} was dropped: ${dropped.reason}`)));
       });
+      // Dropped at block building or by a rollback (which no block may follow).
+      const stopDrops = this.onDropped((h) => {
+        if (h !== hash) return;
+        const dropped = this.dropped.get(hash);
+        finish(() => reject(new TransactionNotIncludedError(hex, `was dropped: ${dropped?.reason ?? "unknown reason"}`)));
+      });
+      const unsubscribe = () => {
+        stopBlocks();
+        stopDrops();
+      };
+      const already = this.dropped.get(hash);
+      if (already !== undefined && !this.mempool.has(hash)) finish(() => reject(new TransactionNotIncludedError(hex, `was dropped: ${already.reason}`)));
       void this.chain.getTx(hash).then((t) => {
         if (t) finish(() => resolve(t));
       });
@@ -692,12 +734,14 @@ export class PerpchainNode {
 
   private async produceBlockNow(): Promise<BlockRecord> {
     if (this.fatalError) throw new UnexpectedError(`block production stopped after a store failure: ${this.fatalError.message}`);
+    const built_t0 = performance.now();
     const { ready, stale } = this.mempool.ready((s) => this.world.getNonce(s), this.maxTxsPerBlock);
     if (!this.mayProduce()) throw this.cluster!.notLeader("block production");
     const candidate = await this.builder.execute(
       this.nextBlockInputs(),
       ready.map((e) => e.payload.tx),
     );
+    this.observe("block_build_seconds", (performance.now() - built_t0) / 1000);
     // Cluster mode: etcd first. A refused or unresolved commit throws here, before anything
     // is written: the candidate is dropped and the mempool keeps its transactions.
     if (this.cluster !== null) {
@@ -722,8 +766,10 @@ export class PerpchainNode {
     removedEntries: Array<MempoolEntry<NodeTx>>,
     dropped: Array<{ hash: Felt; error: RpcError | string }> = [],
   ): Promise<BlockRecord> {
+    const commit_t0 = performance.now();
     try {
       await this.builder.commit(candidate, extraOps);
+      this.observe("block_commit_seconds", (performance.now() - commit_t0) / 1000);
     } catch (e) {
       this.fatal = e as Error;
       this.log("store_write_failed", { block: candidate.inputs.number, error: (e as Error).message });
@@ -781,7 +827,10 @@ export class PerpchainNode {
     const head = this.headNumber();
     if (!Number.isInteger(target) || target < 0) throw new RollbackRefusedError(`block ${target} is before genesis`);
     if (target > head) throw new RollbackRefusedError(`block ${target} is above the head ${head}`);
-    if (head - target > this.maxRollbackBlocks) throw new RollbackRefusedError(`block ${target} is beyond the retention window of ${this.maxRollbackBlocks} blocks`);
+    const oldest = this.world.oldestStateBlock();
+    if (target < oldest) {
+      throw new RollbackRefusedError(`block ${target} is outside the retention window (the state of the last ${this.world.retentionBlocks} blocks and of snapshots is kept; oldest: block ${oldest})`);
+    }
   }
 
   /** The rollback of this node's own store (a cluster follower runs it when etcd's head moves back). */
@@ -789,7 +838,9 @@ export class PerpchainNode {
     const t0 = performance.now();
     this.assertRollbackTarget(target);
     while (this.building) await this.building;
-    const run = this.produceLock.then(async () => {
+    // Operator submissions in flight land first and none starts meanwhile: one that picked its
+    // nonce before the rollback and queued after it would follow a dropped nonce.
+    const run = Promise.all([this.produceLock, this.operatorLock]).then(async () => {
       const prepared = await this.world.prepareRollback(target);
       const snaps = this.snapshotStore.opsForRollback(target);
       const targetBlock = await this.chain.getBlock(target);
@@ -807,10 +858,13 @@ export class PerpchainNode {
         });
       }
       const relog = this.mempool.relog(requeue);
-      await this.world.rollback(prepared, { blockHash: BigInt(targetBlock.header.block_hash), extraOps: [...ops, ...relog.ops, ...snaps.ops] });
+      // Queued transactions whose nonces followed dropped ones can never run: drop them too.
+      const orphans = policy === "drop" ? orphanedByDrop(removedTxs.map(removedSenderNonce), (s) => this.mempool.queuedFor(s)) : [];
+      await this.world.rollback(prepared, { blockHash: BigInt(targetBlock.header.block_hash), extraOps: [...ops, ...relog.ops, ...snaps.ops, ...this.mempool.removalOps(orphans)] });
       this.chain.forgetFrom(target + 1, removed);
       this.snapshotStore.forget(snaps.names);
       for (const e of relog.entries) this.mempool.restore(e);
+      this.mempool.forget(orphans);
       const lowest = removed[removed.length - 1];
       const highest = removed[0];
       const ev: ReorgEvent = {
@@ -819,13 +873,15 @@ export class PerpchainNode {
         removedTxs: removedTxs.map((r) => r.transaction.transaction_hash),
         requeued: relog.entries.map((e) => toHex(e.hash)),
       };
-      return { ev, keysChanged: prepared.keysChanged };
+      return { ev, keysChanged: prepared.keysChanged, orphans };
     });
     this.produceLock = run.catch(() => {});
-    const { ev, keysChanged } = await run;
+    this.operatorLock = this.produceLock;
+    const { ev, keysChanged, orphans } = await run;
     const requeued = new Set(ev.requeued);
     for (const l of this.reorgListeners) l(ev);
     this.recordDropped(ev.removedTxs.filter((h) => !requeued.has(h)).map((h) => ({ hash: BigInt(h), error: `removed by a rollback to block ${target}` })));
+    this.recordDropped(orphans.map((o) => ({ hash: o.hash, error: `its nonce followed transactions a rollback to block ${target} removed` })));
     return { ...ev, rollbackMs: performance.now() - t0, keysChanged };
   }
 
@@ -839,6 +895,7 @@ export class PerpchainNode {
     while (this.building) await this.building;
     await this.produceLock;
     this.lifecycle.advance("stopped");
+    await this.world.settle(); // a pruning step in progress
     await this.hashPool?.close();
     await this.store.close();
   }
@@ -849,5 +906,11 @@ function droppedStatus(reason: string): TxStatus {
   return { finality_status: "CANDIDATE", execution_status: "REVERTED", failure_reason: `dropped: ${reason}` };
 }
 
+/** Sender and nonce of a removed transaction (DEPLOY_ACCOUNT: the deployed address, nonce 0). */
+function removedSenderNonce(r: TxRecord): { sender: Felt; nonce: Felt } {
+  const t = r.transaction as { sender_address?: string; nonce?: string };
+  const sender = t.sender_address ?? (r.receipt.contract_address as string | undefined) ?? "0x0";
+  return { sender: BigInt(sender), nonce: BigInt(t.nonce ?? "0x0") };
+}
 
 export { RpcError };

@@ -3,26 +3,32 @@
 // margin and take-profit / stop-loss orders whose trigger the mark price crossed, and
 // submits the operator's liquidate / trigger_order transactions. The contract re-checks
 // every condition, so a wrong guess here costs a reverted transaction, never state.
+//
+// What it watches (depositors, open TP/SL orders) is persisted as it learns it, with a
+// cursor naming the last block learned, so a restart reads that and the few blocks after the
+// cursor instead of the whole chain. Events are decoded through the contracts' ABIs.
 
+import { pack, unpack } from "msgpackr";
 import { EXCHANGE_ADDRESS, ORACLE_ADDRESS } from "../contracts/exchange-genesis.js";
-import { exchangeFns } from "../contracts/perp/exchange-contract.js";
+import { ExchangeClass, exchangeFns } from "../contracts/perp/exchange-contract.js";
 import { triggerReached } from "../contracts/perp/exchange-rules.js";
 import { OrderType } from "../contracts/perp/types.js";
-import { decodeValue, encodeArgs } from "../contracts/runtime/index.js";
-import { selectorFromName } from "../state/crypto/hash.js";
+import { OracleClass } from "../contracts/oracle.js";
+import { decodeEvent, decodeValue, encodeArgs } from "../contracts/runtime/index.js";
+import { Column, felt32, key, readFelt, u64 } from "../state/columns.js";
 import { toHex, type Felt } from "../state/felt.js";
+import type { KvOp } from "../state/kv-store.js";
 import { committedOracleMarket } from "./marketdata-service.js";
 import type { BlockEvent, PerpchainNode } from "./node.js";
 
-const SEL = {
-  Deposit: toHex(selectorFromName("Deposit")),
-  OrderPlaced: toHex(selectorFromName("OrderPlaced")),
-  MarketDataUpdated: toHex(selectorFromName("MarketDataUpdated")),
-};
-const EXCHANGE = toHex(EXCHANGE_ADDRESS);
-const ORACLE = toHex(ORACLE_ADDRESS);
 /** Most liquidations / triggers submitted per block (bounded work). */
 const MAX_ACTIONS_PER_BLOCK = 256;
+
+// Keys of the persisted watch list (meta column): the cursor, one key per watched account,
+// one per conditional order (value: the order's trigger fields).
+const CURSOR_KEY = key(Column.meta, Buffer.from("trigger:cursor"));
+const ACCOUNT_PREFIX = key(Column.meta, Buffer.from("trigger:account:"));
+const ORDER_PREFIX = key(Column.meta, Buffer.from("trigger:order:"));
 
 export interface TriggerStats {
   liquidationsSubmitted: number;
@@ -30,33 +36,59 @@ export interface TriggerStats {
   liquidated: string[];
 }
 
+interface ConditionalOrder {
+  owner: Felt;
+  market: Felt;
+  side: number;
+  type: number;
+  trigger: bigint;
+}
+
 export class TriggerEngine {
   private readonly accounts = new Set<Felt>();
-  private readonly conditional = new Map<bigint, { owner: Felt; market: Felt; side: number; type: number; trigger: bigint }>();
+  private readonly conditional = new Map<bigint, ConditionalOrder>();
   private readonly inFlight = new Set<string>();
   readonly stats: TriggerStats = { liquidationsSubmitted: 0, triggersSubmitted: 0, liquidated: [] };
   enabled = true;
   private unsubscribe: (() => void) | null = null;
+  /** Writes of the watch list, one after the other. */
+  private writes: Promise<void> = Promise.resolve();
+  /** Blocks replayed from the chain by the last start (for tests and logs). */
+  replayedBlocks = 0;
 
   constructor(private readonly node: PerpchainNode) {}
 
   /**
-   * Watch new blocks, after rebuilding what to watch from the chain's history (a restarted
-   * node must still liquidate accounts that deposited before the restart).
+   * Load the persisted watch list, learn the blocks after its cursor (usually none: a crash
+   * between a block and its watch-list write leaves one or two), then watch new blocks.
+   * A store without a cursor (written before the watch list was persisted) is read once
+   * from genesis.
    */
   async start(): Promise<void> {
     this.unsubscribe = this.node.onBlock((e) => this.onBlock(e));
+    this.node.onReorg(() => this.persist([], this.node.headNumber()));
+    const store = this.node.store;
+    const raw = await store.get(CURSOR_KEY);
+    const cursor = raw === undefined ? -1 : Number(Buffer.from(raw).readBigUInt64BE(0));
+    for await (const [k] of store.iterator(prefixRange(ACCOUNT_PREFIX))) this.accounts.add(readFelt(k, ACCOUNT_PREFIX.length));
+    for await (const [k, v] of store.iterator(prefixRange(ORDER_PREFIX))) this.conditional.set(readFelt(k, ORDER_PREFIX.length), decodeOrder(v));
     const head = this.node.headNumber();
-    for (let n = 0; n <= head; n++) {
+    const ops: KvOp[] = [];
+    this.replayedBlocks = 0;
+    for (let n = Math.min(cursor, head) + 1; n <= head; n++) {
       const block = await this.node.chain.getBlock(n);
       if (block === undefined) continue;
-      this.learn(await this.node.chain.getTxs(block.txHashes));
+      this.learn(await this.node.chain.getTxs(block.txHashes), ops);
+      this.replayedBlocks++;
     }
+    if (cursor !== head) await this.persist(ops, head);
   }
 
-  stop(): void {
+  /** Stop watching; resolves when the watch list's last write has landed. */
+  async stop(): Promise<void> {
     this.unsubscribe?.();
     this.unsubscribe = null;
+    await this.writes;
   }
 
   /** Accounts the engine watches (seen depositing). */
@@ -66,29 +98,47 @@ export class TriggerEngine {
 
   private onBlock(e: BlockEvent): void {
     for (const tx of e.txs) this.inFlight.delete(tx.transaction.transaction_hash);
-    const priceMoved = this.learn(e.txs);
+    const ops: KvOp[] = [];
+    const priceMoved = this.learn(e.txs, ops);
+    void this.persist(ops, e.block.header.block_number);
     if (priceMoved && this.enabled && this.node.lifecycle.isReady) void this.scan().catch((err) => this.node.log("trigger_scan_failed", { error: String(err) }));
   }
 
-  /** Record depositors and conditional orders from receipts; true when an oracle update is among them. */
-  private learn(txs: BlockEvent["txs"]): boolean {
+  /** Write watch-list changes and the cursor in one batch (after the writes before it). */
+  private persist(ops: KvOp[], cursor: number): Promise<void> {
+    const batch = [...ops, { type: "put" as const, key: CURSOR_KEY, value: u64(cursor) }];
+    this.writes = this.writes.then(() => this.node.store.batch(batch)).catch((err) => this.node.log("trigger_watchlist_write_failed", { error: String(err) }));
+    return this.writes;
+  }
+
+  /**
+   * Record depositors and conditional orders from receipts (their puts go to `ops`); true when
+   * an oracle update is among them.
+   */
+  private learn(txs: BlockEvent["txs"], ops: KvOp[]): boolean {
     let priceMoved = false;
     for (const tx of txs) {
       for (const ev of tx.receipt.events) {
-        if (ev.from_address === EXCHANGE && ev.keys[0] === SEL.Deposit) this.accounts.add(BigInt(ev.keys[1]!));
-        if (ev.from_address === EXCHANGE && ev.keys[0] === SEL.OrderPlaced) {
-          const type = Number(BigInt(ev.data[1]!));
+        const from = BigInt(ev.from_address);
+        if (from !== EXCHANGE_ADDRESS && from !== ORACLE_ADDRESS) continue;
+        const decoded = decodeEvent(from === EXCHANGE_ADDRESS ? ExchangeClass : OracleClass, ev.keys.map(BigInt), ev.data.map(BigInt));
+        if (decoded === undefined) continue;
+        const v = decoded.values as Record<string, bigint>;
+        if (from === ORACLE_ADDRESS) {
+          if (decoded.name === "MarketDataUpdated") priceMoved = true;
+        } else if (decoded.name === "Deposit") {
+          if (!this.accounts.has(v.account!)) {
+            this.accounts.add(v.account!);
+            ops.push({ type: "put", key: Buffer.concat([ACCOUNT_PREFIX, felt32(v.account!)]), value: new Uint8Array(0) });
+          }
+        } else if (decoded.name === "OrderPlaced") {
+          const type = Number(v.order_type);
           if (type === OrderType.TAKE_PROFIT || type === OrderType.STOP_LOSS) {
-            this.conditional.set(BigInt(ev.keys[1]!), {
-              owner: BigInt(ev.keys[2]!),
-              market: BigInt(ev.keys[3]!),
-              side: Number(BigInt(ev.data[0]!)),
-              type,
-              trigger: BigInt(ev.data[4]!),
-            });
+            const order: ConditionalOrder = { owner: v.owner!, market: v.market!, side: Number(v.side), type, trigger: v.trigger_price_e6! };
+            this.conditional.set(v.order_id!, order);
+            ops.push({ type: "put", key: orderKey(v.order_id!), value: encodeOrder(order) });
           }
         }
-        if (ev.from_address === ORACLE && ev.keys[0] === SEL.MarketDataUpdated) priceMoved = true;
       }
     }
     return priceMoved;
@@ -112,7 +162,7 @@ export class TriggerEngine {
       const order = this.view(exchangeFns.getOrder, { order_id: orderId });
       if (order.status !== 0n) {
         // no longer open (filled, cancelled or triggered)
-        this.conditional.delete(orderId);
+        this.forgetOrder(orderId);
         continue;
       }
       const mark = this.markOf(o.market);
@@ -132,11 +182,16 @@ export class TriggerEngine {
     }
     for (const orderId of triggers) {
       const hash = await this.node.submitOperatorInvoke([{ to: EXCHANGE_ADDRESS, selector: exchangeFns.triggerOrder.selector, calldata: encodeArgs(exchangeFns.triggerOrder.inputs, { order_id: orderId }) }]);
-      this.conditional.delete(orderId);
+      this.forgetOrder(orderId);
       this.stats.triggersSubmitted++;
       this.node.log("trigger_submitted", { order_id: orderId.toString(), tx: toHex(hash) });
     }
     return { liquidations, triggers };
+  }
+
+  private forgetOrder(orderId: bigint): void {
+    this.conditional.delete(orderId);
+    void this.persist([{ type: "del", key: orderKey(orderId) }], this.node.headNumber());
   }
 
   private markOf(market: Felt): bigint {
@@ -147,4 +202,23 @@ export class TriggerEngine {
     const out = this.node.callView(EXCHANGE_ADDRESS, sig.selector, encodeArgs(sig.inputs as never, args as never));
     return decodeValue(sig.output as never, out) as O & Record<string, bigint>;
   }
+}
+
+function prefixRange(prefix: Buffer): { gte: Buffer; lt: Buffer } {
+  const lt = Buffer.from(prefix);
+  lt[lt.length - 1]!++;
+  return { gte: prefix, lt };
+}
+
+function orderKey(orderId: bigint): Buffer {
+  return Buffer.concat([ORDER_PREFIX, felt32(orderId)]);
+}
+
+function encodeOrder(o: ConditionalOrder): Uint8Array {
+  return pack([felt32(o.owner), felt32(o.market), o.side, o.type, felt32(o.trigger)]);
+}
+
+function decodeOrder(v: Uint8Array): ConditionalOrder {
+  const [owner, market, side, type, trigger] = unpack(v) as [Uint8Array, Uint8Array, number, number, Uint8Array];
+  return { owner: readFelt(owner), market: readFelt(market), side, type, trigger: readFelt(trigger) };
 }

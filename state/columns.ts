@@ -19,6 +19,12 @@ export const Column = {
   poseidonNode: 0x11,
   /** Contract state preimage by contract state hash: {class_hash, storage_root, nonce}. */
   contractStatePreimage: 0x12,
+  /**
+   * Birth markers of pruned records (trie nodes, preimages): one empty-valued key per time a
+   * block created the record, column | record column | hash | block | sequence. A record is
+   * deleted when pruning has matched every marker with a death (see world-state.ts).
+   */
+  recordBirth: 0x13,
   /** Flat current state: contract → {class_hash, nonce, storage_root}. */
   flatContract: 0x20,
   /** Flat current state: (contract, key) → value. */
@@ -31,6 +37,10 @@ export const Column = {
   reverseDiff: 0x31,
   /** Per-block state roots. */
   blockRoots: 0x32,
+  /** Per-block list of records (record column | hash) the block stopped referencing. */
+  recordDeaths: 0x33,
+  /** Pruning cursor: every block up to this number has been pruned. */
+  pruneCursor: 0x34,
   /** Durable mempool (write-ahead log of accepted transactions). */
   mempool: 0x40,
   /** Named snapshots. */
@@ -107,7 +117,14 @@ export const keys = {
   forwardDiff: (n: number) => key(Column.forwardDiff, u64(n)),
   reverseDiff: (n: number) => key(Column.reverseDiff, u64(n)),
   blockRoots: (n: number) => key(Column.blockRoots, u64(n)),
+  recordDeaths: (n: number) => key(Column.recordDeaths, u64(n)),
+  pruneCursor: () => key(Column.pruneCursor),
 };
+
+/** Bytes of a birth marker key: column, record column, hash, block number, sequence. */
+export const BIRTH_MARKER_BYTES = 1 + 1 + 32 + 8 + 4;
+/** Bytes of a record reference in a death list: record column, hash. */
+export const RECORD_REF_BYTES = 33;
 
 /** [gte, lt) range covering one column. */
 export function columnRange(column: ColumnId): { gte: Buffer; lt: Buffer } {

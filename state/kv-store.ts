@@ -68,7 +68,11 @@ function keyString(k: Uint8Array): string {
 /** In-memory store with the same semantics (ordered iteration, atomic batches). */
 export class MemoryKvStore implements KvStore {
   private readonly map = new Map<string, Uint8Array>();
-  private sorted: string[] | null = null;
+  /** Keys in order as of the last iteration (may still hold keys deleted since). */
+  private sorted: string[] = [];
+  /** Keys added since `sorted` was built, merged in at the next iteration. */
+  private added: string[] = [];
+  private deletedSinceSort = 0;
   private closed = false;
   /** Test hook: when set, the next batch fails after validating (fault injection). */
   failNextBatch: Error | null = null;
@@ -85,19 +89,41 @@ export class MemoryKvStore implements KvStore {
 
   async *iterator(range: KvRange): AsyncIterable<[Uint8Array, Uint8Array]> {
     this.assertOpen();
-    if (this.sorted === null) this.sorted = [...this.map.keys()].sort();
-    const keys = this.sorted;
+    const keys = this.sortedKeys();
     const gte = range.gte ? keyString(range.gte) : null;
     const lt = range.lt ? keyString(range.lt) : null;
-    const selected = keys.filter((k) => (gte === null || k >= gte) && (lt === null || k < lt));
-    if (range.reverse) selected.reverse();
+    // [first, end): the keys inside the range, found by binary search.
+    const first = gte === null ? 0 : lowerBound(keys, gte);
+    const end = lt === null ? keys.length : lowerBound(keys, lt);
     const limit = range.limit ?? Infinity;
     let n = 0;
-    for (const k of selected) {
-      if (n++ >= limit) break;
+    for (let i = range.reverse ? end - 1 : first; range.reverse ? i >= first : i < end; range.reverse ? i-- : i++) {
+      if (n >= limit) break;
+      const k = keys[i]!;
       const v = this.map.get(k);
-      if (v !== undefined) yield [Buffer.from(k, "latin1"), v];
+      if (v === undefined) continue; // deleted since the keys were sorted
+      n++;
+      yield [Buffer.from(k, "latin1"), v];
     }
+  }
+
+  /** The keys in order: new keys merged in, deleted ones dropped (amortized, not a full sort per batch). */
+  private sortedKeys(): string[] {
+    if (this.added.length === 0 && this.deletedSinceSort * 2 <= this.sorted.length) return this.sorted;
+    const add = this.added.sort();
+    const old = this.sorted;
+    const out: string[] = [];
+    let i = 0;
+    let j = 0;
+    while (i < old.length || j < add.length) {
+      const k = j >= add.length || (i < old.length && old[i]! < add[j]!) ? old[i++]! : add[j++]!;
+      if (out.length > 0 && out[out.length - 1] === k) continue;
+      if (this.map.has(k)) out.push(k);
+    }
+    this.sorted = out;
+    this.added = [];
+    this.deletedSinceSort = 0;
+    return out;
   }
 
   async batch(ops: readonly KvOp[]) {
@@ -109,13 +135,13 @@ export class MemoryKvStore implements KvStore {
     }
     const put = (key: Uint8Array, value: Uint8Array) => {
       const k = keyString(key);
-      if (!this.map.has(k)) this.sorted = null;
+      if (!this.map.has(k)) this.added.push(k);
       this.map.set(k, value);
     };
     for (const op of ops) {
       if (op.type === "put") put(op.key, op.value);
       else if (op.type === "putRecords") forEachRecord(op, put);
-      else if (this.map.delete(keyString(op.key))) this.sorted = null;
+      else if (this.map.delete(keyString(op.key))) this.deletedSinceSort++;
     }
   }
 
@@ -126,4 +152,16 @@ export class MemoryKvStore implements KvStore {
   private assertOpen() {
     if (this.closed) throw new Error("store is closed");
   }
+}
+
+/** First index of `keys` (sorted) whose key is >= `k`. */
+function lowerBound(keys: readonly string[], k: string): number {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (keys[mid]! < k) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }

@@ -81,6 +81,14 @@ export interface TrieUpdateResult {
  */
 export class TrieUpdate {
   private root: Ref;
+  /**
+   * Committed nodes this update replaced (each once per position it held): the trie no
+   * longer references them, so they die with the version before this update. Pruning
+   * counts them against the node's births (world-state.ts).
+   */
+  readonly replacedNodes: Felt[] = [];
+  /** Leaf values at written keys before this update (contracts trie: old contract state hashes). */
+  readonly replacedLeaves: Felt[] = [];
 
   constructor(
     readonly height: number,
@@ -120,9 +128,12 @@ export class TrieUpdate {
     if (depth === h) {
       // A leaf: exactly one change can land here (keys are unique).
       const v = ch[lo]![1];
+      if (typeof ref === "bigint") this.replacedLeaves.push(ref);
       return v === 0n ? null : v;
     }
     if (ref === null) return this.build(depth, ch, lo, hi);
+    // A committed node on a written path is replaced by a new one (or by nothing).
+    if (typeof ref === "bigint") this.replacedNodes.push(ref);
     const edge = this.asEdge(ref, depth);
     if (edge !== null) {
       // How many leading bits of the edge path do all changed keys share?
@@ -189,6 +200,8 @@ export class TrieUpdate {
     if (length === 0) return child;
     const inner = this.asEdge(child, childDepth);
     if (inner !== null) {
+      // A committed edge merged into the new one is no longer referenced.
+      if (typeof child === "bigint") this.replacedNodes.push(child);
       return new PendingEdge(inner.child, (path << BIG[inner.length]!) | inner.path, length + inner.length);
     }
     return new PendingEdge(child, path, length);

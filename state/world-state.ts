@@ -14,7 +14,7 @@
 // This module never reads the clock, randomness or the environment.
 
 import { pack, unpack } from "msgpackr";
-import { Column, columnRange, felt32, keys, readFelt, u64, writeFelt } from "./columns.js";
+import { BIRTH_MARKER_BYTES, Column, columnRange, felt32, keys, readFelt, RECORD_REF_BYTES, u64, writeFelt } from "./columns.js";
 import type { Felt } from "./felt.js";
 import { opsBytes, type KvOp, type KvStore } from "./kv-store.js";
 import {
@@ -102,6 +102,14 @@ export interface PreparedRollback {
 }
 
 export interface WorldStateOptions {
+  /**
+   * State history kept: the state of the last `retentionBlocks` blocks below the head (and of
+   * every pinned block) stays readable and reachable by rollback; older trie nodes, preimages,
+   * reverse diffs and roots are pruned. Default: keep everything.
+   */
+  retentionBlocks?: number;
+  /** Called when a pruning step fails (it is retried after the next commit; nothing is lost). */
+  onPruneError?: (e: Error) => void;
   /** Trie nodes kept in memory before the cache is cleared (they stay on disk). */
   nodeCacheLimit?: number;
   /** Hasher of trie-node tables; default: the active backend's hash thread when it has one. */
@@ -135,6 +143,68 @@ const TABLE_SHIFT = 2 ** 26;
 const COMMIT_GROUPS = 3;
 const MIN_COMMIT_GROUP = 32;
 
+/**
+ * A block's record births and deaths (trie nodes and contract preimages are stored once per
+ * hash but may sit at several places of several tries). Each time a block creates a record
+ * it writes a birth marker; each time a block stops referencing one, the record goes on the
+ * block's death list. Pruning a block matches its deaths with markers; a record whose markers
+ * are all matched is referenced by no state at or after the pruned block, and is deleted.
+ */
+class RecordLedger {
+  private readonly births: Buffer[] = [];
+  private readonly deaths: Buffer[] = [];
+  private seq = 0;
+
+  constructor(readonly blockNumber: number) {}
+
+  /** Births of node-table records (record column at byte 0, hash at bytes 1..33). */
+  bornRecords(records: Uint8Array): void {
+    const n = records.length / TABLE_RECORD;
+    if (n === 0) return;
+    const src = asBuffer(records);
+    const out = Buffer.allocUnsafe(n * BIRTH_MARKER_BYTES);
+    for (let i = 0; i < n; i++) {
+      const at = i * BIRTH_MARKER_BYTES;
+      out[at] = Column.recordBirth;
+      src.copy(out, at + 1, i * TABLE_RECORD, i * TABLE_RECORD + RECORD_REF_BYTES);
+      this.stamp(out, at);
+    }
+    this.births.push(out);
+  }
+
+  born(column: number, hash: Felt): void {
+    const out = Buffer.allocUnsafe(BIRTH_MARKER_BYTES);
+    out[0] = Column.recordBirth;
+    out[1] = column;
+    writeFelt(out, 2, hash);
+    this.stamp(out, 0);
+    this.births.push(out);
+  }
+
+  died(column: number, hashes: readonly Felt[]): void {
+    if (hashes.length === 0) return;
+    const out = Buffer.allocUnsafe(hashes.length * RECORD_REF_BYTES);
+    hashes.forEach((h, i) => {
+      out[i * RECORD_REF_BYTES] = column;
+      writeFelt(out, i * RECORD_REF_BYTES + 1, h);
+    });
+    this.deaths.push(out);
+  }
+
+  /** The markers (empty values) and the death list, for the block's batch. */
+  pushOps(ops: KvOp[]): void {
+    for (const b of this.births) ops.push({ type: "putRecords", records: b, recordLength: BIRTH_MARKER_BYTES, keyLength: BIRTH_MARKER_BYTES, trimZeroTail: false });
+    if (this.deaths.length > 0) ops.push({ type: "put", key: keys.recordDeaths(this.blockNumber), value: Buffer.concat(this.deaths) });
+  }
+
+  /** Block number and a sequence number unique in the block, after the record reference. */
+  private stamp(out: Buffer, at: number): void {
+    out.writeUInt32BE(Math.floor(this.blockNumber / 2 ** 32), at + 34);
+    out.writeUInt32BE(this.blockNumber >>> 0, at + 38);
+    out.writeUInt32BE(this.seq++, at + 42);
+  }
+}
+
 function* records(o: RawOverlay, m: Map<string, number>): Generator<RawRecord> {
   const rec: RawRecord = { buf: o.tables[0]!, off: 0 };
   for (const ref of m.values()) {
@@ -157,6 +227,26 @@ export class WorldStateError extends Error {
   }
 }
 
+/** A read or rollback asked for a state older than the retention window (it may be pruned). */
+export class HistoryPrunedError extends WorldStateError {
+  constructor(
+    readonly blockNumber: number,
+    readonly oldestBlock: number,
+    readonly retentionBlocks: number,
+  ) {
+    super(
+      `the state at block ${blockNumber} is outside the retention window: the node keeps the state of the last ${retentionBlocks} blocks (and of snapshots); the oldest state available is block ${oldestBlock}`,
+    );
+    this.name = "HistoryPrunedError";
+  }
+}
+
+/** The node's default retention window, in blocks (see README: about 2.8 h at one block a second). */
+export const DEFAULT_RETENTION_BLOCKS = 10_000;
+
+/** Blocks pruned by one pruning step (one batch), so a step stays short between two commits. */
+const PRUNE_BLOCKS_PER_STEP = 32;
+
 export class WorldState implements StateReader {
   private headValue: ChainHead | null = null;
   private readonly contracts = new Map<Felt, ContractRecord>();
@@ -167,6 +257,20 @@ export class WorldState implements StateReader {
   private readonly nodeTableHasher: NodeTableHasher;
   /** Bytes written by the last commit (for benchmarks). */
   lastBatchBytes = 0;
+  readonly retentionBlocks: number;
+  /** Every block up to this one is pruned; null when the store predates the birth ledger (never pruned). */
+  private prunedThrough: number | null = 0;
+  private historyPins: () => Iterable<number> = () => [];
+  /** Commits, rollbacks and pruning steps run one after the other (pruning reads, then writes). */
+  private writeChain: Promise<void> = Promise.resolve();
+  private pruneQueued = false;
+  private readonly onPruneError: (e: Error) => void;
+  /** The last pruning failure (pruning retries after the next commit), for logs and metrics. */
+  pruneError: Error | null = null;
+  /** Blocks pruned since open (for metrics and benchmarks). */
+  blocksPruned = 0;
+  /** Trie nodes read from the store since open (cache misses; for benchmarks). */
+  nodeReads = 0;
 
   private constructor(
     readonly store: KvStore,
@@ -174,6 +278,10 @@ export class WorldState implements StateReader {
   ) {
     this.nodeCacheLimit = opts.nodeCacheLimit ?? 1_000_000;
     this.nodeTableHasher = opts.nodeTableHasher ?? hashNodeTableOffThread;
+    const r = opts.retentionBlocks ?? Infinity;
+    if (!(r === Infinity || (Number.isInteger(r) && r >= 0))) throw new RangeError(`retentionBlocks must be a whole number of blocks, got ${r}`);
+    this.retentionBlocks = r;
+    this.onPruneError = opts.onPruneError ?? (() => {});
   }
 
   /** Load the head and the flat current state from the store. */
@@ -181,6 +289,9 @@ export class WorldState implements StateReader {
     const ws = new WorldState(store, opts);
     const head = await store.get(keys.head());
     if (head !== undefined) ws.headValue = decodeHead(head);
+    const cursor = await store.get(keys.pruneCursor());
+    // A chain written before births were recorded cannot be pruned safely: keep all of it.
+    ws.prunedThrough = cursor !== undefined ? Number(asBuffer(cursor).readBigUInt64BE(0)) : head === undefined ? 0 : null;
     for await (const [k, v] of store.iterator(columnRange(Column.flatContract))) ws.contracts.set(readFelt(k, 1), decodeContract(v));
     for await (const [k, v] of store.iterator(columnRange(Column.flatStorage))) {
       const addr = readFelt(k, 1);
@@ -323,10 +434,15 @@ export class WorldState implements StateReader {
     // walks, the records and the diffs below all overlap with hashing; with a synchronous one
     // the same work runs in sequence and gives the same result.
     const addrs = [...touched];
+    // Cold nodes on every written path, for all storage tries at once (see prefetchPaths).
+    const cold: Array<{ root: Felt; keys: Felt[] }> = [];
+    for (const [addr, writes] of norm.storage) cold.push({ root: oldContract(addr).storageRoot, keys: [...writes.keys()] });
+    await this.prefetchPaths("pedersen", STATE_TRIE_HEIGHT, cold);
     const records = new Array<ContractRecord>(addrs.length);
     const leaves = new Array<Felt>(addrs.length);
     const storageNodes: number[] = [];
     const nodeOps: KvOp[][] = [];
+    const ledger = new RecordLedger(blockNumber);
     const groups: Array<Promise<void>> = [];
     const groupSize = Math.max(MIN_COMMIT_GROUP, Math.ceil(addrs.length / COMMIT_GROUPS));
     for (let start = 0; start < addrs.length; start += groupSize) {
@@ -335,7 +451,9 @@ export class WorldState implements StateReader {
       for (let i = start; i < end; i++) {
         const addr = addrs[i]!;
         const writes = norm.storage.get(addr);
-        group.push(await this.applyWithFetch("pedersen", STATE_TRIE_HEIGHT, oldContract(addr).storageRoot, writes ? [...writes] : []));
+        const u = await this.applyWithFetch("pedersen", STATE_TRIE_HEIGHT, oldContract(addr).storageRoot, writes ? [...writes] : []);
+        ledger.died(Column.pedersenNode, u.replacedNodes);
+        group.push(u);
       }
       const g = groups.length;
       // The group's tries and their contract leaves, in one node table.
@@ -351,6 +469,7 @@ export class WorldState implements StateReader {
       const done = table.hash("pedersen", { hasher: this.nodeTableHasher, prefix: Column.pedersenNode }).then((h) => {
         const groupOps: KvOp[] = (nodeOps[g] = []);
         pushRecordOps(groupOps, h.records);
+        ledger.bornRecords(h.records);
         h.roots.forEach((storageRoot, j) => {
           const i = start + j;
           const addr = addrs[i]!;
@@ -365,6 +484,7 @@ export class WorldState implements StateReader {
             const value = encodeContract(rec);
             groupOps.push({ type: "put", key: keys.flatContract(addr), value });
             groupOps.push({ type: "put", key: keys.contractStatePreimage(leaf), value });
+            ledger.born(Column.contractStatePreimage, leaf);
           }
         });
         // Cached now: see the end of finishCommit.
@@ -403,6 +523,7 @@ export class WorldState implements StateReader {
       ops,
       nodeOps,
       storageNodes,
+      ledger,
     });
     const staged: StagedCommit = { blockNumber, diff: norm, contracts: newContracts, after, prepared: finished.then((p) => ({ ...p, staged })) };
     staged.prepared.catch(() => {}); // the caller awaits it; this only keeps a failure from counting as unhandled
@@ -423,9 +544,10 @@ export class WorldState implements StateReader {
       ops: KvOp[];
       nodeOps: KvOp[][];
       storageNodes: number[];
+      ledger: RecordLedger;
     },
   ): Promise<Omit<PreparedCommit, "staged">> {
-    const { addrs, leaves, ops } = s1;
+    const { addrs, leaves, ops, ledger } = s1;
     for (const g of s1.nodeOps) for (const op of g) ops.push(op);
     let hashCount = 3 * addrs.length;
     for (const n of s1.storageNodes) hashCount += n;
@@ -443,6 +565,9 @@ export class WorldState implements StateReader {
     const contracts = await contractsTable.hash("pedersen", { hasher: this.nodeTableHasher, prefix: Column.pedersenNode });
     hashCount += contracts.hashes.length;
     pushRecordOps(ops, contracts.records);
+    ledger.bornRecords(contracts.records);
+    ledger.died(Column.pedersenNode, contractsUpdate.replacedNodes);
+    ledger.died(Column.contractStatePreimage, contractsUpdate.replacedLeaves);
 
     // Classes trie (Poseidon).
     const classWrites: Array<[Felt, Felt]> = [...norm.declared].map(([c, cc]) => [c, classLeafHash(cc)]);
@@ -460,7 +585,11 @@ export class WorldState implements StateReader {
     };
 
     pushRecordOps(ops, classes.records);
+    ledger.bornRecords(classes.records);
+    ledger.died(Column.poseidonNode, classesUpdate.replacedNodes);
     ops.push({ type: "put", key: keys.blockRoots(blockNumber), value: encodeRoots(roots) });
+    ledger.pushOps(ops);
+    if (blockNumber === 0) ops.push({ type: "put", key: keys.pruneCursor(), value: u64(0) });
 
     // New nodes are cached now (storage-trie nodes already were), so a block prepared on top
     // of this one finds them. Nodes are content-addressed: if this block is never committed
@@ -482,6 +611,11 @@ export class WorldState implements StateReader {
 
   /** Write the prepared block in one atomic batch (extra ops first, head pointer last), then update memory. */
   async commit(prepared: PreparedCommit, opts: { blockHash: Felt; extraOps?: readonly KvOp[] }): Promise<void> {
+    await this.exclusive(() => this.commitNow(prepared, opts));
+    this.schedulePrune();
+  }
+
+  private async commitNow(prepared: PreparedCommit, opts: { blockHash: Felt; extraOps?: readonly KvOp[] }): Promise<void> {
     if (prepared.baseHead !== this.nextBlockNumber() - 1) throw new WorldStateError("head moved since prepareCommit");
     const head: ChainHead = { blockNumber: prepared.blockNumber, blockHash: opts.blockHash, roots: prepared.roots };
     const ops = [...prepared.ops, ...(opts.extraOps ?? []), { type: "put" as const, key: keys.head(), value: encodeHead(head) }];
@@ -500,6 +634,126 @@ export class WorldState implements StateReader {
     this.headValue = head;
     // Landed: blocks staged on this one read the committed state from here on.
     prepared.staged.after = undefined;
+  }
+
+  // --- retention and pruning -----------------------------------------------------------
+
+  /**
+   * Blocks whose state must stay (named snapshots): pruning stops below the oldest of them,
+   * and their states stay readable and reachable by rollback.
+   */
+  setHistoryPins(pins: () => Iterable<number>): void {
+    this.historyPins = pins;
+    // A backlog (a smaller window than last time, a snapshot deleted before a stop) is worked
+    // off in the background from now on, not only after the next block. Never before the pins
+    // are known: pruning past a snapshot's block cannot be undone.
+    this.schedulePrune();
+  }
+
+  /**
+   * The oldest block whose state is kept: `retentionBlocks` below the head, lower when a pinned
+   * block is older, never below what pruning already removed.
+   */
+  oldestStateBlock(): number {
+    const head = this.headValue?.blockNumber ?? 0;
+    return Math.max(this.pruneFloor(head), this.prunedThrough ?? 0);
+  }
+
+  /** Throws HistoryPrunedError when the state at `blockNumber` is outside the window. */
+  assertRetained(blockNumber: number): void {
+    const oldest = this.oldestStateBlock();
+    if (blockNumber < oldest) throw new HistoryPrunedError(blockNumber, oldest, this.retentionBlocks);
+  }
+
+  /** Resolves once no commit, rollback or pruning step is running or queued (before closing the store). */
+  async settle(): Promise<void> {
+    for (let chain = this.writeChain; ; chain = this.writeChain) {
+      await chain;
+      if (chain === this.writeChain) return;
+    }
+  }
+
+  /** The block pruning may advance to: the window's floor, or the oldest pin below it. */
+  private pruneFloor(head: number): number {
+    let floor = this.retentionBlocks === Infinity ? 0 : Math.max(0, head - this.retentionBlocks);
+    for (const pin of this.historyPins()) if (pin >= 0 && pin < floor) floor = pin;
+    return floor;
+  }
+
+  private exclusive<T>(f: () => Promise<T>): Promise<T> {
+    const run = this.writeChain.then(f);
+    this.writeChain = run.then(
+      () => {},
+      () => {},
+    );
+    return run;
+  }
+
+  /** Queue pruning steps behind the commit that just landed (at most one queued at a time). */
+  private schedulePrune(): void {
+    if (this.pruneQueued || this.prunedThrough === null || this.retentionBlocks === Infinity) return;
+    this.pruneQueued = true;
+    void this.exclusive(async () => {
+      this.pruneQueued = false;
+      try {
+        if ((await this.pruneStepNow()) === PRUNE_BLOCKS_PER_STEP) this.schedulePrune();
+        this.pruneError = null;
+      } catch (e) {
+        this.pruneError = e as Error;
+        this.onPruneError(e as Error);
+      }
+    });
+  }
+
+  /**
+   * Prune up to PRUNE_BLOCKS_PER_STEP blocks past the window in one batch; returns how many.
+   * For a pruned block n (the state before it is no longer kept): each record on n's death list
+   * loses one birth marker; a record with no marker left is deleted. n's reverse diff, death
+   * list and the roots of block n-1 go too, and the cursor moves to n, all in the same batch:
+   * a crash leaves the step done or not started.
+   */
+  async pruneStep(): Promise<number> {
+    return this.exclusive(() => this.pruneStepNow());
+  }
+
+  private async pruneStepNow(): Promise<number> {
+    if (this.prunedThrough === null || this.headValue === null) return 0;
+    const from = this.prunedThrough + 1;
+    const to = Math.min(this.pruneFloor(this.headValue.blockNumber), this.prunedThrough + PRUNE_BLOCKS_PER_STEP);
+    if (to < from) return 0;
+    const numbers: number[] = [];
+    for (let n = from; n <= to; n++) numbers.push(n);
+    const lists = await this.store.getMany(numbers.map((n) => keys.recordDeaths(n)));
+    // Deaths per record over the step's blocks.
+    const deaths = new Map<string, number>();
+    for (const list of lists) {
+      if (list === undefined) continue;
+      const b = asBuffer(list);
+      for (let at = 0; at < b.length; at += RECORD_REF_BYTES) {
+        const ref = b.toString("latin1", at, at + RECORD_REF_BYTES);
+        deaths.set(ref, (deaths.get(ref) ?? 0) + 1);
+      }
+    }
+    const ops: KvOp[] = [];
+    for (const [ref, count] of deaths) {
+      const refBytes = Buffer.from(ref, "latin1");
+      const gte = Buffer.concat([Buffer.from([Column.recordBirth]), refBytes]);
+      const lt = Buffer.concat([gte, Buffer.alloc(BIRTH_MARKER_BYTES - gte.length, 0xff)]);
+      const markers: Uint8Array[] = [];
+      for await (const [k] of this.store.iterator({ gte, lt, limit: count + 1 })) markers.push(k);
+      for (let i = 0; i < Math.min(count, markers.length); i++) ops.push({ type: "del", key: markers[i]! });
+      if (markers.length <= count) ops.push({ type: "del", key: refBytes });
+    }
+    for (const n of numbers) {
+      ops.push({ type: "del", key: keys.recordDeaths(n) });
+      ops.push({ type: "del", key: keys.reverseDiff(n) });
+      ops.push({ type: "del", key: keys.blockRoots(n - 1) });
+    }
+    ops.push({ type: "put", key: keys.pruneCursor(), value: u64(to) });
+    await this.store.batch(ops);
+    this.prunedThrough = to;
+    this.blocksPruned += numbers.length;
+    return numbers.length;
   }
 
   // --- history -------------------------------------------------------------------------
@@ -524,8 +778,14 @@ export class WorldState implements StateReader {
     const head = this.headValue;
     if (head === null || blockNumber < 0 || blockNumber > head.blockNumber) throw new WorldStateError(`no state at block ${blockNumber}`);
     if (blockNumber === head.blockNumber) return this;
-    const overlay = await this.overlayDownTo(blockNumber);
-    return overlayReader(overlay, this);
+    this.assertRetained(blockNumber);
+    try {
+      return overlayReader(await this.overlayDownTo(blockNumber), this);
+    } catch (e) {
+      // The window moved past the block while its diffs were being read.
+      this.assertRetained(blockNumber);
+      throw e;
+    }
   }
 
   /** Merge reverse diffs of blocks (target, head] so each key holds its value at `target`. */
@@ -562,6 +822,7 @@ export class WorldState implements StateReader {
     if (head === null) throw new WorldStateError("nothing to roll back: empty chain");
     if (!Number.isInteger(target) || target < 0) throw new WorldStateError(`cannot roll back to block ${target}: before genesis`);
     if (target > head.blockNumber) throw new WorldStateError(`cannot roll back to block ${target}: head is ${head.blockNumber}`);
+    this.assertRetained(target);
     const targetRoots = await this.rootsAt(target);
     if (targetRoots === undefined) throw new WorldStateError(`roots of block ${target} are missing`);
     const overlay = await this.rawOverlayDownTo(target);
@@ -577,12 +838,20 @@ export class WorldState implements StateReader {
       ops.push({ type: "del", key: keys.forwardDiff(n) });
       ops.push({ type: "del", key: keys.reverseDiff(n) });
       ops.push({ type: "del", key: keys.blockRoots(n) });
+      // Their deaths never happened; their births stay counted (a record they created is
+      // kept until a later death: never too early, at worst a little late).
+      ops.push({ type: "del", key: keys.recordDeaths(n) });
     }
     return { target, targetRoots, overlay, ops, removedBlocks, keysChanged, baseHead: head.blockNumber };
   }
 
   /** Apply a prepared rollback in one batch (extra ops, then the head), then update memory. */
   async rollback(prepared: PreparedRollback, opts: { blockHash: Felt; extraOps?: readonly KvOp[] }): Promise<void> {
+    await this.exclusive(() => this.rollbackNow(prepared, opts));
+  }
+
+  private async rollbackNow(prepared: PreparedRollback, opts: { blockHash: Felt; extraOps?: readonly KvOp[] }): Promise<void> {
+    if (prepared.target < this.oldestStateBlock()) throw new HistoryPrunedError(prepared.target, this.oldestStateBlock(), this.retentionBlocks);
     if (this.headValue?.blockNumber !== prepared.baseHead) throw new WorldStateError("head moved since prepareRollback");
     const head: ChainHead = { blockNumber: prepared.target, blockHash: opts.blockHash, roots: prepared.targetRoots };
     const ops = [...prepared.ops, ...(opts.extraOps ?? []), { type: "put" as const, key: keys.head(), value: encodeHead(head) }];
@@ -670,6 +939,7 @@ export class WorldState implements StateReader {
     const cache = this.nodeCache[kind];
     const hit = cache.get(hash);
     if (hit !== undefined) return hit;
+    this.nodeReads++;
     const v = await this.store.get(keys.trieNode(kind, hash));
     if (v === undefined) return undefined;
     const node = decodeNode(v);
@@ -682,6 +952,7 @@ export class WorldState implements StateReader {
     const head = this.headValue;
     if (head === null) throw new WorldStateError("no blocks yet");
     const n = blockNumber ?? head.blockNumber;
+    if (n !== head.blockNumber) this.assertRetained(n);
     const roots = n === head.blockNumber ? head.roots : await this.rootsAt(n);
     if (roots === undefined) throw new WorldStateError(`no state at block ${n}`);
     const blockHash = n === head.blockNumber ? head.blockHash : 0n;
@@ -720,7 +991,7 @@ export class WorldState implements StateReader {
         // after that, fetch any node the walk did not predict one at a time.
         if (!prefetched) {
           prefetched = true;
-          await this.prefetchPaths(kind, height, root, writes.map(([k]) => k));
+          await this.prefetchPaths(kind, height, [{ root, keys: writes.map(([k]) => k) }]);
           continue;
         }
         const h = BigInt("0x" + missing[1]);
@@ -729,13 +1000,21 @@ export class WorldState implements StateReader {
     }
   }
 
-  private async prefetchPaths(kind: TrieHashKind, height: number, root: Felt, keyList: Felt[]): Promise<void> {
-    if (root === 0n || keyList.length === 0) return;
+  /**
+   * Load into the cache every node on the paths of `keys` in the tries at `root`, one batched
+   * read per trie level for all the tries together (a block touching a thousand storage tries
+   * costs a few reads of many keys, not a few reads per trie).
+   */
+  private async prefetchPaths(kind: TrieHashKind, height: number, tries: ReadonlyArray<{ root: Felt; keys: Felt[] }>): Promise<void> {
     const cache = this.nodeCache[kind];
-    let frontier: Array<{ hash: Felt; depth: number; keys: Felt[] }> = [{ hash: root, depth: 0, keys: keyList }];
+    let frontier: Array<{ hash: Felt; depth: number; keys: Felt[] }> = [];
+    for (const t of tries) if (t.root !== 0n && t.keys.length > 0) frontier.push({ hash: t.root, depth: 0, keys: t.keys });
     while (frontier.length > 0) {
       const missing = frontier.filter((f) => !cache.has(f.hash));
+      // (Siblings off the written paths are not read: an update needs only their hashes,
+      // which their parents hold. A deletion that pulls one up fetches it on its own.)
       if (missing.length > 0) {
+        this.nodeReads += missing.length;
         const vals = await this.store.getMany(missing.map((f) => keys.trieNode(kind, f.hash)));
         vals.forEach((v, i) => {
           if (v !== undefined) cache.set(missing[i]!.hash, decodeNode(v));
@@ -743,9 +1022,6 @@ export class WorldState implements StateReader {
       }
       const next: typeof frontier = [];
       for (const f of frontier) {
-        // A node reached with no keys is a sibling (a deletion may pull it up into an
-        // edge): it is fetched above, but the walk does not descend below it.
-        if (f.keys.length === 0) continue;
         const node = cache.get(f.hash);
         if (node === undefined) continue; // reported by the update if it is really needed
         if (node.kind === "binary") {
@@ -755,15 +1031,15 @@ export class WorldState implements StateReader {
           for (const k of f.keys) ((k >> shift) & 1n) === 0n ? left.push(k) : right.push(k);
           const d = f.depth + 1;
           if (d < height) {
-            next.push({ hash: node.left, depth: d, keys: left });
-            next.push({ hash: node.right, depth: d, keys: right });
+            if (left.length > 0) next.push({ hash: node.left, depth: d, keys: left });
+            if (right.length > 0) next.push({ hash: node.right, depth: d, keys: right });
           }
         } else {
           const d = f.depth + node.length;
           const shift = BigInt(height - d);
           const mask = (1n << BigInt(node.length)) - 1n;
           const matching = f.keys.filter((k) => ((k >> shift) & mask) === node.path);
-          if (d < height) next.push({ hash: node.child, depth: d, keys: matching });
+          if (d < height && matching.length > 0) next.push({ hash: node.child, depth: d, keys: matching });
         }
       }
       frontier = next;

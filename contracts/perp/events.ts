@@ -3,7 +3,7 @@
 // the name says so; scales: see units.ts.
 
 import type { Felt } from "../../state/felt.js";
-import type { PlaceOrderParams } from "./exchange-rules.js";
+import type { PlaceOrderParams } from "./types.js";
 
 export type CancelReason = "USER" | "OPERATOR" | "SELF_TRADE" | "LIQUIDATION" | "UNFILLED" | "REDUCE_ONLY";
 

@@ -53,6 +53,7 @@ import {
   type Globals,
   type MarketConfig,
   type Order,
+  type PlaceOrderParams,
   type Position,
 } from "./types.js";
 import { abs, divCeil, exactNotional, fundingPnl, min, PPM_ONE, ppmCeil, SIZE_ONE } from "./units.js";
@@ -62,16 +63,8 @@ export const MAX_LIVE_ORDERS_PER_ACCOUNT = 128;
 const U64 = 1n << 64n;
 const U128 = 1n << 128n;
 
-export interface PlaceOrderParams {
-  /** Market name felt ('BTC-USD-PERP'). */
-  market: Felt;
-  side: number;
-  order_type: number;
-  flags: number;
-  price_e6: bigint;
-  trigger_price_e6: bigint;
-  size_e8: bigint;
-}
+// PlaceOrderParams lives in types.ts (events.ts needs it; importing it from here made a cycle).
+export type { PlaceOrderParams } from "./types.js";
 
 export interface AccountView extends AccountHealth {
   balance_usdc6: bigint;

@@ -139,3 +139,15 @@ export const isEmptyPosition = (p: Position): boolean =>
   p.funding_index_e6 === 0n &&
   p.open_buy_e8 === 0n &&
   p.open_sell_e8 === 0n;
+
+/** The arguments of place_order, as the rules take them and OrderPlaced carries them. */
+export interface PlaceOrderParams {
+  /** Market name felt ('BTC-USD-PERP'). */
+  market: Felt;
+  side: number;
+  order_type: number;
+  flags: number;
+  price_e6: bigint;
+  trigger_price_e6: bigint;
+  size_e8: bigint;
+}

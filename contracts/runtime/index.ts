@@ -69,6 +69,7 @@ export {
   encodeArgs,
 } from "./contract-class.js";
 export type { EntryPoint, EntryPointType, SierraClass, StateMutability } from "./contract-class.js";
+export { decodeEvent, type DecodedEvent } from "./event-codec.js";
 export type {
   CallContext,
   BlockInfo,

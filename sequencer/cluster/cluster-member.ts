@@ -5,6 +5,7 @@
 //
 // Wiring only: the rules live in coordinator.ts and cluster-controller.ts.
 
+import { Counter, Gauge, type Registry } from "prom-client";
 import type { PerpchainNode } from "../node.js";
 import type { HandlerRegistry } from "../rpc/registry.js";
 import { ClusterController, type ClusterRole } from "./cluster-controller.js";
@@ -33,6 +34,8 @@ export interface JoinClusterOptions {
   onLeader?: () => void;
   log?: (event: string, fields?: Record<string, unknown>) => void;
   timeout_ms?: number;
+  /** The node's Prometheus registry (the cluster's gauges join it). */
+  metricsRegistry?: Registry;
 }
 
 export async function joinCluster(node: PerpchainNode, gate: ClusterGate, registry: HandlerRegistry, opts: JoinClusterOptions): Promise<ClusterController> {
@@ -42,7 +45,7 @@ export async function joinCluster(node: PerpchainNode, gate: ClusterGate, regist
   gate.bind(ctl);
   registry.setForwarder(writeForwarder(ctl, { wait_ms: 2 * ttl * 1000 + 1_000, adminToken: opts.adminToken }));
   if (opts.onLeader) ctl.onRoleChange((r) => r === "leader" && opts.onLeader!());
-  node.extraMetrics.push(() => clusterMetricLines(ctl));
+  if (opts.metricsRegistry) registerClusterMetrics(opts.metricsRegistry, ctl);
   const genesis = await node.chain.getBlock(0);
   if (genesis === undefined) throw new Error("cluster: the local chain has no block 0");
   try {
@@ -56,20 +59,21 @@ export async function joinCluster(node: PerpchainNode, gate: ClusterGate, regist
 
 const ROLES: readonly ClusterRole[] = ["starting", "follower", "leader", "halted"];
 
-/** /metrics lines of cluster mode: role, leader changes, lag behind the etcd head. */
-export function clusterMetricLines(ctl: ClusterController): string[] {
-  return [
-    "# HELP perpchain_cluster_role 1 for this node's current cluster role.",
-    "# TYPE perpchain_cluster_role gauge",
-    ...ROLES.map((r) => `perpchain_cluster_role{role="${r}"} ${ctl.role === r ? 1 : 0}`),
-    "# HELP perpchain_cluster_leader_changes_total Times this node became the leader.",
-    "# TYPE perpchain_cluster_leader_changes_total counter",
-    `perpchain_cluster_leader_changes_total ${ctl.stats.leaderChanges}`,
-    "# HELP perpchain_cluster_follower_lag_blocks Blocks between the etcd head and this node's head (last sync).",
-    "# TYPE perpchain_cluster_follower_lag_blocks gauge",
-    `perpchain_cluster_follower_lag_blocks ${ctl.lag}`,
-    "# HELP perpchain_cluster_blocks_applied_total Blocks re-executed from etcd since start.",
-    "# TYPE perpchain_cluster_blocks_applied_total counter",
-    `perpchain_cluster_blocks_applied_total ${ctl.stats.blocksApplied}`,
-  ];
+/** /metrics of cluster mode on the node's registry: role, leader changes, lag behind the etcd head. */
+export function registerClusterMetrics(registry: Registry, ctl: ClusterController): void {
+  const r = [registry];
+  new Gauge({ name: "perpchain_cluster_role", help: "1 for this node's current cluster role.", labelNames: ["role"], registers: r, collect() {
+    for (const role of ROLES) this.set({ role }, ctl.role === role ? 1 : 0);
+  } });
+  new Counter({ name: "perpchain_cluster_leader_changes_total", help: "Times this node became the leader.", registers: r, collect() {
+    this.reset();
+    this.inc(ctl.stats.leaderChanges);
+  } });
+  new Gauge({ name: "perpchain_cluster_follower_lag_blocks", help: "Blocks between the etcd head and this node's head (last sync).", registers: r, collect() {
+    this.set(ctl.lag);
+  } });
+  new Counter({ name: "perpchain_cluster_blocks_applied_total", help: "Blocks re-executed from etcd since start.", registers: r, collect() {
+    this.reset();
+    this.inc(ctl.stats.blocksApplied);
+  } });
 }

@@ -18,6 +18,7 @@
 
 import { checkMarketDataUpdate, emptyOracleMarket, type MarketDataUpdate as OracleUpdate, type OracleMarket } from "../../contracts/oracle.js";
 import { ExchangeError } from "../../contracts/perp/errors.js";
+import { boundedCopy } from "../bounded-copy.js";
 import { aggregateSources } from "./aggregate.js";
 import { CircuitBreaker, type BreakerState, type BreakerStatus } from "./breaker.js";
 import {
@@ -223,6 +224,11 @@ export class MarketDataPipeline {
     return this.breaker.close(market);
   }
 
+  /** True when `market` is one the guards are configured for (bounded metric labels). */
+  isConfiguredMarket(market: string): boolean {
+    return resolveMarketConfig(this.config, market) !== undefined;
+  }
+
   breakerState(market: string): BreakerState {
     return this.breaker.state(market);
   }
@@ -302,7 +308,8 @@ export class MarketDataPipeline {
     if (!counts) this.counters.set(key, (counts = new Map()));
     counts.set(reason, (counts.get(reason) ?? 0) + 1);
     if (attributed) this.breaker.recordRefusal(market, reason, now_s);
-    const rejection: Rejection = { market, source, reason, message, at_s: now_s, epoch: this.opts.epoch(), update };
+    // Kept in memory (the last N) and persisted: a bounded copy, never the client's whole payload.
+    const rejection: Rejection = { market: clip(market), source: clip(source), reason, message, at_s: now_s, epoch: this.opts.epoch(), update: boundedCopy(update) };
     if (field !== undefined) rejection.field = field;
     this.recentRejections.push(rejection);
     if (this.recentRejections.length > this.maxRecent) this.recentRejections.shift();
@@ -350,4 +357,8 @@ export function toOracleUpdate(w: MarketDataWrite): OracleUpdate {
     epoch: BigInt(w.epoch),
     sequence: BigInt(w.sequence),
   };
+}
+
+function clip(s: string): string {
+  return boundedCopy(s) as string;
 }

@@ -7,12 +7,14 @@ import { EXCHANGE_ADDRESS } from "../../contracts/exchange-genesis.js";
 import { exchangeFns } from "../../contracts/perp/exchange-contract.js";
 import { encodeArgs } from "../../contracts/runtime/index.js";
 import { toHex } from "../../state/felt.js";
-import { InvalidParamsError, RollbackRefusedError, SnapshotNotFoundError, UnauthorizedError } from "../errors.js";
+import { describeValue } from "../bounded-copy.js";
+import { InvalidParamsError, RollbackRefusedError, SnapshotNotFoundError } from "../errors.js";
 import type { MarketDataService } from "../marketdata-service.js";
 import type { PerpchainNode } from "../node.js";
 import { SnapshotStore, type Snapshot } from "../snapshots.js";
 import { parseBlockId } from "./params.js";
-import type { HandlerRegistry, RpcContext, RpcHandler } from "./registry.js";
+import { authorizeOperator } from "./operator-auth.js";
+import type { HandlerRegistry, RpcHandler } from "./registry.js";
 
 export interface AppchainMethodOptions {
   adminToken?: string;
@@ -24,7 +26,7 @@ export function registerAppchainMethods(registry: HandlerRegistry, node: Perpcha
     registry.register(
       name,
       (p, ctx) => {
-        authorize(ctx, opts.adminToken);
+        authorizeOperator(ctx, opts.adminToken);
         return h(p, ctx);
       },
       { paramNames },
@@ -131,7 +133,12 @@ export function registerAppchainMethods(registry: HandlerRegistry, node: Perpcha
   operator("appchain_resetCircuitBreaker", ["market"], (p) => {
     if (!md) throw new InvalidParamsError("", "market data is not enabled on this node");
     if (typeof p.market !== "string") throw new InvalidParamsError("market", "expected a market name");
-    md.pipeline.closeBreaker(p.market);
+    try {
+      md.pipeline.closeBreaker(p.market);
+    } catch (e) {
+      if (e instanceof RangeError) throw new InvalidParamsError("market", `unknown market ${describeValue(p.market)}`);
+      throw e;
+    }
     return { market: p.market, breaker: md.pipeline.breakerState(p.market) };
   });
 }
@@ -154,11 +161,4 @@ async function createSnapshot(node: PerpchainNode, rawName: unknown): Promise<Sn
 function snapshotName(v: unknown): string {
   if (!SnapshotStore.validName(v)) throw new InvalidParamsError("name", "expected 1–128 characters of [A-Za-z0-9_.:-]");
   return v;
-}
-
-/** Operator methods: loopback, or the admin token when one is configured. */
-export function authorize(ctx: RpcContext, token: string | undefined): void {
-  if (ctx.isLoopback) return;
-  if (token !== undefined && ctx.authorization === `Bearer ${token}`) return;
-  throw new UnauthorizedError("operator methods are allowed from loopback only (or with the admin token)");
 }

@@ -9,7 +9,7 @@ import { toHex } from "../../state/felt.js";
 import type { ClusterController } from "../cluster/cluster-controller.js";
 import { NotSupportedError } from "../errors.js";
 import type { PerpchainNode } from "../node.js";
-import { authorize } from "./appchain-methods.js";
+import { authorizeOperator as authorize } from "./operator-auth.js";
 import type { HandlerRegistry } from "./registry.js";
 
 export interface ClusterMethodOptions {

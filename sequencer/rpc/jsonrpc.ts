@@ -10,6 +10,7 @@ import {
   type ErrorLogger,
   type JsonRpcErrorObject,
 } from "../errors.js";
+import { jsonNestsDeeperThan, MAX_JSON_DEPTH } from "./json-depth.js";
 import type { HandlerRegistry, RpcContext } from "./registry.js";
 
 export type JsonRpcId = string | number | null;
@@ -40,6 +41,8 @@ export async function handlePayload(
   options: JsonRpcOptions,
 ): Promise<JsonRpcResponse | JsonRpcResponse[] | undefined> {
   let payload: unknown;
+  if (jsonNestsDeeperThan(text, MAX_JSON_DEPTH))
+    return errorResponse(null, new InvalidRequestError(`JSON nested deeper than ${MAX_JSON_DEPTH} levels`), options);
   try {
     payload = JSON.parse(text);
   } catch (err) {

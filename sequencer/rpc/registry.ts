@@ -95,6 +95,12 @@ export class HandlerRegistry {
     return [...this.methods.keys()].sort();
   }
 
+  /** Param names of `method` in positional order ("?" marks an optional one), and its transports. */
+  describe(method: string): { params: string[]; transports: readonly Transport[] } | undefined {
+    const e = this.methods.get(method);
+    return e && { params: e.params.map((p) => (p.required ? p.name : `${p.name}?`)), transports: e.transports };
+  }
+
   /** True when unknown exceptions of `method` should answer 63 UNEXPECTED_ERROR (write API). */
   unexpectedErrorIsSpecified(method: string): boolean {
     return this.methods.get(method)?.unexpectedError ?? SPEC_METHODS[method]?.unexpectedError ?? false;

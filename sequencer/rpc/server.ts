@@ -14,6 +14,7 @@ import { WebSocketServer, type WebSocket, type RawData } from "ws";
 import { InvalidRequestError, stderrErrorLogger, type ErrorLogger } from "../errors.js";
 import { handlePayload, serializeResponse, standaloneError } from "./jsonrpc.js";
 import type { HandlerRegistry, RpcContext } from "./registry.js";
+import { NodeMetrics } from "../metrics.js";
 import { SubscriptionManager } from "./subscriptions.js";
 import { DEFAULT_WS_CONNECTION_LIMITS, WsConnection, type WsConnectionLimits } from "./ws-connection.js";
 
@@ -36,7 +37,12 @@ export interface RpcServerOptions {
   wsLimits?: Partial<WsConnectionLimits>;
   /** Value of Access-Control-Allow-Origin. Default "*". */
   corsOrigin?: string;
-  /** Prometheus text of the node; the server appends its own rpc_/ws_ metrics. */
+  /**
+   * The node's metrics registry: the server adds its rpc_/ws_ metrics and the RPC latency
+   * histogram to it and serves it on GET /metrics. Default: a registry of its own.
+   */
+  nodeMetrics?: NodeMetrics;
+  /** Extra Prometheus text served before the registry's (components outside the registry). */
   metrics?: () => string | Promise<string>;
   /** Readiness for GET /ready. Default: always ready. */
   readiness?: () => Readiness;
@@ -86,6 +92,7 @@ export class RpcServer {
   private readonly errorsByCode = new Map<number, number>();
   private readonly httpRejected = new Map<string, number>();
   private wsOverflowDisconnects = 0;
+  private readonly nodeMetrics: NodeMetrics;
 
   constructor(private readonly options: RpcServerOptions) {
     this.registry = options.registry;
@@ -98,6 +105,8 @@ export class RpcServer {
     this.corsOrigin = options.corsOrigin ?? "*";
     this.logger = options.logger ?? stderrErrorLogger;
     this.now_ms = options.now_ms ?? (() => performance.now());
+    this.nodeMetrics = options.nodeMetrics ?? new NodeMetrics({ processMetrics: false });
+    this.nodeMetrics.bindRpcServer(() => this.stats());
   }
 
   /** Listen; resolves with the bound port. */
@@ -191,9 +200,9 @@ export class RpcServer {
         return sendJson(res, r.ready ? 200 : 503, { ready: r.ready, state: r.state });
       }
       if (path === "/metrics") {
-        const node = (await this.options.metrics?.()) ?? "";
-        res.writeHead(200, { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" });
-        return void res.end(joinMetrics(node, this.ownMetrics()));
+        const extra = (await this.options.metrics?.()) ?? "";
+        res.writeHead(200, { "Content-Type": this.nodeMetrics.contentType });
+        return void res.end(joinMetrics(extra, await this.nodeMetrics.text()));
       }
       return sendJson(res, 404, { error: `no route ${path}` });
     } catch (err) {
@@ -236,7 +245,7 @@ export class RpcServer {
       req.resume();
       return Promise.resolve(undefined);
     }
-    return new Promise((resolve, reject) => {
+    return new Promise((resolve) => {
       const chunks: Buffer[] = [];
       let size = 0;
       let over = false;
@@ -255,8 +264,17 @@ export class RpcServer {
       req.on("end", () => {
         if (!over) resolve(Buffer.concat(chunks).toString("utf8"));
       });
-      req.on("error", (err) => {
-        if (!over) reject(err);
+      // A client that hangs up mid-body is not a server error: nothing to answer, nothing to log.
+      const aborted = () => {
+        if (over) return;
+        over = true;
+        chunks.length = 0;
+        this.count(this.httpRejected, "client_aborted");
+        resolve(undefined);
+      };
+      req.on("error", aborted);
+      req.on("close", () => {
+        if (!req.complete) aborted();
       });
     });
   }
@@ -332,8 +350,10 @@ export class RpcServer {
       maxBatchSize: this.maxBatchSize,
       logger: this.logger,
       now_ms: this.now_ms,
-      onCall: (method: string, code: number | undefined) => {
-        this.count(this.requestsByMethod, this.registry.has(method) ? method : "unknown");
+      onCall: (method: string, code: number | undefined, duration_ms: number) => {
+        const label = this.registry.has(method) ? method : "unknown";
+        this.count(this.requestsByMethod, label);
+        this.nodeMetrics.observeRpc(label, duration_ms / 1000);
         if (code !== undefined) this.count(this.errorsByCode, code);
       },
     };
@@ -343,21 +363,6 @@ export class RpcServer {
     map.set(key, (map.get(key) ?? 0) + 1);
   }
 
-  private ownMetrics(): string {
-    const s = this.stats();
-    const lines: string[] = [];
-    lines.push("# TYPE rpc_requests_total counter");
-    for (const [m, n] of [...s.requestsByMethod].sort()) lines.push(`rpc_requests_total{method="${m}"} ${n}`);
-    lines.push("# TYPE rpc_errors_total counter");
-    for (const [c, n] of [...s.errorsByCode].sort((a, b) => a[0] - b[0])) lines.push(`rpc_errors_total{code="${c}"} ${n}`);
-    lines.push("# TYPE rpc_http_rejected_total counter");
-    for (const [r, n] of [...s.httpRejected].sort()) lines.push(`rpc_http_rejected_total{reason="${r}"} ${n}`);
-    lines.push("# TYPE ws_connections gauge", `ws_connections ${s.wsConnections}`);
-    lines.push("# TYPE ws_subscriptions gauge", `ws_subscriptions ${s.subscriptions}`);
-    lines.push("# TYPE ws_notifications_sent_total counter", `ws_notifications_sent_total ${s.notificationsSent}`);
-    lines.push("# TYPE ws_overflow_disconnects_total counter", `ws_overflow_disconnects_total ${s.wsOverflowDisconnects}`);
-    return lines.join("\n") + "\n";
-  }
 }
 
 function pathOf(url: string | undefined): string {

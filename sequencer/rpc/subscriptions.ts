@@ -9,6 +9,7 @@
 
 import type { Felt } from "../../state/felt.js";
 import { InvalidSubscriptionIdError, OverloadedError } from "../errors.js";
+import { describeValue } from "../bounded-copy.js";
 import { serialize } from "./jsonrpc.js";
 import {
   parseAddressOrList,
@@ -312,7 +313,7 @@ export class SubscriptionManager {
     const key = typeof id === "number" ? String(id) : id;
     const subs = ctx.connectionId === undefined ? undefined : this.byConnection.get(ctx.connectionId);
     if (typeof key !== "string" || !subs?.has(key))
-      throw new InvalidSubscriptionIdError(`no subscription ${JSON.stringify(id)} on this connection`);
+      throw new InvalidSubscriptionIdError(`no subscription ${describeValue(id)} on this connection`);
     subs.delete(key);
     this.byId.delete(key);
     return true;

@@ -48,8 +48,8 @@ export interface NodeArgs {
   dbPath: string;
   seed: number;
   accounts: number;
-  /** More CLI flags (cluster mode: --cluster-etcd, --node-id, --lease-ttl). */
-  extraArgs?: readonly string[];
+  /** More devnet flags (e.g. --retention-blocks 2; cluster mode: --cluster-etcd, --node-id, --lease-ttl). */
+  extraArgs?: string[];
 }
 
 /** Spawn the devnet CLI on `dbPath` and wait until it prints its RPC URL. */
@@ -127,7 +127,8 @@ function signalGroup(proc: ChildProcess, signal: NodeJS.Signals): void {
 /**
  * Poll until no live process of the group is left (the kernel has then released the
  * LevelDB lock). On Linux a killed grandchild may linger as a zombie until init reaps it,
- * so /proc is read and zombies count as gone; elsewhere kill(-pgid, 0) is the test.
+ * so /proc is read and zombies count as gone once their last thread has exited; elsewhere
+ * kill(-pgid, 0) is the test.
  */
 async function waitGroupGone(proc: ChildProcess, timeout_ms: number): Promise<void> {
   const deadline = performance.now() + timeout_ms;
@@ -150,7 +151,15 @@ function groupAlive(pgid: number): boolean {
       }
       // "pid (comm) state ppid pgrp ...": comm may contain spaces, so split after the last ')'.
       const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(fields[2]) === pgid && fields[0] !== "Z") return true;
+      if (Number(fields[2]) !== pgid) continue;
+      if (fields[0] !== "Z") return true;
+      // A killed multi-threaded process shows its leader as a zombie while its other threads
+      // are still exiting; its files (the LevelDB lock) are released when the last one is gone.
+      try {
+        if (readdirSync(`/proc/${entry}/task`).length > 1) return true;
+      } catch {
+        continue;
+      }
     }
     return false;
   }

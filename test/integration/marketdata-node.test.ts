@@ -126,6 +126,8 @@ describe("guarded market data in a node", () => {
     expect(d.node.epoch).toBe(2);
     // the restarted trigger engine still watches the accounts that deposited before the restart
     expect(d.triggers.watched().map((a) => toHex(a)).sort()).toEqual([0, 1].map((i) => toHex(BigInt(d.accounts[i]!.address))).sort());
+    // ...read from its persisted watch list, not by replaying the chain
+    expect(d.triggers.replayedBlocks).toBe(0);
     const race = { market: "BTC-USD-PERP", source: "feed-a", mark_price: "97000.00", index_price: "97000.00", funding_rate: "0", funding_index: "0", timestamp: clock_s, epoch: d.node.epoch, sequence: 1 };
     const r1 = await rpc(d, "appchain_pushMarketData", { update: race });
     expect(r1.result).toMatchObject({ accepted: false, reason: "funding_index_reset" });

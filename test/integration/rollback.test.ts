@@ -214,14 +214,14 @@ describe("rollback refusals", () => {
   };
 
   it("refuses past genesis, above the head, beyond the retention window, while draining, and an unknown snapshot", async () => {
-    const d = await demandDevnet({ maxRollbackBlocks: 2 });
+    const d = await demandDevnet({ retentionBlocks: 2 });
     try {
       const rnd = seededUnit(6);
       for (let i = 0; i < 3; i++) await randomBlock(d, rnd);
       const head = d.node.headNumber();
       expect(await refusal(d.node.rollbackTo(-1))).toEqual({ code: -32003, reason: "block -1 is before genesis" });
       expect(await refusal(d.node.rollbackTo(head + 1))).toEqual({ code: -32003, reason: `block ${head + 1} is above the head ${head}` });
-      expect(await refusal(d.node.rollbackTo(head - 3))).toEqual({ code: -32003, reason: `block ${head - 3} is beyond the retention window of 2 blocks` });
+      expect(await refusal(d.node.rollbackTo(head - 3))).toEqual({ code: -32003, reason: `block ${head - 3} is outside the retention window (the state of the last 2 blocks and of snapshots is kept; oldest: block ${head - 2})` });
       expect(await refusal(d.registry.dispatch("appchain_rollback", { snapshot: "no-such-snapshot" }, LOOPBACK))).toEqual({ code: -32006, reason: "no snapshot named 'no-such-snapshot'" });
       expect(headRoot(d)).toBe(toHex(d.node.world.head()!.roots.globalRoot));
       expect(d.node.headNumber()).toBe(head);
