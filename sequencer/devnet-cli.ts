@@ -42,6 +42,9 @@ Usage: npm start -- [options]        (--flag VALUE or --flag=VALUE)
   --allow-absolute-dump-paths   let devnet_dump/devnet_load name absolute paths
   --verbose                     log every block and rejection as JSON lines (= --log-level debug)
   --log-level LEVEL             fatal | error | warn (default) | info | debug | trace | silent
+  --cluster-etcd URLS           cluster mode: etcd client URLs, comma-separated (http://127.0.0.1:2379,...)
+  --node-id ID                  cluster mode: this node's id (required with --cluster-etcd)
+  --lease-ttl SECONDS           cluster mode: leader lease TTL (default 5)
   --help                        this text
 `;
 
@@ -84,6 +87,9 @@ const FLAGS = {
   "dump-dir": { type: "string" },
   "allow-absolute-dump-paths": { type: "boolean" },
   "log-level": { type: "string" },
+  "cluster-etcd": { type: "string" },
+  "node-id": { type: "string" },
+  "lease-ttl": { type: "string" },
 } as const satisfies ParseArgsConfig["options"];
 
 export function parseDevnetArgs(argv: readonly string[], randomSeed: () => number): DevnetCliOptions {
@@ -162,6 +168,26 @@ export function parseDevnetArgs(argv: readonly string[], randomSeed: () => numbe
   if (fri !== DEFAULT_GAS_PRICES) o.gasPrices = fri;
   const wei = gasPrices(values, "wei", fri);
   if (wei !== fri) o.gasPricesWei = wei;
+  if (values["cluster-etcd"] !== undefined) {
+    const urls = values["cluster-etcd"].split(",").filter((u) => u.length > 0);
+    if (urls.length === 0 || !urls.every((u) => /^https?:\/\/[^/\s,]+\/?$/.test(u))) throw new CliError("--cluster-etcd expects comma-separated etcd URLs (http://host:port)");
+    o.cluster = { ...(o.cluster ?? { nodeId: "" }), etcd: urls };
+  }
+  if (values["node-id"] !== undefined) {
+    const v = values["node-id"];
+    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(v)) throw new CliError("--node-id expects 1-64 characters of [A-Za-z0-9_.-]");
+    o.cluster = { ...(o.cluster ?? { etcd: [] }), nodeId: v };
+  }
+  if (values["lease-ttl"] !== undefined) {
+    const ttl = int("--lease-ttl", values["lease-ttl"], 1, 300);
+    o.cluster = { ...(o.cluster ?? { etcd: [], nodeId: "" }), leaseTtlS: ttl };
+  }
+  if (o.cluster !== undefined) {
+    if (o.cluster.etcd.length === 0) throw new CliError("--node-id and --lease-ttl need --cluster-etcd");
+    if (o.cluster.nodeId === "") throw new CliError("--cluster-etcd needs --node-id");
+    // Every member must start from the same genesis: a random seed cannot be shared.
+    if (!o.seedWasGiven) throw new CliError("--cluster-etcd needs --seed (every member starts with the same genesis flags)");
+  }
   return o;
 }
 

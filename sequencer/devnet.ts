@@ -23,6 +23,10 @@ import { contractsOf, predeployedAccounts, registerDevnetMethods, type DevnetAcc
 import { MarketDataService } from "./marketdata-service.js";
 import { DEFAULT_SIMULATED_MARKETS, MarketDataSimulator, ReplaySource, SimulatorSource, type SimulatedMarket } from "./marketdata/index.js";
 import { TriggerEngine } from "./trigger-engine.js";
+import type { ClusterController } from "./cluster/cluster-controller.js";
+import { CLUSTER_GENESIS_TIMESTAMP_S, CLUSTER_MAX_TXS_PER_BLOCK, joinCluster } from "./cluster/cluster-member.js";
+import { ClusterGate } from "./cluster/node-binding.js";
+import { registerClusterMethods } from "./rpc/cluster-methods.js";
 
 export { balanceOf, contractsOf, predeployedAccounts, type DevnetAccount } from "./rpc/devnet-methods.js";
 
@@ -62,6 +66,11 @@ export interface DevnetOptions extends Omit<NodeOptions, "extraPredeploys"> {
   allowAbsoluteDumpPaths?: boolean;
   /** Where the RPC server reports unexpected errors and socket trouble (default: JSON lines on stderr). */
   errorLogger?: ErrorLogger;
+  /**
+   * Cluster mode (DESIGN §11): etcd client URLs, this node's id and the leader lease TTL in
+   * seconds (default 5). Without it the node is the embedded single node.
+   */
+  cluster?: { etcd: string[]; nodeId: string; leaseTtlS?: number };
 }
 
 export interface Devnet {
@@ -89,7 +98,17 @@ export interface Devnet {
 export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> {
   const oracle = options.oracle ?? "checked";
   const metrics = new NodeMetrics();
-  const node = await PerpchainNode.open({ ...options, observe: metrics.observe, extraPredeploys: (a) => exchangePredeploys(a, oracle) });
+  // Cluster mode: the node opens unable to write until the cluster says it leads.
+  const gate = options.cluster !== undefined ? new ClusterGate() : undefined;
+  const node = await PerpchainNode.open({
+    ...options,
+    observe: metrics.observe,
+    clusterGate: gate,
+    maxTxsPerBlock: options.maxTxsPerBlock ?? (gate ? CLUSTER_MAX_TXS_PER_BLOCK : undefined),
+    // Every member builds the same block 0 from the same flags: a fixed genesis time.
+    genesisTimestampS: options.genesisTimestampS ?? (gate ? CLUSTER_GENESIS_TIMESTAMP_S : undefined),
+    extraPredeploys: (a) => exchangePredeploys(a, oracle),
+  });
   const counters = metrics.bindNode({
     headNumber: () => node.world.head()?.blockNumber,
     mempoolSize: () => node.mempool.size,
@@ -160,11 +179,15 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
   });
   if (options.triggerEngine !== false) await triggers.start();
   registerAppchainMethods(registry, node, { adminToken: options.adminToken, marketData });
+  let cluster: ClusterController | null = null;
   const server = new RpcServer({
     registry,
     nodeMetrics: metrics,
     ...(options.errorLogger && { logger: options.errorLogger }),
-    readiness: () => ({ ready: node.lifecycle.isReady && node.fatalError === null, state: node.fatalError ? "failed" : node.lifecycle.state }),
+    readiness: () => {
+      if (gate !== undefined && cluster?.ready !== true) return { ready: false, state: `cluster ${cluster?.role ?? "starting"}` };
+      return { ready: node.lifecycle.isReady && node.fatalError === null, state: node.fatalError ? "failed" : node.lifecycle.state };
+    },
   });
   wireSubscriptions(node, server);
   try {
@@ -173,16 +196,39 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
     await node.stop();
     throw e;
   }
-  try {
-    await bootstrap();
-    await node.markPristine();
-    if (options.dumpPath !== undefined && node.isInMemory && existsSync(options.dumpPath)) await controls.load(options.dumpPath);
-  } catch (e) {
-    // e.g. an unreadable --dump-path: nothing is left running.
-    triggers.stop();
-    await server.stop();
-    await node.stop();
-    throw e;
+  const rpcUrl = `http://${host}:${port}/rpc`;
+  if (gate !== undefined && options.cluster !== undefined) {
+    const bootstrapOnLeader = options.bootstrapMarketData !== false;
+    try {
+      cluster = await joinCluster(node, gate, registry, {
+        ...options.cluster,
+        rpcUrl,
+        adminToken: options.adminToken,
+        log: options.log,
+        metricsRegistry: metrics.registry,
+        // Only the leader writes; the market-data baseline once, by the first leader.
+        onLeader: () => void (bootstrapOnLeader ? marketData.bootstrapGenesisValues().catch((e) => node.log("marketdata_bootstrap_failed", { error: String(e) })) : undefined),
+      });
+    } catch (e) {
+      triggers.stop();
+      await server.stop();
+      await node.stop();
+      throw e;
+    }
+  }
+  registerClusterMethods(registry, node, cluster, { adminToken: options.adminToken, rpcUrl: () => rpcUrl });
+  if (gate === undefined) {
+    try {
+      await bootstrap();
+      await node.markPristine();
+      if (options.dumpPath !== undefined && node.isInMemory && existsSync(options.dumpPath)) await controls.load(options.dumpPath);
+    } catch (e) {
+      // e.g. an unreadable --dump-path: nothing is left running.
+      triggers.stop();
+      await server.stop();
+      await node.stop();
+      throw e;
+    }
   }
   if (options.dumpPath !== undefined && options.dumpOn === "block") dumps.everyBlock(options.dumpPath);
   const source = options.marketData ?? "push";
@@ -194,7 +240,7 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
   }
   let stopped = false;
   return {
-    rpcUrl: `http://${host}:${port}/rpc`,
+    rpcUrl,
     wsUrl: `ws://${host}:${port}/ws`,
     port,
     node,
@@ -211,6 +257,8 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
       stopped = true;
       marketData.stopSources();
       await triggers.stop();
+      // A leader hands over (finishes its block, revokes its lease) before it goes.
+      await cluster?.stop();
       await server.stop();
       await dumps.settle();
       if (options.dumpPath !== undefined && options.dumpOn === "exit") await dumps.dump(options.dumpPath);

@@ -51,6 +51,8 @@ export const OPERATOR_ERRORS = {
   FILE_ERROR: { code: -32011, message: "File operation failed" },
   /** A state read (storage, nonce, class, call, proof...) at a block whose state history was pruned. */
   STATE_PRUNED: { code: -32012, message: "State outside the retention window" },
+  NOT_LEADER: { code: -32013, message: "Node is not the cluster leader" },
+  CLUSTER_UNAVAILABLE: { code: -32014, message: "Cluster coordinator unavailable" },
   TX_NOT_INCLUDED: { code: -32015, message: "Transaction was not included" },
 } as const;
 
@@ -163,6 +165,22 @@ export class TransactionNotIncludedError extends RpcError {
 export class FileError extends RpcError {
   constructor(path: string, errno: string, reason: string) {
     super(...operator("FILE_ERROR", { path, errno, reason }));
+  }
+}
+
+/**
+ * Cluster mode: this node may not write (it is a follower, halted, or lost its leadership:
+ * a refused conditional write). `leader_id` names the current leader when known.
+ */
+export class NotLeaderError extends RpcError {
+  constructor(reason: string, leaderId?: string) {
+    super(...operator("NOT_LEADER", leaderId === undefined ? { reason } : { reason, leader_id: leaderId }));
+  }
+}
+/** Cluster mode: an etcd call did not answer within its deadline (or etcd refused it). */
+export class ClusterUnavailableError extends RpcError {
+  constructor(reason: string) {
+    super(...operator("CLUSTER_UNAVAILABLE", { reason }));
   }
 }
 

@@ -25,9 +25,11 @@ import type { StateReader } from "../state/state-diff.js";
 import { collectProofNodes, verifyProofPath } from "../state/storage-proof.js";
 import { DEFAULT_RETENTION_BLOCKS, WorldState, type WorldStateOptions } from "../state/world-state.js";
 import { Admission, DroppedTransactions, type DroppedRecord, type NodeTx } from "./admission.js";
-import { BlockBuilder, type BlockInputs } from "./block-builder.js";
+import { BlockBuilder, type BlockInputs, type CandidateBlock } from "./block-builder.js";
 import { ChainStore, type BlockRecord, type TxRecord } from "./chain-store.js";
-import { NodePausedError, NotSupportedError, RollbackRefusedError, RpcError, TransactionNotIncludedError, UnexpectedError } from "./errors.js";
+import { NodePausedError, NotLeaderError, NotSupportedError, RollbackRefusedError, RpcError, TransactionNotIncludedError, UnexpectedError } from "./errors.js";
+import { BlockMismatchError } from "./cluster/cluster-controller.js";
+import type { ClusterBlockRecord } from "./cluster/cluster-records.js";
 import { Lifecycle } from "./lifecycle.js";
 import { Mempool, type MempoolEntry } from "./mempool.js";
 import { orphanedByDrop } from "./rollback-orphans.js";
@@ -86,6 +88,30 @@ export interface NodeOptions {
   log?: (event: string, fields?: Record<string, unknown>) => void;
   /** Durations for the metrics (sequencer/metrics.ts): block build and block commit, in seconds. */
   observe?: (timing: "block_build_seconds" | "block_commit_seconds", seconds: number) => void;
+  /**
+   * Cluster mode (sequencer/cluster/node-binding.ts): the gate that decides whether this
+   * node may write and routes its writes through etcd. Absent: the single embedded node.
+   */
+  clusterGate?: NodeClusterGate;
+  /**
+   * Timestamp of a new chain's genesis block (default: the clock). Cluster members give a
+   * fixed one, so that every member built from the same flags has the same block 0.
+   */
+  genesisTimestampS?: number;
+}
+
+/** What the node asks the cluster before it writes (see sequencer/cluster/node-binding.ts). */
+export interface NodeClusterGate {
+  /** True only on the leader: block production and admission are allowed. */
+  canWrite(): boolean;
+  /** The typed refusal for a write attempted on a node that may not write. */
+  notLeader(what: string): NotLeaderError;
+  /** Commit a built block through etcd before the local batch (throws: the block is discarded). */
+  commitBlock(candidate: CandidateBlock, raws: readonly unknown[]): Promise<void>;
+  /** Replicate an admitted transaction before its hash is returned. */
+  replicateTx(hash: Felt, raw: unknown): Promise<void>;
+  /** An operator rollback as a cluster rollback: etcd's head first, then `local`. */
+  rollback<T>(target: number, local: () => Promise<T>): Promise<T>;
 }
 
 /** starknet_getTransactionStatus's answer (TXN_STATUS_RESULT). */
@@ -147,6 +173,10 @@ export class PerpchainNode {
   gasPricesWei: GasPrices;
   readonly stats = { blocksProduced: 0, txsIncluded: 0, txsRejected: 0 };
   readonly maxTxsPerBlock: number;
+  /** Cluster mode gate (null: single embedded node). */
+  readonly cluster: NodeClusterGate | null;
+  /** Replicated transactions this node could not queue when it took over (settled: never includable). */
+  private readonly unadoptable = new Set<Felt>();
 
   private constructor(
     public store: KvStore,
@@ -167,6 +197,7 @@ export class PerpchainNode {
     this.maxTxsPerBlock = opts.maxTxsPerBlock ?? 2_000;
     this.blockBatchMs = opts.blockBatchMs ?? 150;
     this.log = opts.log ?? (() => {});
+    this.cluster = opts.clusterGate ?? null;
     this.observe = opts.observe ?? (() => {});
     this.dropped = new DroppedTransactions(opts.droppedStatus_ms);
     this.wireSubsystems();
@@ -187,6 +218,7 @@ export class PerpchainNode {
         this.lifecycle.assertReady("transaction");
         if (this.pausedByOperator && !operator) throw new NodePausedError("the exchange is paused by the operator");
         if (this.fatalError) throw new UnexpectedError(`block production stopped after a store failure: ${this.fatalError.message}`);
+        if (this.cluster !== null && !this.cluster.canWrite() && !this.adopting) throw this.cluster.notLeader("transaction");
       },
       skipsValidation: (sender) => this.isImpersonated(sender),
       dropped: this.dropped,
@@ -306,7 +338,7 @@ export class PerpchainNode {
     if (world.head() === null) {
       const meta: KvOp[] = [{ type: "put", key: META_STORAGE_FORMAT, value: encodeFormatVersion(STORAGE_FORMAT_VERSION) }];
       if (storedGenesis === undefined) meta.push({ type: "put", key: META_GENESIS, value: pack(params) });
-      await node.commitGenesis(meta);
+      await node.commitGenesis(meta, opts.genesisTimestampS);
     } else {
       await node.verifyHead();
     }
@@ -370,8 +402,8 @@ export class PerpchainNode {
     if (entries.length > 0) this.log("mempool_recovered", { txs: entries.length });
   }
 
-  private async commitGenesis(extraOps: KvOp[]): Promise<void> {
-    const candidate = await this.builder.fromDiff(this.nextBlockInputs(), this.genesis.stateDiff);
+  private async commitGenesis(extraOps: KvOp[], timestampS: number | undefined): Promise<void> {
+    const candidate = await this.builder.fromDiff({ ...this.nextBlockInputs(), ...(timestampS !== undefined ? { timestamp: timestampS } : {}) }, this.genesis.stateDiff);
     await this.commitCandidate(candidate, extraOps, []);
   }
 
@@ -415,11 +447,99 @@ export class PerpchainNode {
 
   // --- submission ------------------------------------------------------------------------
 
-  /** Admission (admission.ts); resolves with the tx hash once it is in the WAL. */
+  /**
+   * Admission (admission.ts); resolves with the tx hash once it is in the WAL (and, in
+   * cluster mode, replicated to etcd: an acknowledged transaction survives the leader).
+   */
   async submit(raw: unknown, parsed: BroadcastedTxn, opts: { operator?: boolean } = {}): Promise<Felt> {
     const tx = await this.admission.submit(raw, parsed, opts);
     this.scheduleBlock();
+    if (this.cluster !== null) await this.cluster.replicateTx(tx.hash, raw);
     return tx.hash;
+  }
+
+  // --- cluster mode (sequencer/cluster/) ----------------------------------------------------
+
+  private adopting = false;
+
+  /** The cluster made this node the writer (token = its epoch) or a follower (null). */
+  clusterWriterChanged(token: string | null): void {
+    if (token !== null) {
+      // The fencing token is the epoch: market data carries it, the oracle refuses older ones.
+      this.epochValue = Number(token);
+      this.log("cluster_writer", { epoch: this.epochValue });
+      this.scheduleBlock();
+    }
+  }
+
+  /** Resolves when no block is being built or committed. */
+  async quiesce(): Promise<void> {
+    while (this.building) await this.building;
+    await this.produceLock;
+  }
+
+  /**
+   * A new leader queues what the previous one acknowledged but did not include: each raw
+   * transaction is admitted like a submission (skipping those already known or included;
+   * one no longer valid is remembered as settled). Returns how many were queued.
+   */
+  async adoptReplicatedTxs(raws: readonly unknown[]): Promise<number> {
+    let queued = 0;
+    this.adopting = true;
+    try {
+      for (const raw of raws) {
+        let hash: Felt | undefined;
+        try {
+          const parsed = parseBroadcastedTxn(raw, "replicated");
+          hash = intake(parsed, this.chainId).hash;
+          if (this.mempool.has(hash) || (await this.chain.getTx(hash)) !== undefined) continue;
+          await this.admission.submit(raw, parsed, { operator: true });
+          queued++;
+        } catch (e) {
+          if (hash !== undefined) this.unadoptable.add(hash);
+          this.log("cluster_adopt_refused", { hash: hash === undefined ? null : toHex(hash), error: (e as Error).message });
+        }
+      }
+    } finally {
+      this.adopting = false;
+    }
+    return queued;
+  }
+
+  /** A replicated transaction whose copy may go: in a block, dropped, or never includable here. */
+  async txSettled(hash: Felt): Promise<boolean> {
+    if (this.mempool.has(hash)) return false;
+    return this.unadoptable.has(hash) || this.dropped.get(hash) !== undefined || (await this.chain.getTx(hash)) !== undefined;
+  }
+
+  /**
+   * Follower: re-execute a block the leader committed to etcd, on the local head, and commit
+   * it only if it yields the same block hash and state root (and drops nothing). Otherwise
+   * BlockMismatchError, and nothing is written.
+   */
+  applyClusterBlock(record: ClusterBlockRecord, inputs: BlockInputs): Promise<void> {
+    const run = this.produceLock.then(async () => {
+      const n = record.block_number;
+      if (n !== this.world.nextBlockNumber()) throw new Error(`invariant violated: etcd block ${n} applied on head ${this.headNumber()}`);
+      let txs;
+      try {
+        txs = record.txs.map((raw) => intake(parseBroadcastedTxn(raw, "etcd block"), this.chainId));
+      } catch (e) {
+        throw new BlockMismatchError(n, `a transaction does not parse: ${(e as Error).message}`);
+      }
+      const candidate = await this.builder.execute(inputs, txs);
+      if (candidate.dropped.length > 0) throw new BlockMismatchError(n, `${candidate.dropped.length} transaction(s) refused on re-execution, e.g. ${candidate.dropped[0]!.error.message}`);
+      if (toHex(candidate.stateRoot) !== record.state_root) throw new BlockMismatchError(n, `state root ${toHex(candidate.stateRoot)}, the leader's is ${record.state_root}`);
+      if (toHex(candidate.blockHash) !== record.block_hash) throw new BlockMismatchError(n, `block hash ${toHex(candidate.blockHash)}, the leader's is ${record.block_hash}`);
+      // Local mempool entries this block includes, or whose nonce it used, leave with it.
+      const included = new Set(txs.map((t) => t.hash));
+      const nonceAfter = new Map<Felt, Felt>();
+      for (const t of txs) nonceAfter.set(t.sender, t.exec.nonce + 1n);
+      const removed = this.mempool.all().filter((e) => included.has(e.hash) || (nonceAfter.has(e.sender) && e.nonce < nonceAfter.get(e.sender)!));
+      await this.commitCandidate(candidate, this.mempool.removalOps(removed), removed);
+    });
+    this.produceLock = run.catch(() => {});
+    return run;
   }
 
   /** appchain_pause / appchain_resume: refuse (or accept again) non-operator submissions. */
@@ -600,7 +720,7 @@ export class PerpchainNode {
       let first = true;
       do {
         this.buildAgain = false;
-        if (!this.lifecycle.isReady || this.fatalError) break;
+        if (!this.lifecycle.isReady || this.fatalError || !this.mayProduce()) break;
         // Busy: let the next block gather what arrives while it waits (bounded by a full block).
         if (!first && this.blockBatchMs > 0 && this.mempool.size < this.maxTxsPerBlock) await new Promise((r) => setTimeout(r, this.blockBatchMs));
         first = false;
@@ -615,9 +735,15 @@ export class PerpchainNode {
     });
   }
 
+  /** Single node, or the cluster's leader. */
+  private mayProduce(): boolean {
+    return this.cluster === null || this.cluster.canWrite();
+  }
+
   /** devnet_createBlock / interval mode: a block now, with whatever is ready (possibly empty). */
   async createBlock(): Promise<BlockRecord> {
     this.lifecycle.assertReady("block production");
+    if (!this.mayProduce()) throw this.cluster!.notLeader("block production");
     while (this.building) await this.building;
     return this.produceBlock();
   }
@@ -634,11 +760,18 @@ export class PerpchainNode {
     if (this.fatalError) throw new UnexpectedError(`block production stopped after a store failure: ${this.fatalError.message}`);
     const built_t0 = performance.now();
     const { ready, stale } = this.mempool.ready((s) => this.world.getNonce(s), this.maxTxsPerBlock);
+    if (!this.mayProduce()) throw this.cluster!.notLeader("block production");
     const candidate = await this.builder.execute(
       this.nextBlockInputs(),
       ready.map((e) => e.payload.tx),
     );
     this.observe("block_build_seconds", (performance.now() - built_t0) / 1000);
+    // Cluster mode: etcd first. A refused or unresolved commit throws here, before anything
+    // is written: the candidate is dropped and the mempool keeps its transactions.
+    if (this.cluster !== null) {
+      const rawOf = new Map(ready.map((e) => [e.hash, e.payload.raw]));
+      await this.cluster.commitBlock(candidate, candidate.included.map((i) => rawOf.get(i.tx.hash)));
+    }
     const droppedHashes = new Set(candidate.dropped.map((d) => d.tx.hash));
     const dropped: Array<{ entry: MempoolEntry<NodeTx>; error: RpcError | string }> = [
       ...stale.map((entry) => ({ entry, error: "nonce already used" })),
@@ -708,7 +841,12 @@ export class PerpchainNode {
    * later blocks/txs removed, their transactions re-queued (or dropped) and listed.
    */
   async rollbackTo(target: number, policy: "requeue" | "drop" = "drop"): Promise<ReorgEvent & { rollbackMs: number; keysChanged: number }> {
-    const t0 = performance.now();
+    if (this.cluster === null) return this.rollbackLocally(target, policy);
+    this.assertRollbackTarget(target);
+    return this.cluster.rollback(target, () => this.rollbackLocally(target, policy));
+  }
+
+  private assertRollbackTarget(target: number): void {
     if (!this.lifecycle.isReady) throw new RollbackRefusedError(`node is ${this.lifecycle.state}`);
     const head = this.headNumber();
     if (!Number.isInteger(target) || target < 0) throw new RollbackRefusedError(`block ${target} is before genesis`);
@@ -717,6 +855,12 @@ export class PerpchainNode {
     if (target < oldest) {
       throw new RollbackRefusedError(`block ${target} is outside the retention window (the state of the last ${this.world.retentionBlocks} blocks and of snapshots is kept; oldest: block ${oldest})`);
     }
+  }
+
+  /** The rollback of this node's own store (a cluster follower runs it when etcd's head moves back). */
+  async rollbackLocally(target: number, policy: "requeue" | "drop" = "drop"): Promise<ReorgEvent & { rollbackMs: number; keysChanged: number }> {
+    const t0 = performance.now();
+    this.assertRollbackTarget(target);
     while (this.building) await this.building;
     // Operator submissions in flight land first and none starts meanwhile: one that picked its
     // nonce before the rollback and queued after it would follow a dropped nonce.

@@ -56,8 +56,20 @@ interface Registered {
   unexpectedError: boolean;
 }
 
+/**
+ * Cluster mode: answers a call in place of the local handler (a follower forwarding a write
+ * to the leader), or returns null to let the local handler answer.
+ */
+export type RpcForwarder = (method: string, rawParams: unknown, ctx: RpcContext) => Promise<unknown> | null;
+
 export class HandlerRegistry {
   private readonly methods = new Map<string, Registered>();
+  private forwarder: RpcForwarder | null = null;
+
+  /** Install (or remove) the cluster forwarder; it sees every call before its handler. */
+  setForwarder(f: RpcForwarder | null): void {
+    this.forwarder = f;
+  }
 
   /** Register `handler` for `method`; registering a method twice is a programming error. */
   register(method: string, handler: RpcHandler, options: RegisterOptions = {}): void {
@@ -98,6 +110,8 @@ export class HandlerRegistry {
   async dispatch(method: string, rawParams: unknown, ctx: RpcContext): Promise<unknown> {
     const entry = this.methods.get(method);
     if (!entry || !entry.transports.includes(ctx.transport)) throw methodNotFound(method, ctx.transport, entry);
+    const forwarded = this.forwarder?.(method, rawParams, ctx) ?? null;
+    if (forwarded !== null) return forwarded;
     const asObject =
       entry.objectParam !== undefined && typeof rawParams === "object" && rawParams !== null && !Array.isArray(rawParams) && !(entry.objectParam in rawParams);
     const params = asObject ? { [entry.objectParam!]: rawParams } : normalizeParams(rawParams, entry.params);

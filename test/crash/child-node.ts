@@ -48,7 +48,7 @@ export interface NodeArgs {
   dbPath: string;
   seed: number;
   accounts: number;
-  /** More devnet flags (e.g. --retention-blocks 2). */
+  /** More devnet flags (e.g. --retention-blocks 2; cluster mode: --cluster-etcd, --node-id, --lease-ttl). */
   extraArgs?: string[];
 }
 

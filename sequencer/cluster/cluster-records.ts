@@ -1,0 +1,135 @@
+// The typed values a cluster keeps in etcd and their msgpack encoding: a committed block
+// (everything a follower needs to re-execute it), the leader key, a member's registration,
+// a batch of admitted transactions, a rollback audit record. Decoding checks the shape and
+// throws a RangeError naming the key, so a foreign or corrupted value is never half-read.
+//
+// Never talks to etcd; never renders JSON-RPC.
+
+import { pack, unpack } from "msgpackr";
+
+/** Block n as committed through etcd: the inputs to re-execute it and the results to compare. */
+export interface ClusterBlockRecord {
+  block_number: number;
+  block_hash: string;
+  parent_hash: string;
+  state_root: string;
+  timestamp_s: number;
+  /** Fencing token of the leader that committed the block. */
+  token: string;
+  /** Other header inputs, as the block builder defines them (gas prices, version, ...). */
+  header_inputs: Record<string, unknown>;
+  /** Ordered transactions as broadcast (operator market-data invokes included). */
+  txs: unknown[];
+}
+
+export interface LeaderRecord {
+  node_id: string;
+  rpc_url: string;
+}
+
+export type MemberRole = "leader" | "follower" | "halted" | "starting";
+
+export interface MemberRecord {
+  node_id: string;
+  rpc_url: string;
+  role: MemberRole;
+  applied_height: number;
+  applied_hash: string;
+}
+
+/** Transactions a leader admitted (and acknowledged) but whose block may not exist yet. */
+export interface TxBatchRecord {
+  token: string;
+  txs: Array<{ hash: string; raw: unknown }>;
+}
+
+export interface RollbackAuditRecord {
+  node_id: string;
+  token: string;
+  from_height: number;
+  to_height: number;
+  reason: string;
+  at_ms: number;
+}
+
+export function encodeRecord(v: ClusterBlockRecord | LeaderRecord | MemberRecord | TxBatchRecord | RollbackAuditRecord): Buffer {
+  return pack(v);
+}
+
+function decodeObject(bytes: Buffer, what: string): Record<string, unknown> {
+  let v: unknown;
+  try {
+    v = unpack(bytes);
+  } catch (e) {
+    throw new RangeError(`${what}: not msgpack (${(e as Error).message})`);
+  }
+  if (typeof v !== "object" || v === null || Array.isArray(v)) throw new RangeError(`${what}: not a record`);
+  return v as Record<string, unknown>;
+}
+
+const HEX = /^0x[0-9a-f]+$/;
+
+function field<T>(o: Record<string, unknown>, name: string, what: string, ok: (v: unknown) => boolean): T {
+  if (!ok(o[name])) throw new RangeError(`${what}: field ${name} is missing or malformed`);
+  return o[name] as T;
+}
+const isHex = (v: unknown) => typeof v === "string" && HEX.test(v);
+const isHeight = (v: unknown) => typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
+const isString = (v: unknown) => typeof v === "string";
+const isToken = (v: unknown) => typeof v === "string" && /^[1-9][0-9]*$/.test(v);
+
+export function decodeBlockRecord(bytes: Buffer, what = "etcd block"): ClusterBlockRecord {
+  const o = decodeObject(bytes, what);
+  return {
+    block_number: field(o, "block_number", what, isHeight),
+    block_hash: field(o, "block_hash", what, isHex),
+    parent_hash: field(o, "parent_hash", what, isHex),
+    state_root: field(o, "state_root", what, isHex),
+    timestamp_s: field(o, "timestamp_s", what, isHeight),
+    token: field(o, "token", what, isToken),
+    header_inputs: field(o, "header_inputs", what, (v) => typeof v === "object" && v !== null && !Array.isArray(v)),
+    txs: field(o, "txs", what, Array.isArray),
+  };
+}
+
+export function decodeLeaderRecord(bytes: Buffer): LeaderRecord {
+  const o = decodeObject(bytes, "etcd leader");
+  return { node_id: field(o, "node_id", "etcd leader", isString), rpc_url: field(o, "rpc_url", "etcd leader", isString) };
+}
+
+const ROLES: readonly string[] = ["leader", "follower", "halted", "starting"];
+
+export function decodeMemberRecord(bytes: Buffer): MemberRecord {
+  const w = "etcd member";
+  const o = decodeObject(bytes, w);
+  return {
+    node_id: field(o, "node_id", w, isString),
+    rpc_url: field(o, "rpc_url", w, isString),
+    role: field(o, "role", w, (v) => typeof v === "string" && ROLES.includes(v)),
+    applied_height: field(o, "applied_height", w, isHeight),
+    applied_hash: field(o, "applied_hash", w, isHex),
+  };
+}
+
+export function decodeTxBatchRecord(bytes: Buffer): TxBatchRecord {
+  const w = "etcd tx batch";
+  const o = decodeObject(bytes, w);
+  const txs = field<unknown[]>(o, "txs", w, Array.isArray);
+  for (const t of txs) {
+    if (typeof t !== "object" || t === null || !isHex((t as { hash?: unknown }).hash)) throw new RangeError(`${w}: malformed transaction entry`);
+  }
+  return { token: field(o, "token", w, isToken), txs: txs as TxBatchRecord["txs"] };
+}
+
+export function decodeAuditRecord(bytes: Buffer): RollbackAuditRecord {
+  const w = "etcd audit";
+  const o = decodeObject(bytes, w);
+  return {
+    node_id: field(o, "node_id", w, isString),
+    token: field(o, "token", w, isToken),
+    from_height: field(o, "from_height", w, isHeight),
+    to_height: field(o, "to_height", w, isHeight),
+    reason: field(o, "reason", w, isString),
+    at_ms: field(o, "at_ms", w, isHeight),
+  };
+}

@@ -1,0 +1,133 @@
+// Binds a PerpchainNode to its ClusterController, both ways:
+//  - the node → cluster gate (NodeClusterGate): may this node write now; commit a built block
+//    through etcd before the local batch; replicate an admitted transaction before its hash is
+//    returned; run an operator rollback as a cluster rollback;
+//  - the cluster → node port (ClusterNodePort): local head, apply a block from etcd by
+//    re-executing it, roll back locally, start/stop production, adopt replicated txs.
+// Also the translation between a built block and its etcd record (ClusterBlockRecord).
+//
+// Never decides roles (the controller does) and never writes etcd (the coordinator does).
+
+import type { GasPrices } from "../../contracts/runtime/gas.js";
+import { toHex, type Felt } from "../../state/felt.js";
+import type { BlockInputs, CandidateBlock } from "../block-builder.js";
+import { NotLeaderError } from "../errors.js";
+import type { NodeClusterGate, PerpchainNode } from "../node.js";
+import type { ClusterBlockRecord, TxBatchRecord } from "./cluster-records.js";
+import type { ClusterController, ClusterNodePort } from "./cluster-controller.js";
+
+/** The etcd record of a built block: header inputs, ordered raw transactions, results. */
+export function blockRecordOf(candidate: CandidateBlock, raws: readonly unknown[], token: string): ClusterBlockRecord {
+  const i = candidate.inputs;
+  return {
+    block_number: i.number,
+    block_hash: toHex(candidate.blockHash),
+    parent_hash: candidate.block.header.parent_hash as string,
+    state_root: toHex(candidate.stateRoot),
+    timestamp_s: i.timestamp,
+    token,
+    header_inputs: {
+      sequencer_address: toHex(i.sequencerAddress),
+      l1_gas_price: toHex(i.gasPrices.l1_gas),
+      l1_data_gas_price: toHex(i.gasPrices.l1_data_gas),
+      l2_gas_price: toHex(i.gasPrices.l2_gas),
+    },
+    txs: [...raws],
+  };
+}
+
+/** The builder inputs of a block record (refuses a record whose header inputs are malformed). */
+export function blockInputsOfRecord(r: ClusterBlockRecord): BlockInputs {
+  const h = r.header_inputs;
+  const felt = (name: string): Felt => {
+    const v = h[name];
+    if (typeof v !== "string" || !/^0x[0-9a-f]+$/.test(v)) throw new RangeError(`etcd block ${r.block_number}: header input ${name} is missing or malformed`);
+    return BigInt(v);
+  };
+  const gasPrices: GasPrices = { l1_gas: felt("l1_gas_price"), l1_data_gas: felt("l1_data_gas_price"), l2_gas: felt("l2_gas_price") };
+  return { number: r.block_number, timestamp: r.timestamp_s, gasPrices, sequencerAddress: felt("sequencer_address") };
+}
+
+/**
+ * The gate the node is opened with. Until `bind` it refuses to write (the role is not known
+ * yet), so a restarted node never produces a block from its recovered mempool on its own.
+ */
+export class ClusterGate implements NodeClusterGate {
+  private ctl: ClusterController | null = null;
+  private writerToken: string | null = null;
+
+  bind(ctl: ClusterController): void {
+    this.ctl = ctl;
+  }
+
+  /** Set by the port when the controller makes this node the writer (or stops it). */
+  setWriter(token: string | null): void {
+    this.writerToken = token;
+  }
+
+  canWrite(): boolean {
+    return this.writerToken !== null && this.ctl?.role === "leader";
+  }
+
+  notLeader(what: string): NotLeaderError {
+    return new NotLeaderError(`${what}: this node is ${this.ctl?.role ?? "starting"} in the cluster`);
+  }
+
+  async commitBlock(candidate: CandidateBlock, raws: readonly unknown[]): Promise<void> {
+    const token = this.writerToken;
+    if (this.ctl === null || token === null) throw this.notLeader(`block ${candidate.inputs.number}`);
+    await this.ctl.commitBlock(blockRecordOf(candidate, raws, token));
+  }
+
+  replicateTx(hash: Felt, raw: unknown): Promise<void> {
+    if (this.ctl === null) return Promise.reject(this.notLeader("transaction"));
+    return this.ctl.replicateTx(toHex(hash), raw);
+  }
+
+  rollback<T>(target: number, local: () => Promise<T>): Promise<T> {
+    if (this.ctl === null) return Promise.reject(this.notLeader("rollback"));
+    return this.ctl.rollback(target, `appchain_rollback to block ${target}`, local);
+  }
+}
+
+/** The controller's view of the node. */
+export class NodeClusterPort implements ClusterNodePort {
+  constructor(
+    private readonly node: PerpchainNode,
+    private readonly gate: ClusterGate,
+  ) {}
+
+  localHead(): { number: number; hash: string } {
+    const h = this.node.world.head()!;
+    return { number: h.blockNumber, hash: toHex(h.blockHash) };
+  }
+
+  async localBlockHash(n: number): Promise<string | undefined> {
+    return (await this.node.chain.getBlock(n))?.header.block_hash;
+  }
+
+  applyBlock(record: ClusterBlockRecord): Promise<void> {
+    return this.node.applyClusterBlock(record, blockInputsOfRecord(record));
+  }
+
+  async rollbackLocal(target: number): Promise<void> {
+    await this.node.rollbackLocally(target, "drop");
+  }
+
+  setWriter(token: string | null): void {
+    this.gate.setWriter(token);
+    this.node.clusterWriterChanged(token);
+  }
+
+  quiesce(): Promise<void> {
+    return this.node.quiesce();
+  }
+
+  adoptTxs(txs: TxBatchRecord["txs"]): Promise<number> {
+    return this.node.adoptReplicatedTxs(txs.map((t) => t.raw));
+  }
+
+  async txSettled(hash: string): Promise<boolean> {
+    return this.node.txSettled(BigInt(hash));
+  }
+}

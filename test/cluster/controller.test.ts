@@ -1,0 +1,189 @@
+// The cluster controller's role logic against a real etcd, with a small in-memory chain as
+// the node (blocks are hashes chained by parent; "re-execution" recomputes the hash from the
+// parent and the transactions, so a tampered record does not re-execute to its hash). The
+// real node is exercised by test/cluster/nodes.test.ts; here: a follower catches up and
+// follows, a leader's blocks reach the follower, step-down hands over, a cluster rollback is
+// followed by a local reorg, a corrupted block halts the follower for good, and replicated
+// transactions are adopted by the next leader.
+
+import { createHash } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ClusterBlockRecord, TxBatchRecord } from "../../sequencer/cluster/cluster-records.js";
+import { BlockMismatchError, ClusterController, type ClusterNodePort } from "../../sequencer/cluster/cluster-controller.js";
+import { ClusterCoordinator } from "../../sequencer/cluster/coordinator.js";
+import { sleep, startEtcd, stopAllEtcd, type EtcdCluster } from "../support/etcd.js";
+
+let etcd: EtcdCluster;
+const controllers: ClusterController[] = [];
+let chainSeq = 0;
+
+beforeAll(async () => {
+  etcd = await startEtcd({ members: 1 });
+});
+afterAll(async () => {
+  for (const c of controllers) await c.stop().catch(() => {});
+  await etcd?.stop();
+  await stopAllEtcd();
+});
+
+const GENESIS_HASH = "0x9e0";
+
+function hashOf(parent: string, txs: unknown[]): string {
+  return "0x" + createHash("sha256").update(parent + JSON.stringify(txs)).digest("hex").slice(0, 16).replace(/^0+/, "");
+}
+
+/** An in-memory chain playing the node. */
+class MemoryChain implements ClusterNodePort {
+  blocks: Array<{ hash: string; txs: unknown[] }> = [{ hash: GENESIS_HASH, txs: [] }];
+  writer: string | null = null;
+  mempool = new Map<string, unknown>();
+  rolledBackTo: number[] = [];
+  localHead() {
+    return { number: this.blocks.length - 1, hash: this.blocks[this.blocks.length - 1]!.hash };
+  }
+  async localBlockHash(n: number) {
+    return this.blocks[n]?.hash;
+  }
+  async applyBlock(r: ClusterBlockRecord) {
+    const h = hashOf(this.localHead().hash, r.txs);
+    if (h !== r.block_hash) throw new BlockMismatchError(r.block_number, `hash ${h}, expected ${r.block_hash}`);
+    this.blocks.push({ hash: h, txs: r.txs });
+    for (const t of r.txs) this.mempool.delete(String(t));
+  }
+  async rollbackLocal(target: number) {
+    this.rolledBackTo.push(target);
+    this.blocks.length = target + 1;
+  }
+  setWriter(token: string | null) {
+    this.writer = token;
+  }
+  async quiesce() {}
+  async adoptTxs(txs: TxBatchRecord["txs"]) {
+    for (const t of txs) this.mempool.set(t.hash, t.raw);
+    return txs.length;
+  }
+  async txSettled(hash: string) {
+    return this.blocks.some((b) => b.txs.includes(hash));
+  }
+  /** Leader side: build the next block from the mempool and commit it through `ctl`. */
+  async produce(ctl: ClusterController): Promise<ClusterBlockRecord> {
+    const txs = [...this.mempool.keys()];
+    const head = this.localHead();
+    const rec: ClusterBlockRecord = {
+      block_number: head.number + 1,
+      block_hash: hashOf(head.hash, txs),
+      parent_hash: head.hash,
+      state_root: "0x1",
+      timestamp_s: 1,
+      token: ctl.token!,
+      header_inputs: {},
+      txs,
+    };
+    await ctl.commitBlock(rec);
+    this.blocks.push({ hash: rec.block_hash, txs });
+    for (const t of txs) this.mempool.delete(t);
+    return rec;
+  }
+}
+
+function member(chain: string, nodeId: string): { ctl: ClusterController; node: MemoryChain } {
+  const node = new MemoryChain();
+  const coordinator = ClusterCoordinator.create({ endpoints: etcd.endpoints, chainId: chain, nodeId, rpcUrl: `http://127.0.0.1:1/${nodeId}`, leaseTtlS: 2, callDeadlineMs: 1_000 });
+  const ctl = new ClusterController({ coordinator, port: node, pollMs: 100, maintenanceEveryMs: 300, retentionBlocks: 2, log: process.env.CLUSTER_DEBUG ? (e, f) => console.log(nodeId, e, JSON.stringify(f)) : undefined });
+  controllers.push(ctl);
+  return { ctl, node };
+}
+
+async function until(what: string, f: () => boolean | Promise<boolean>, timeout_ms = 8_000): Promise<void> {
+  const end = performance.now() + timeout_ms;
+  while (!(await f())) {
+    if (performance.now() > end) throw new Error(`timed out waiting for: ${what}`);
+    await sleep(25);
+  }
+}
+
+describe("cluster controller", () => {
+  it("first member leads, the second follows and re-executes its blocks; step-down hands over with the replicated transactions", async () => {
+    const chain = `CTL_${process.pid}_${++chainSeq}`;
+    const a = member(chain, "a");
+    await a.ctl.start(GENESIS_HASH);
+    expect(a.ctl.role).toBe("leader");
+    expect(a.node.writer).toBe(a.ctl.token);
+    const b = member(chain, "b");
+    await b.ctl.start(GENESIS_HASH);
+    expect(b.ctl.role).toBe("follower");
+    a.node.mempool.set("0xa1", {});
+    await a.ctl.replicateTx("0xa1", { n: 1 });
+    await a.node.produce(a.ctl);
+    await a.ctl.replicateTx("0xa2", { n: 2 });
+    a.node.mempool.set("0xa2", {});
+    await a.node.produce(a.ctl);
+    await a.ctl.replicateTx("0xa3", { n: 3 }); // acknowledged, not yet in a block
+    await until("b at height 2", () => b.node.localHead().number === 2);
+    expect(b.node.blocks.map((x) => x.hash)).toEqual(a.node.blocks.map((x) => x.hash));
+    const st = await b.ctl.status();
+    expect(st).toMatchObject({ node_id: "b", role: "follower", leader_id: "a", head: { block_number: 2, block_hash: a.node.localHead().hash } });
+    expect(st.members.map((m) => m.node_id)).toEqual(["a", "b"]);
+
+    await a.ctl.stepDown();
+    await until("b leads", () => b.ctl.role === "leader");
+    expect(a.ctl.role).toBe("follower");
+    expect(a.node.writer).toBeNull();
+    // b adopted what a acknowledged but had not included (0xa3); 0xa1/0xa2 are in blocks already and were settled.
+    expect([...b.node.mempool.keys()]).toContain("0xa3");
+    const rec = await b.node.produce(b.ctl);
+    expect(rec.txs).toContain("0xa3");
+    await until("a follows b's block", () => a.node.localHead().hash === rec.block_hash);
+    // housekeeping removes settled batches and prunes below the members' heights and the window
+    await until("settled batches deleted", async () => (await coordinatorOf(chain).txBatches()).length === 0);
+  });
+
+  it("a cluster rollback is followed by a local reorg on the follower", async () => {
+    const chain = `CTL_${process.pid}_${++chainSeq}`;
+    const a = member(chain, "a");
+    await a.ctl.start(GENESIS_HASH);
+    const b = member(chain, "b");
+    await b.ctl.start(GENESIS_HASH);
+    for (let i = 0; i < 4; i++) {
+      a.node.mempool.set(`0xb${i}`, {});
+      await a.node.produce(a.ctl);
+    }
+    await until("b at 4", () => b.node.localHead().number === 4);
+    await a.ctl.rollback(1, "drill", async () => a.node.rollbackLocal(1));
+    a.node.mempool.set("0xc0", {});
+    await a.node.produce(a.ctl);
+    await until("b on the new block 2", () => b.node.localHead().hash === a.node.localHead().hash);
+    expect(b.node.rolledBackTo).toEqual([1]);
+    expect(b.node.blocks.map((x) => x.hash)).toEqual(a.node.blocks.map((x) => x.hash));
+  });
+
+  it("a follower handed a corrupted block halts and never campaigns", async () => {
+    const chain = `CTL_${process.pid}_${++chainSeq}`;
+    const a = member(chain, "a");
+    await a.ctl.start(GENESIS_HASH);
+    const b = member(chain, "b");
+    await b.ctl.start(GENESIS_HASH);
+    const good = await a.node.produce(a.ctl);
+    await until("b at 1", () => b.node.localHead().number === 1);
+    // The leader commits a block 2 whose transactions do not produce its hash (a corrupted
+    // record, as a buggy or malicious leader would hand it over).
+    const head = a.node.localHead();
+    await a.ctl.commitBlock({ block_number: 2, block_hash: hashOf(head.hash, ["0xd0"]), parent_hash: head.hash, state_root: "0x1", timestamp_s: 1, token: a.ctl.token!, header_inputs: {}, txs: ["0xf0"] });
+    await until("b halted", () => b.ctl.role === "halted");
+    expect(b.ctl.haltedBecause).toMatch(/block 2 does not re-execute to the committed result/);
+    expect(b.node.localHead().hash).toBe(good.block_hash);
+    expect(b.ctl.ready).toBe(false);
+    await a.ctl.stepDown();
+    await sleep(1_000);
+    expect(b.ctl.role).toBe("halted");
+    expect((await b.ctl.status()).members.find((m) => m.node_id === "b")?.role).toBe("halted");
+  });
+});
+
+const extra: ClusterCoordinator[] = [];
+afterAll(() => extra.forEach((c) => c.close()));
+function coordinatorOf(chain: string): ClusterCoordinator {
+  const c = ClusterCoordinator.create({ endpoints: etcd.endpoints, chainId: chain, nodeId: "observer", rpcUrl: "http://127.0.0.1:1/", callDeadlineMs: 1_000 });
+  extra.push(c);
+  return c;
+}

@@ -1,0 +1,19 @@
+// Block records for the coordinator tests: well-formed, with a hash that names the node that
+// built it, so a test can tell whose block etcd holds at a height. Not executable blocks
+// (the node tests commit real ones).
+
+import type { ClusterBlockRecord } from "../../sequencer/cluster/cluster-records.js";
+
+export function fakeBlock(n: number, nodeId: string, token: string): ClusterBlockRecord {
+  const tag = Buffer.from(nodeId).toString("hex");
+  return {
+    block_number: n,
+    block_hash: `0x${n.toString(16)}${tag}`,
+    parent_hash: `0x${(n - 1).toString(16)}`,
+    state_root: "0x1",
+    timestamp_s: 1_700_000_000 + n,
+    token,
+    header_inputs: { builder: nodeId },
+    txs: [],
+  };
+}
