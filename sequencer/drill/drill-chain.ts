@@ -5,16 +5,18 @@
 // index of every market after every block (for the charts).
 //
 // Everything here asserts that setup transactions succeeded: a silently reverted
-// deposit would turn the drill into a drill of something else.
+// deposit would turn the drill into a drill of something else. Events are read through
+// the exchange's ABI (exchangeEvents), storage through the contracts' own readers, never
+// by position or slot arithmetic.
 
 import { EXCHANGE_ADDRESS, ORACLE_ADDRESS, type OracleVariant } from "../../contracts/exchange-genesis.js";
 import { erc20 } from "../../contracts/erc20.js";
 import { readOracleMarket, type OracleMarket } from "../../contracts/oracle.js";
-import { exchangeFns } from "../../contracts/perp/exchange-contract.js";
+import { ExchangeClass, exchangeFns } from "../../contracts/perp/exchange-contract.js";
 import { GENESIS_MARKETS } from "../../contracts/perp/market-config.js";
 import type { EmittedEvent } from "../../contracts/runtime/journaled-state.js";
 import { callView, executeTransaction } from "../../contracts/runtime/transaction-executor.js";
-import { decodeValue, encodeArgs } from "../../contracts/runtime/index.js";
+import { decodeEvent, decodeValue, encodeArgs } from "../../contracts/runtime/index.js";
 import { decodeShortString, encodeShortString, type Felt } from "../../state/felt.js";
 import type { StateReader } from "../../state/state-diff.js";
 import type { BlockRecord, TxRecord } from "../chain-store.js";
@@ -183,6 +185,38 @@ export function viewOn<O>(node: PerpchainNode, state: StateReader, sig: { select
   const ctx = node.blockContext(node.headNumber() + 1, node.nowS());
   const out = callView(state, node.registry, { contractAddress: to, entryPointSelector: sig.selector, calldata: encodeArgs(sig.inputs as never, args as never) }, ctx);
   return (sig.output ? decodeValue(sig.output as never, out) : undefined) as O;
+}
+
+/** An event as a stored receipt (hex strings) or the executor (felts) carries it. */
+export interface RawEvent {
+  from_address: string | Felt;
+  keys: ReadonlyArray<string | Felt>;
+  data: ReadonlyArray<string | Felt>;
+}
+
+/** An exchange event decoded through the ABI the exchange declares: its members by name. */
+export interface ExchangeEventValues {
+  name: string;
+  values: Readonly<Record<string, bigint>>;
+}
+
+/**
+ * The exchange's events among `events` whose name is one of `names`, in emission order,
+ * decoded through ExchangeClass's ABI (events of other contracts are skipped). The names
+ * asked for must have integer members only (felts, addresses, uN, iN signed).
+ */
+export function exchangeEvents(events: readonly RawEvent[], ...names: string[]): ExchangeEventValues[] {
+  const out: ExchangeEventValues[] = [];
+  for (const e of events) {
+    if (BigInt(e.from_address) !== EXCHANGE_ADDRESS) continue;
+    const decoded = decodeEvent(ExchangeClass, e.keys.map((k) => BigInt(k)), e.data.map((d) => BigInt(d)));
+    if (decoded === undefined || !names.includes(decoded.name)) continue;
+    for (const [member, v] of Object.entries(decoded.values)) {
+      if (typeof v !== "bigint") throw new DrillError(`event ${decoded.name}.${member} is not an integer`);
+    }
+    out.push({ name: decoded.name, values: decoded.values as Record<string, bigint> });
+  }
+  return out;
 }
 
 /**

@@ -8,21 +8,21 @@
 // throwaway branch without the band) → audit → refunds from the Liquidator Vault → resume.
 //
 // Time is a simulated clock (the seed fixes the chain); wall-clock ms are measured only
-// for the report's step timings and the rollback.
+// for the report's step timings and the rollback. Events are read by name through the
+// exchange's ABI (exchangeEvents), never by position.
 
 import { performance } from "node:perf_hooks";
-import { EXCHANGE_ADDRESS, ORACLE_ADDRESS } from "../../contracts/exchange-genesis.js";
+import { ORACLE_ADDRESS } from "../../contracts/exchange-genesis.js";
 import { oracleFns } from "../../contracts/oracle.js";
 import { exchangeFns } from "../../contracts/perp/exchange-contract.js";
 import { OrderFlag, OrderStatus, OrderType, Side } from "../../contracts/perp/types.js";
 import { encodeArgs } from "../../contracts/runtime/index.js";
-import { selectorFromName } from "../../state/crypto/hash.js";
-import { encodeShortString, fromSignedFelt, toHex, type Felt } from "../../state/felt.js";
+import { decodeShortString, encodeShortString, toHex, type Felt } from "../../state/felt.js";
 import type { TxRecord } from "../chain-store.js";
 import { parseBroadcastedTxn } from "../rpc/params.js";
 import type { Snapshot } from "../snapshots.js";
 import { auditAccounts, diffRecords, type AccountRecord, type AuditResult, type DamagedLiquidation } from "./audit.js";
-import { Branch, calls, DrillChain, DrillError, MARKETS, type FundingPoint } from "./drill-chain.js";
+import { Branch, calls, DrillChain, DrillError, exchangeEvents, MARKETS, type FundingPoint } from "./drill-chain.js";
 import { marketSpec, planScenario, pushMarketData, roundToTick, setupMarket, type PushResult, type ScenarioPlan } from "./scenario.js";
 
 export interface DrillOptions {
@@ -94,15 +94,6 @@ export interface ReopenOutcome {
   };
 }
 
-const SEL = {
-  Liquidation: toHex(selectorFromName("Liquidation")),
-  LiquidationSettled: toHex(selectorFromName("LiquidationSettled")),
-  OrderCancelled: toHex(selectorFromName("OrderCancelled")),
-  OrderPlaced: toHex(selectorFromName("OrderPlaced")),
-  Trade: toHex(selectorFromName("Trade")),
-  VaultPayout: toHex(selectorFromName("VaultPayout")),
-};
-const EXCHANGE = toHex(EXCHANGE_ADDRESS);
 /** 2026-01-15T00:00:00Z, the simulated clock's start. */
 const START_MS = 1_768_435_200_000;
 const PAXG = "PAXG-USD-PERP";
@@ -171,7 +162,7 @@ async function runUnguarded(o: DrillOptions, plan: ScenarioPlan, timed: Timed, l
     const cancelled = await timed("unguarded", chain, "cancel all except TP/SL", async () => {
       await chain.rpc("appchain_cancelAllOrders");
       const b = await chain.blockAllSucceeded("cancel all");
-      return countEvents(b.txs, SEL.OrderCancelled);
+      return countEvents(b.txs, "OrderCancelled");
     }, (n) => `${n} resting orders cancelled`);
     const tpslIds = await conditionalOrderIds(chain, snap.block_number);
     const tpslKept = tpslIds.filter((id) => chain.view<Record<string, bigint>>(exchangeFns.getOrder, { order_id: id }).status === BigInt(OrderStatus.UNTRIGGERED)).length;
@@ -270,12 +261,9 @@ async function liquidationCascade(chain: DrillChain, sinceBlock: number): Promis
   for (const t of await txsAfter(chain, sinceBlock)) {
     if (t.receipt.execution_status !== "SUCCEEDED") continue;
     const sizes: Record<string, bigint> = {};
-    for (const e of t.receipt.events) {
-      if (e.from_address !== EXCHANGE) continue;
-      if (e.keys[0] === SEL.Liquidation) sizes[decodeMarket(e.keys[2]!)] = fromSignedFelt(BigInt(e.data[0]!));
-      if (e.keys[0] === SEL.LiquidationSettled) {
-        out.push({ account: BigInt(e.keys[1]!), block: t.blockNumber, fee_usdc6: BigInt(e.data[0]!), bad_debt_usdc6: BigInt(e.data[1]!), sizes: { ...sizes } });
-      }
+    for (const { name, values: v } of exchangeEvents(t.receipt.events, "Liquidation", "LiquidationSettled")) {
+      if (name === "Liquidation") sizes[decodeShortString(v.market!)] = v.size_e8!;
+      else out.push({ account: v.account!, block: t.blockNumber, fee_usdc6: v.fee_usdc6!, bad_debt_usdc6: v.bad_debt_usdc6!, sizes: { ...sizes } });
     }
   }
   return out;
@@ -331,9 +319,7 @@ async function reopenPostOnly(chain: DrillChain, plan: ScenarioPlan, band_ppm: n
   for (const a of aggressive) {
     const r = branch.execute(chain.signer(a.who).address, [a.call]);
     if (r.revert !== null) reverts.push(`${a.label}: ${r.revert}`);
-    for (const e of r.events) {
-      if (toHex(e.from_address) === EXCHANGE && toHex(e.keys[0]!) === SEL.Trade) trades.push({ price_e6: e.data[5]!, size_e8: e.data[6]! });
-    }
+    for (const { values: v } of exchangeEvents(r.events, "Trade")) trades.push({ price_e6: v.price_e6!, size_e8: v.size_e8! });
   }
   const maxPrice = trades.reduce((m, t) => (t.price_e6 > m ? t.price_e6 : m), 0n);
   const asks = branch.view<Array<{ price: bigint; size: bigint }>>(exchangeFns.getBookDepth, { market: encodeShortString(PAXG), side: BigInt(Side.SELL), levels: 1n });
@@ -405,7 +391,7 @@ async function payRefunds(chain: DrillChain, audit: AuditResult): Promise<{ payo
   for (const f of audit.improper_liquidations) await chain.operator([calls.exchange(exchangeFns.vaultPayout, { recipient: f.address, amount: f.refund_usdc6 })]);
   const b = await chain.blockAllSucceeded("refund payouts");
   let paid = 0n;
-  for (const t of b.txs) for (const e of t.receipt.events) if (e.from_address === EXCHANGE && e.keys[0] === SEL.VaultPayout) paid += BigInt(e.data[0]!);
+  for (const t of b.txs) for (const { values: v } of exchangeEvents(t.receipt.events, "VaultPayout")) paid += v.amount_usdc6!;
   const payouts = audit.improper_liquidations.map((f) => ({ address: f.address, label: f.label, amount_usdc6: f.refund_usdc6, wallet_delta_usdc6: chain.usdcBalance(f.address) - before.get(f.address)! }));
   return { payouts, total: paid, funded: total };
 }
@@ -464,28 +450,24 @@ async function conditionalOrderIds(chain: DrillChain, upTo: number): Promise<big
     const b = await chain.node.chain.getBlock(n);
     if (!b) continue;
     for (const t of await chain.node.chain.getTxs(b.txHashes)) {
-      for (const e of t.receipt.events) {
-        if (e.from_address !== EXCHANGE || e.keys[0] !== SEL.OrderPlaced) continue;
-        const type = Number(BigInt(e.data[1]!));
-        if (type === OrderType.TAKE_PROFIT || type === OrderType.STOP_LOSS) ids.push(BigInt(e.keys[1]!));
+      for (const { values: v } of exchangeEvents(t.receipt.events, "OrderPlaced")) {
+        const type = Number(v.order_type);
+        if (type === OrderType.TAKE_PROFIT || type === OrderType.STOP_LOSS) ids.push(v.order_id!);
       }
     }
   }
   return ids;
 }
 
-function countEvents(txs: TxRecord[], selector: string): number {
-  return txs.reduce((n, t) => n + t.receipt.events.filter((e) => e.from_address === EXCHANGE && e.keys[0] === selector).length, 0);
+/** How many exchange events named `name` the transactions emitted. */
+function countEvents(txs: TxRecord[], name: string): number {
+  return txs.reduce((n, t) => n + exchangeEvents(t.receipt.events, name).length, 0);
 }
 
 function firstRestoredIndex(points: FundingPoint[], snapBlock: number): number {
   // The first point after the rollback is the first whose block number went back down.
   for (let i = 1; i < points.length; i++) if (points[i]!.block <= points[i - 1]!.block && points[i]!.block === snapBlock + 1) return i;
   return points.length;
-}
-
-function decodeMarket(hex: string): string {
-  return Buffer.from(BigInt(hex).toString(16).padStart(2, "0"), "hex").toString("latin1");
 }
 
 /** "PERP: outside price band" out of a revert reason that may carry a trace around it. */
