@@ -9,6 +9,7 @@ import { encodeArgs } from "../../contracts/runtime/index.js";
 import { toHex } from "../../state/felt.js";
 import { describeValue } from "../bounded-copy.js";
 import { InvalidParamsError, RollbackRefusedError, SnapshotNotFoundError } from "../errors.js";
+import { startEventLoopMonitor, takeEventLoopMax } from "../event-loop-monitor.js";
 import type { MarketDataService } from "../marketdata-service.js";
 import type { PerpchainNode } from "../node.js";
 import { SnapshotStore, type Snapshot } from "../snapshots.js";
@@ -32,14 +33,21 @@ export function registerAppchainMethods(registry: HandlerRegistry, node: Perpcha
       { paramNames },
     );
 
-  operator("appchain_getStatus", [], () => ({
-    lifecycle: node.lifecycle.state,
-    epoch: node.epoch,
-    paused: node.paused,
-    head: node.headNumber(),
-    mempool: node.mempool.size,
-    fatal_error: node.fatalError?.message ?? null,
-  }));
+  startEventLoopMonitor();
+  operator("appchain_getStatus", [], () => {
+    // The longest event-loop stall since the previous status read (benchmarks read before and after a run).
+    const loop = takeEventLoopMax();
+    return {
+      lifecycle: node.lifecycle.state,
+      epoch: node.epoch,
+      paused: node.paused,
+      head: node.headNumber(),
+      mempool: node.mempool.size,
+      fatal_error: node.fatalError?.message ?? null,
+      event_loop_max_ms: loop.max_ms,
+      event_loop_window_ms: loop.window_ms,
+    };
+  });
 
   operator("appchain_createSnapshot", ["name"], async (p) => createSnapshot(node, p.name));
   operator("appchain_listSnapshots", [], () => node.snapshots.list());

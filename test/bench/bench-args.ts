@@ -1,9 +1,18 @@
-// Command-line flags of the benchmarks: `--name N` with N a positive integer.
+// Command-line flags of the benchmarks: `--name N` with N a positive integer, `--name V` with V from a list.
 
 export function intArg(name: string, dflt: number): number {
   const i = process.argv.indexOf(`--${name}`);
   if (i < 0) return dflt;
   const v = Number(process.argv[i + 1]);
   if (!Number.isSafeInteger(v) || v <= 0) throw new RangeError(`--${name} expects a positive integer, got ${process.argv[i + 1]}`);
+  return v;
+}
+
+/** `--name V` with V one of `allowed`. */
+export function stringArg(name: string, dflt: string, allowed: readonly string[]): string {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i < 0) return dflt;
+  const v = process.argv[i + 1];
+  if (v === undefined || !allowed.includes(v)) throw new RangeError(`--${name} expects one of ${allowed.join(", ")}, got ${v}`);
   return v;
 }
