@@ -22,6 +22,7 @@ import { intake, unsignedInvokeJson } from "../../sequencer/tx-intake.js";
 import { hashBackend, selectorFromName } from "../../state/crypto/hash.js";
 import { encodeShortString, toHex } from "../../state/felt.js";
 import { cryptoRates, useFastestBackend } from "./bench-backend.js";
+import { formatRows, topSelfTime, type CpuProfile } from "./cpu-profile.js";
 import { intArg } from "./bench-args.js";
 
 const arg = intArg;
@@ -176,9 +177,9 @@ async function main(): Promise<void> {
     let profileTop: Array<{ fn: string; self_ms: number; pct: number }> = [];
     if (session) {
       const { profile } = await session.post("Profiler.stop");
-      profileTop = topSelfTime(profile as unknown as CpuProfile, 25);
+      profileTop = topSelfTime(profile as unknown as CpuProfile, 25).rows;
       session.disconnect();
-      for (const p of profileTop) log(`  ${p.pct.toFixed(1).padStart(5)} %  ${p.self_ms.toFixed(0).padStart(7)} ms  ${p.fn}`);
+      log(formatRows(profileTop));
     }
     const submitS = (submitEnd - start) / 1000;
     const inclS = (lastInclusion - start) / 1000;
@@ -220,46 +221,6 @@ async function main(): Promise<void> {
 }
 
 
-
-interface CpuProfile {
-  nodes: Array<{ id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount?: number; children?: number[] }>;
-  samples: number[];
-  timeDeltas: number[];
-  startTime: number;
-  endTime: number;
-}
-
-/**
- * Self time per function (name + file:line), biggest first. Native functions (no file, e.g.
- * the crypto addon's bindings) are split by their nearest JS caller, so the hashing done by
- * the trie commit and by contract execution show separately.
- */
-function topSelfTime(p: CpuProfile, n: number): Array<{ fn: string; self_ms: number; pct: number }> {
-  const byId = new Map(p.nodes.map((x) => [x.id, x]));
-  const parent = new Map<number, number>();
-  for (const x of p.nodes) for (const c of x.children ?? []) parent.set(c, x.id);
-  const label = (id: number): string => {
-    const cf = byId.get(id)!.callFrame;
-    const file = cf.url.replace(/^.*\/work\/main\//, "").replace(/^file:\/\//, "");
-    return `${cf.functionName || "(anonymous)"} ${file ? `${file}:${cf.lineNumber + 1}` : ""}`.trim();
-  };
-  const self = new Map<string, number>();
-  p.samples.forEach((id, i) => {
-    const cf = byId.get(id)!.callFrame;
-    let key = label(id);
-    if (cf.url === "" && !cf.functionName.startsWith("(")) {
-      const chain: string[] = [];
-      for (let up = parent.get(id); up !== undefined && chain.length < 3; up = parent.get(up)) if (byId.get(up)!.callFrame.url !== "") chain.push(label(up).replace(/ .*$/, ""));
-      key = `${key} [native] ← ${chain.join(" ← ")}`;
-    }
-    self.set(key, (self.get(key) ?? 0) + (p.timeDeltas[i] ?? 0) / 1000);
-  });
-  const total = [...self.values()].reduce((a, b) => a + b, 0);
-  return [...self.entries()]
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, n)
-    .map(([fn, ms]) => ({ fn, self_ms: round(ms), pct: round((100 * ms) / total) }));
-}
 
 function round(x: number): number {
   return Math.round(x * 10) / 10;

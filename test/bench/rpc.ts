@@ -12,17 +12,20 @@
 // Flags: --txs N (5000)  --concurrency C (32)  --accounts A (100; transfers: C)  --mode orders|transfers
 //        --rate R (offer at most R tx/s; default: as fast as C in flight allow)
 //        --in-process (node in this process, with its block listener and --profile; see rpc-inprocess.ts)
-//        --url URL (use a node that is already running, e.g. one started with --cpu-prof; it needs
-//        --accounts ≥ A and a fresh chain)
+//        --url URL (use a node that is already running; it needs --accounts ≥ A and a fresh chain)
+//        --cpu-prof DIR (the node runs under `node --cpu-prof`; its profile lands in DIR and the
+//        top self-time functions of the timed part are printed to stderr and in the JSON)
+//        --node-args "FLAGS" (more devnet flags for the spawned node, e.g. "--block-batch-ms 50")
 // Progress on stderr; last stdout line: one JSON object.
 
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { hashBackend } from "../../state/crypto/hash.js";
-import { killAllChildren, spawnNode, stopGracefully } from "../crash/child-node.js";
+import { killAllChildren, spawnNode, stopGracefully, type ChildNode } from "../crash/child-node.js";
 import { cryptoRates, useFastestBackend } from "./bench-backend.js";
 import { intArg, stringArg } from "./bench-args.js";
+import { formatRows, monotonicUs, topSelfTime, type CpuProfile, type SelfTimeRow } from "./cpu-profile.js";
 import { loadFigures, round, runLoad } from "./load-runner.js";
 import { eventLoopMaxMs, prepareStarknetLoad, receiptTally, starknetProbe, type StarknetLoadMode } from "./starknet-load.js";
 
@@ -46,7 +49,14 @@ async function main(): Promise<void> {
   log(await useFastestBackend());
   const dir = mkdtempSync(join(tmpdir(), "perpchain-bench-rpc-"));
   const urlArg = process.argv.indexOf("--url");
-  const child = urlArg >= 0 ? null : await spawnNode({ dbPath: dir, seed: 11, accounts: ACCOUNTS, timeout_ms: 60_000 });
+  const profArg = process.argv.indexOf("--cpu-prof");
+  const PROF_DIR = profArg >= 0 ? resolve(process.argv[profArg + 1]!) : undefined;
+  const extraArg = process.argv.indexOf("--node-args");
+  const extraArgs = extraArg >= 0 ? process.argv[extraArg + 1]!.split(/\s+/).filter(Boolean) : [];
+  const child =
+    urlArg >= 0
+      ? null
+      : await spawnNode({ dbPath: dir, seed: 11, accounts: ACCOUNTS, timeout_ms: 60_000, extraArgs, ...(PROF_DIR ? { nodeFlags: ["--cpu-prof", "--cpu-prof-dir", PROF_DIR] } : {}) });
   const url = child?.rpcUrl ?? process.argv[urlArg + 1]!;
   let peakRssKb = 0;
   const rssTimer = setInterval(() => (peakRssKb = Math.max(peakRssKb, child ? groupRssKb(child.proc.pid!) : 0)), 100);
@@ -54,7 +64,9 @@ async function main(): Promise<void> {
     const load = await prepareStarknetLoad(url, { mode: MODE, txs: TXS, accounts: ACCOUNTS, log });
     log(load.setup);
     await eventLoopMaxMs(url); // starts the window the timed part is measured in
+    const window_us = { from: monotonicUs(), to: 0 };
     const r = await runLoad(url, starknetProbe, { queues: load.queues, concurrency: CONCURRENCY, ...(RATE !== undefined ? { rate_per_s: RATE } : {}), log });
+    window_us.to = monotonicUs();
     const loopMax = await eventLoopMaxMs(url);
     if (r.refused > 0) log(`${r.refused} refused, first: ${r.firstError}`);
     const tally = await receiptTally(url, r.blocks);
@@ -88,6 +100,7 @@ async function main(): Promise<void> {
         ecdsa_verify_per_s: crypto.ecdsa_verify_per_s,
         pedersen_per_s: crypto.pedersen_per_s,
         machine: `${cpus()[0]?.model ?? "?"} x${cpus().length}`,
+        ...(child && PROF_DIR ? { profile_top: await nodeProfile(child, PROF_DIR, window_us, log) } : {}),
       }) + "\n",
     );
   } finally {
@@ -95,6 +108,23 @@ async function main(): Promise<void> {
     if (child) await stopGracefully(child).catch(() => killAllChildren());
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Stops the node (it writes its profile on exit) and returns the top self-time functions of
+ * the timed part. The newest main-thread .cpuprofile in `dir` is the node's.
+ */
+async function nodeProfile(child: ChildNode, dir: string, window_us: { from: number; to: number }, log: (s: string) => void): Promise<SelfTimeRow[]> {
+  await stopGracefully(child, 30_000);
+  const files = readdirSync(dir)
+    .filter((f) => /\.\d+\.0\.\d+\.cpuprofile$/.test(f)) // CPU.date.time.pid.THREAD.seq: thread 0 is the main thread
+    .map((f) => ({ f, t: statSync(join(dir, f)).mtimeMs }))
+    .sort((a, b) => b.t - a.t);
+  if (files.length === 0) throw new Error(`the node wrote no .cpuprofile into ${dir}`);
+  const file = join(dir, files[0]!.f);
+  const { rows, total_ms } = topSelfTime(JSON.parse(readFileSync(file, "utf8")) as CpuProfile, 25, window_us);
+  log(`node profile ${file}: ${total_ms.toFixed(0)} ms sampled in the timed part\n${formatRows(rows)}`);
+  return rows;
 }
 
 /** Peak resident memory (VmHWM) over the processes of a process group (tsx wrapper + node). */

@@ -16,7 +16,6 @@ import { resolve } from "node:path";
 import { ec, hash, transaction } from "starknet";
 
 const REPO = resolve(import.meta.dirname, "../..");
-const TSX_CLI = resolve(REPO, "node_modules/tsx/dist/cli.mjs");
 const DEVNET_SCRIPT = resolve(REPO, "scripts/devnet.ts");
 
 export interface ChildNode {
@@ -48,6 +47,8 @@ export interface NodeArgs {
   dbPath: string;
   seed: number;
   accounts: number;
+  /** Flags for the node's own Node.js process (e.g. --cpu-prof). */
+  nodeFlags?: string[];
   /** More devnet flags (e.g. --retention-blocks 2; cluster mode: --cluster-etcd, --node-id, --lease-ttl). */
   extraArgs?: string[];
 }
@@ -62,7 +63,10 @@ export async function spawnNode(opts: NodeArgs & { timeout_ms?: number }): Promi
 /** Spawn without waiting (to kill a node in the middle of its start-up). */
 export async function startNodeProcess(opts: NodeArgs): Promise<{ proc: ChildProcess; t0: number; output(): string; rpcUrl(timeout_ms: number): Promise<string> }> {
   const port = await freePort();
-  const args = [TSX_CLI, DEVNET_SCRIPT, "--db", opts.dbPath, "--host", "127.0.0.1", "--port", String(port), "--seed", String(opts.seed), "--accounts", String(opts.accounts), "--hash-backend", "auto", ...(opts.extraArgs ?? [])];
+  // The node runs as ONE process (`node --import tsx`), not under tsx's CLI wrapper: a signal sent
+  // to the process group then reaches the node itself, with no relay that can lose the race under load.
+  const launcher = [...(opts.nodeFlags ?? []), "--import", "tsx"];
+  const args = [...launcher, DEVNET_SCRIPT, "--db", opts.dbPath, "--host", "127.0.0.1", "--port", String(port), "--seed", String(opts.seed), "--accounts", String(opts.accounts), "--hash-backend", "auto", ...(opts.extraArgs ?? [])];
   const t0 = performance.now();
   const proc = spawn(process.execPath, args, { cwd: REPO, stdio: ["ignore", "pipe", "pipe"], detached: true });
   live.add(proc);
