@@ -2,8 +2,12 @@
 // transactions are POSTed with C requests in flight (optionally paced to an offered rate),
 // and inclusion is observed by polling the chain's blocks every 10 ms (JSON-RPC batches),
 // so latencies carry up to 10 ms of polling. The chain-specific parts (which method lists a
-// block's transaction hashes) come in a ChainProbe. Never signs anything itself and never
+// block's transaction hashes) come in a ChainProbe. Requests go through node:http with a
+// keep-alive agent (fetch costs the client about twice the CPU per request, and the client
+// shares the machine with the server it measures). Never signs anything itself and never
 // waits unboundedly: the inclusion wait has a deadline.
+
+import http from "node:http";
 
 export interface SignedTx {
   /** Transaction hash as the chain's blocks list it (lowercase hex). */
@@ -94,8 +98,7 @@ export async function runLoad(url: string, probe: ChainProbe, plan: LoadPlan): P
         if (wait > 0) await sleep(wait);
       }
       submittedAt.set(t.hash, performance.now());
-      const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: t.body });
-      const r = (await res.json()) as { error?: { code: number; message: string; data?: unknown } };
+      const r = JSON.parse(await post(agent, target, t.body)) as { error?: { code: number; message: string; data?: unknown } };
       if (++sent % 1000 === 0) log(`submitted ${sent}/${total}`);
       if (r.error) {
         refused++;
@@ -105,7 +108,13 @@ export async function runLoad(url: string, probe: ChainProbe, plan: LoadPlan): P
     }
   };
   const workers = Math.max(plan.concurrency, 1);
-  await Promise.all(Array.from({ length: workers }, (_, w) => worker(w)));
+  const target = new URL(url);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: workers });
+  try {
+    await Promise.all(Array.from({ length: workers }, (_, w) => worker(w)));
+  } finally {
+    agent.destroy();
+  }
   const submitEnd = performance.now();
   const deadline = submitEnd + (plan.inclusion_timeout_ms ?? 300_000);
   while (includedAt.size < submittedAt.size && performance.now() < deadline) await sleep(20);
@@ -124,6 +133,24 @@ export async function runLoad(url: string, probe: ChainProbe, plan: LoadPlan): P
     latencies_ms,
     blocks,
   };
+}
+
+/** One POST of a JSON body; resolves with the response text (any status), rejects on a network error or after 60 s. */
+function post(agent: http.Agent, url: URL, body: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { agent, hostname: url.hostname, port: url.port, path: url.pathname, method: "POST", headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) }, timeout: 60_000 },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+        res.on("error", reject);
+      },
+    );
+    req.on("timeout", () => req.destroy(new Error(`POST ${url.href} timed out after 60 s`)));
+    req.on("error", reject);
+    req.end(body);
+  });
 }
 
 /** The keys every HTTP benchmark prints for a load run. */
@@ -163,6 +190,10 @@ export async function rpcBatchResults<T>(url: string, calls: Array<{ method: str
 
 export function round(x: number): number {
   return Math.round(x * 10) / 10;
+}
+
+export function round2(x: number): number {
+  return Math.round(x * 100) / 100;
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -5,7 +5,8 @@
 // brings) from 32 accounts, one request in flight per account; then perpchain (the devnet
 // CLI as `npm start` runs it, on LevelDB) gets N pre-signed STRK transfers from 32 accounts
 // the same way. Both are timed until every transaction is in a block (blocks polled every
-// 10 ms over JSON-RPC batches). Every process started here is stopped before exit.
+// 10 ms over JSON-RPC batches); each server's CPU time per transaction is read from /proc,
+// since wall-clock rates on a shared machine are noise. Every process started here is stopped before exit.
 //
 // Flags: --txs N (4000)  --concurrency C (32, also the number of accounts)
 //        --hardhat-quiet (hardhat node without its per-request log; default: as users run it)
@@ -22,7 +23,8 @@ import { bytesToHex, hexToBytes, utf8ToBytes } from "@noble/hashes/utils.js";
 import { freePort, killAllChildren, spawnNode, stopGracefully } from "../crash/child-node.js";
 import { useFastestBackend } from "./bench-backend.js";
 import { intArg } from "./bench-args.js";
-import { loadFigures, rpcBatchResults, runLoad, sleep, type ChainProbe, type SignedTx } from "./load-runner.js";
+import { loadFigures, round2, rpcBatchResults, runLoad, sleep, type ChainProbe, type SignedTx } from "./load-runner.js";
+import { groupCpuMs } from "./proc-stats.js";
 import { eventLoopMaxMs, prepareStarknetLoad, receiptTally, starknetProbe } from "./starknet-load.js";
 
 const HARDHAT_VERSION = "2.29.1";
@@ -51,7 +53,9 @@ async function main(): Promise<void> {
       accounts: CONCURRENCY,
       hardhat,
       perpchain,
-      ratio_included_tx_per_s: Math.round((perpchain.included_tx_per_s / hardhat.included_tx_per_s) * 100) / 100,
+      ratio_included_tx_per_s: round2(perpchain.included_tx_per_s / hardhat.included_tx_per_s),
+      // CPU time per transaction of each server process group: comparable on a shared machine
+      cpu_ms_per_tx_hardhat_over_perpchain: round2(hardhat.cpu_ms_per_tx / perpchain.cpu_ms_per_tx),
       machine: `${cpus()[0]?.model ?? "?"} x${cpus().length}`,
     }) + "\n",
   );
@@ -140,11 +144,13 @@ async function runHardhat() {
     }
     log(`${TXS} ETH transfers from ${keys.length} accounts signed in ${(performance.now() - t1).toFixed(0)} ms`);
 
+    const cpu0 = groupCpuMs(proc.pid!);
     const r = await runLoad(url, evmProbe, { queues, concurrency: CONCURRENCY, log });
+    const cpuMs = groupCpuMs(proc.pid!) - cpu0;
     if (r.refused > 0) log(`hardhat: ${r.refused} refused, first: ${r.firstError}`);
     const f = loadFigures(r);
     log(`hardhat: included ${f.included}/${TXS} in ${f.blocks} blocks, ${f.included_tx_per_s} tx/s`);
-    return { version: HARDHAT_VERSION, edr, request_log: !QUIET, ...f };
+    return { version: HARDHAT_VERSION, edr, request_log: !QUIET, ...f, cpu_ms_per_tx: round2(cpuMs / Math.max(1, f.included)) };
   } finally {
     await stopProcess(proc);
   }
@@ -173,13 +179,15 @@ async function runPerpchain() {
     const load = await prepareStarknetLoad(child.rpcUrl, { mode: "transfers", txs: TXS, accounts: CONCURRENCY, log });
     log(load.setup);
     await eventLoopMaxMs(child.rpcUrl);
+    const cpu0 = groupCpuMs(child.proc.pid!);
     const r = await runLoad(child.rpcUrl, starknetProbe, { queues: load.queues, concurrency: CONCURRENCY, log });
+    const cpuMs = groupCpuMs(child.proc.pid!) - cpu0;
     const loopMax = await eventLoopMaxMs(child.rpcUrl);
     if (r.refused > 0) log(`perpchain: ${r.refused} refused, first: ${r.firstError}`);
     const tally = await receiptTally(child.rpcUrl, r.blocks);
     const f = loadFigures(r);
     log(`perpchain: included ${f.included}/${TXS} in ${f.blocks} blocks, ${f.included_tx_per_s} tx/s, ${tally.reverted} reverted`);
-    return { store: "LevelDB", ...f, reverted: tally.reverted, event_loop_max_ms: loopMax };
+    return { store: "LevelDB", ...f, reverted: tally.reverted, event_loop_max_ms: loopMax, cpu_ms_per_tx: round2(cpuMs / Math.max(1, f.included)) };
   } finally {
     await stopGracefully(child).catch(() => killAllChildren());
     rmSync(dir, { recursive: true, force: true });

@@ -26,7 +26,8 @@ import { killAllChildren, spawnNode, stopGracefully, type ChildNode } from "../c
 import { cryptoRates, useFastestBackend } from "./bench-backend.js";
 import { intArg, stringArg } from "./bench-args.js";
 import { formatRows, monotonicUs, topSelfTime, type CpuProfile, type SelfTimeRow } from "./cpu-profile.js";
-import { loadFigures, round, runLoad } from "./load-runner.js";
+import { loadFigures, round, round2, runLoad } from "./load-runner.js";
+import { groupCpuMs, groupPeakRssKb, selfCpuMs } from "./proc-stats.js";
 import { eventLoopMaxMs, prepareStarknetLoad, receiptTally, starknetProbe, type StarknetLoadMode } from "./starknet-load.js";
 
 if (process.argv.includes("--in-process")) {
@@ -59,14 +60,16 @@ async function main(): Promise<void> {
       : await spawnNode({ dbPath: dir, seed: 11, accounts: ACCOUNTS, timeout_ms: 60_000, extraArgs, ...(PROF_DIR ? { nodeFlags: ["--cpu-prof", "--cpu-prof-dir", PROF_DIR] } : {}) });
   const url = child?.rpcUrl ?? process.argv[urlArg + 1]!;
   let peakRssKb = 0;
-  const rssTimer = setInterval(() => (peakRssKb = Math.max(peakRssKb, child ? groupRssKb(child.proc.pid!) : 0)), 100);
+  const rssTimer = setInterval(() => (peakRssKb = Math.max(peakRssKb, child ? groupPeakRssKb(child.proc.pid!) : 0)), 100);
   try {
     const load = await prepareStarknetLoad(url, { mode: MODE, txs: TXS, accounts: ACCOUNTS, log });
     log(load.setup);
     await eventLoopMaxMs(url); // starts the window the timed part is measured in
     const window_us = { from: monotonicUs(), to: 0 };
+    const cpu0 = { node: child ? groupCpuMs(child.proc.pid!) : 0, client: selfCpuMs() };
     const r = await runLoad(url, starknetProbe, { queues: load.queues, concurrency: CONCURRENCY, ...(RATE !== undefined ? { rate_per_s: RATE } : {}), log });
     window_us.to = monotonicUs();
+    const cpu = { node: child ? groupCpuMs(child.proc.pid!) - cpu0.node : NaN, client: selfCpuMs() - cpu0.client };
     const loopMax = await eventLoopMaxMs(url);
     if (r.refused > 0) log(`${r.refused} refused, first: ${r.firstError}`);
     const tally = await receiptTally(url, r.blocks);
@@ -96,6 +99,8 @@ async function main(): Promise<void> {
         blocks: f.blocks,
         avg_txs_per_block: f.avg_txs_per_block,
         event_loop_max_ms: loopMax,
+        node_cpu_ms_per_tx: child ? round2(cpu.node / Math.max(1, f.included)) : null,
+        client_cpu_ms_per_tx: round2(cpu.client / Math.max(1, f.included)),
         peak_rss_mb: round(peakRssKb / 1024),
         ecdsa_verify_per_s: crypto.ecdsa_verify_per_s,
         pedersen_per_s: crypto.pedersen_per_s,
@@ -126,21 +131,3 @@ async function nodeProfile(child: ChildNode, dir: string, window_us: { from: num
   log(`node profile ${file}: ${total_ms.toFixed(0)} ms sampled in the timed part\n${formatRows(rows)}`);
   return rows;
 }
-
-/** Peak resident memory (VmHWM) over the processes of a process group (tsx wrapper + node). */
-function groupRssKb(pgid: number): number {
-  let max = 0;
-  for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(fields[2]) !== pgid) continue;
-      const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-      if (m) max = Math.max(max, Number(m[1]));
-    } catch {
-      // process gone
-    }
-  }
-  return max;
-}
-
