@@ -16,6 +16,7 @@
 //        --cpu-prof DIR (the node runs under `node --cpu-prof`; its profile lands in DIR and the
 //        top self-time functions of the timed part are printed to stderr and in the JSON)
 //        --node-args "FLAGS" (more devnet flags for the spawned node, e.g. "--block-batch-ms 50")
+//        --node-repo DIR (run the node from another checkout, e.g. the previous version, for before/after)
 // Progress on stderr; last stdout line: one JSON object.
 
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
@@ -54,10 +55,12 @@ async function main(): Promise<void> {
   const PROF_DIR = profArg >= 0 ? resolve(process.argv[profArg + 1]!) : undefined;
   const extraArg = process.argv.indexOf("--node-args");
   const extraArgs = extraArg >= 0 ? process.argv[extraArg + 1]!.split(/\s+/).filter(Boolean) : [];
+  const repoArg = process.argv.indexOf("--node-repo");
+  const nodeRepo = repoArg >= 0 ? { repo: resolve(process.argv[repoArg + 1]!) } : {};
   const child =
     urlArg >= 0
       ? null
-      : await spawnNode({ dbPath: dir, seed: 11, accounts: ACCOUNTS, timeout_ms: 60_000, extraArgs, ...(PROF_DIR ? { nodeFlags: ["--cpu-prof", "--cpu-prof-dir", PROF_DIR] } : {}) });
+      : await spawnNode({ dbPath: dir, seed: 11, accounts: ACCOUNTS, timeout_ms: 60_000, extraArgs, ...nodeRepo, ...(PROF_DIR ? { nodeFlags: ["--cpu-prof", "--cpu-prof-dir", PROF_DIR] } : {}) });
   const url = child?.rpcUrl ?? process.argv[urlArg + 1]!;
   let peakRssKb = 0;
   const rssTimer = setInterval(() => (peakRssKb = Math.max(peakRssKb, child ? groupPeakRssKb(child.proc.pid!) : 0)), 100);

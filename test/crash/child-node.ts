@@ -16,7 +16,6 @@ import { resolve } from "node:path";
 import { ec, hash, transaction } from "starknet";
 
 const REPO = resolve(import.meta.dirname, "../..");
-const DEVNET_SCRIPT = resolve(REPO, "scripts/devnet.ts");
 
 export interface ChildNode {
   proc: ChildProcess;
@@ -51,6 +50,8 @@ export interface NodeArgs {
   nodeFlags?: string[];
   /** More devnet flags (e.g. --retention-blocks 2; cluster mode: --cluster-etcd, --node-id, --lease-ttl). */
   extraArgs?: string[];
+  /** Another checkout of the repository to run the node from (benchmarks compare versions). Default: this one. */
+  repo?: string;
 }
 
 /** Spawn the devnet CLI on `dbPath` and wait until it prints its RPC URL. */
@@ -63,12 +64,14 @@ export async function spawnNode(opts: NodeArgs & { timeout_ms?: number }): Promi
 /** Spawn without waiting (to kill a node in the middle of its start-up). */
 export async function startNodeProcess(opts: NodeArgs): Promise<{ proc: ChildProcess; t0: number; output(): string; rpcUrl(timeout_ms: number): Promise<string> }> {
   const port = await freePort();
-  // The node runs as ONE process (`node --import tsx`), not under tsx's CLI wrapper: a signal sent
-  // to the process group then reaches the node itself, with no relay that can lose the race under load.
+  const repo = opts.repo ?? REPO;
+  // The node runs as ONE process (`node --import tsx`, resolved from `repo`, the working
+  // directory), not under tsx's CLI wrapper: a signal sent to the process group then reaches the
+  // node itself, with no relay that can lose the race under load.
   const launcher = [...(opts.nodeFlags ?? []), "--import", "tsx"];
-  const args = [...launcher, DEVNET_SCRIPT, "--db", opts.dbPath, "--host", "127.0.0.1", "--port", String(port), "--seed", String(opts.seed), "--accounts", String(opts.accounts), "--hash-backend", "auto", ...(opts.extraArgs ?? [])];
+  const args = [...launcher, resolve(repo, "scripts/devnet.ts"), "--db", opts.dbPath, "--host", "127.0.0.1", "--port", String(port), "--seed", String(opts.seed), "--accounts", String(opts.accounts), "--hash-backend", "auto", ...(opts.extraArgs ?? [])];
   const t0 = performance.now();
-  const proc = spawn(process.execPath, args, { cwd: REPO, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  const proc = spawn(process.execPath, args, { cwd: repo, stdio: ["ignore", "pipe", "pipe"], detached: true });
   live.add(proc);
   proc.once("exit", () => live.delete(proc));
   let out = "";
