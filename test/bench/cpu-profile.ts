@@ -24,9 +24,10 @@ export function monotonicUs(): number {
 }
 
 /**
- * Self time per function (name + file:line), biggest first. Native functions (no file, e.g.
- * the crypto addon's bindings) are split by their nearest JS callers, so the hashing done by
- * the trie commit and by contract execution show separately. `window_us` keeps only samples
+ * Self time per function (name + file:line), biggest first. Native functions (no file) and
+ * anonymous functions (the crypto addon's bindings are called through arrow functions) are
+ * split by their nearest JS callers, so the hashing done by the trie commit, by transaction
+ * hashes and by contract execution show separately. `window_us` keeps only samples
  * taken inside [from, to].
  */
 export function topSelfTime(p: CpuProfile, n: number, window_us?: { from: number; to: number }): { rows: SelfTimeRow[]; total_ms: number } {
@@ -46,10 +47,12 @@ export function topSelfTime(p: CpuProfile, n: number, window_us?: { from: number
     if (window_us && (t < window_us.from || t > window_us.to)) return;
     const cf = byId.get(id)!.callFrame;
     let key = label(id);
-    if (cf.url === "" && !cf.functionName.startsWith("(")) {
+    // Native functions and anonymous wrappers (the addon's bindings are called through small
+    // arrow functions): name them by their callers.
+    if ((cf.url === "" && !cf.functionName.startsWith("(")) || (cf.url !== "" && cf.functionName === "")) {
       const chain: string[] = [];
       for (let up = parent.get(id); up !== undefined && chain.length < 3; up = parent.get(up)) if (byId.get(up)!.callFrame.url !== "") chain.push(label(up).replace(/ .*$/, ""));
-      key = `${key} [native] ← ${chain.join(" ← ")}`;
+      key = `${key}${cf.url === "" ? " [native]" : ""} ← ${chain.join(" ← ")}`;
     }
     self.set(key, (self.get(key) ?? 0) + dt / 1000);
   });
