@@ -322,7 +322,7 @@ function parseDevnetTime(v: unknown, field: string, base: number): number {
 
 function parseUnit(v: unknown): MintUnit {
   if (v === undefined) return "FRI";
-  if (typeof v !== "string" || !(v in MINT_UNITS)) throw new InvalidParamsError("unit", "expected FRI (STRK), WEI (ETH) or USDC");
+  if (typeof v !== "string" || !Object.hasOwn(MINT_UNITS, v)) throw new InvalidParamsError("unit", "expected FRI (STRK), WEI (ETH) or USDC");
   return v as MintUnit;
 }
 
