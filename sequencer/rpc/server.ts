@@ -15,7 +15,7 @@ import { WebSocketServer, type WebSocket, type RawData } from "ws";
 import { InvalidRequestError, stderrErrorLogger, type ErrorLogger } from "../errors.js";
 import { handlePayload, serializeResponse, standaloneError } from "./jsonrpc.js";
 import type { HandlerRegistry, RpcContext } from "./registry.js";
-import { NodeMetrics } from "../metrics.js";
+import { NodeMetrics, type RpcServerCounts } from "../metrics.js";
 import { SubscriptionManager } from "./subscriptions.js";
 import { DEFAULT_WS_CONNECTION_LIMITS, WsConnection, type WsConnectionLimits } from "./ws-connection.js";
 
@@ -63,17 +63,6 @@ export const DEFAULT_MAX_BATCH_SIZE = 1000;
 export const DEFAULT_MAX_WS_CONNECTIONS = 1000;
 export const RPC_PATHS: ReadonlySet<string> = new Set(["/", "/rpc", "/rpc/v0_10", "/rpc/v0_10_3"]);
 export const WS_PATH = "/ws";
-
-/** Per-server counters, exported on /metrics. */
-export interface RpcServerStats {
-  requestsByMethod: Map<string, number>;
-  errorsByCode: Map<number, number>;
-  httpRejected: Map<string, number>;
-  wsConnections: number;
-  wsOverflowDisconnects: number;
-  subscriptions: number;
-  notificationsSent: number;
-}
 
 export class RpcServer {
   readonly subscriptions: SubscriptionManager;
@@ -168,7 +157,8 @@ export class RpcServer {
     await closed;
   }
 
-  stats(): RpcServerStats {
+  /** A snapshot of the server's counters (copies: /metrics and tests read them). */
+  stats(): RpcServerCounts {
     const subs = this.subscriptions.stats();
     return {
       requestsByMethod: new Map(this.requestsByMethod),
