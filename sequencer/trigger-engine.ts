@@ -50,6 +50,7 @@ export class TriggerEngine {
   private readonly inFlight = new Set<string>();
   readonly stats: TriggerStats = { liquidationsSubmitted: 0, triggersSubmitted: 0, liquidated: [] };
   enabled = true;
+  /** Stops listening to blocks and reorgs (set by start()). */
   private unsubscribe: (() => void) | null = null;
   /** Writes of the watch list, one after the other. */
   private writes: Promise<void> = Promise.resolve();
@@ -65,8 +66,12 @@ export class TriggerEngine {
    * from genesis.
    */
   async start(): Promise<void> {
-    this.unsubscribe = this.node.onBlock((e) => this.onBlock(e));
-    this.node.onReorg(() => this.persist([], this.node.headNumber()));
+    const offBlock = this.node.onBlock((e) => this.onBlock(e));
+    const offReorg = this.node.onReorg(() => this.persist([], this.node.headNumber()));
+    this.unsubscribe = () => {
+      offBlock();
+      offReorg();
+    };
     const store = this.node.store;
     const raw = await store.get(CURSOR_KEY);
     const cursor = raw === undefined ? -1 : Number(Buffer.from(raw).readBigUInt64BE(0));
@@ -93,7 +98,7 @@ export class TriggerEngine {
 
   /** The chain was replaced (devnet_restart, devnet_load): forget what was learned, relearn it from the new chain. */
   async restartFromChain(watch: boolean): Promise<void> {
-    this.stop();
+    await this.stop();
     this.accounts.clear();
     this.conditional.clear();
     this.inFlight.clear();
