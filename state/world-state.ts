@@ -851,7 +851,7 @@ export class WorldState implements StateReader {
   }
 
   private async rollbackNow(prepared: PreparedRollback, opts: { blockHash: Felt; extraOps?: readonly KvOp[] }): Promise<void> {
-    if (prepared.target < this.oldestStateBlock()) throw new HistoryPrunedError(prepared.target, this.oldestStateBlock(), this.retentionBlocks);
+    this.assertRetained(prepared.target);
     if (this.headValue?.blockNumber !== prepared.baseHead) throw new WorldStateError("head moved since prepareRollback");
     const head: ChainHead = { blockNumber: prepared.target, blockHash: opts.blockHash, roots: prepared.targetRoots };
     const ops = [...prepared.ops, ...(opts.extraOps ?? []), { type: "put" as const, key: keys.head(), value: encodeHead(head) }];
