@@ -772,13 +772,13 @@ export class PerpchainNode {
       const rawOf = new Map(ready.map((e) => [e.hash, e.payload.raw]));
       await this.cluster.commitBlock(candidate, candidate.included.map((i) => rawOf.get(i.tx.hash)));
     }
-    const droppedHashes = new Set(candidate.dropped.map((d) => d.tx.hash));
-    const dropped: Array<{ entry: MempoolEntry<NodeTx>; error: RpcError | string }> = [
-      ...stale.map((entry) => ({ entry, error: "nonce already used" })),
-      ...candidate.dropped.map((d) => ({ entry: ready.find((e) => e.hash === d.tx.hash)!, error: d.error })),
+    // Every ready entry leaves the mempool (included or dropped by the block), and so does every stale one.
+    const removed = [...ready, ...stale];
+    const dropped: Array<{ hash: Felt; error: RpcError | string }> = [
+      ...stale.map((e) => ({ hash: e.hash, error: "nonce already used" })),
+      ...candidate.dropped.map((d) => ({ hash: d.tx.hash, error: d.error })),
     ];
-    const removed = [...ready.filter((e) => !droppedHashes.has(e.hash)), ...dropped.map((d) => d.entry)];
-    const block = await this.commitCandidate(candidate, this.mempool.removalOps(removed), removed, dropped.map((d) => ({ hash: d.entry.hash, error: d.error })));
+    const block = await this.commitCandidate(candidate, this.mempool.removalOps(removed), removed, dropped);
     this.nextBlockTimestamp = null;
     return block;
   }
