@@ -157,13 +157,13 @@ export class RpcServer {
     await closed;
   }
 
-  /** A snapshot of the server's counters (copies: /metrics and tests read them). */
+  /** The server's counters, live (read-only views: /metrics reads them at every scrape). */
   stats(): RpcServerCounts {
     const subs = this.subscriptions.stats();
     return {
-      requestsByMethod: new Map(this.requestsByMethod),
-      errorsByCode: new Map(this.errorsByCode),
-      httpRejected: new Map(this.httpRejected),
+      requestsByMethod: this.requestsByMethod,
+      errorsByCode: this.errorsByCode,
+      httpRejected: this.httpRejected,
       wsConnections: this.sockets.size,
       wsOverflowDisconnects: this.wsOverflowDisconnects,
       subscriptions: subs.active,
