@@ -8,6 +8,7 @@ import { toHex } from "../state/felt.js";
 import { DEFAULT_GAS_PRICES, type BlockGeneration } from "./node.js";
 import type { Devnet, DevnetOptions } from "./devnet.js";
 import { isLogLevel, LOG_LEVELS, type LogLevel } from "./log.js";
+import { isNodeId } from "./cluster/cluster-keys.js";
 
 export const DEVNET_HELP = `perpchain devnet — a Starknet-style appchain node for a perpetuals exchange
 
@@ -175,7 +176,7 @@ export function parseDevnetArgs(argv: readonly string[], randomSeed: () => numbe
   }
   if (values["node-id"] !== undefined) {
     const v = values["node-id"];
-    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(v)) throw new CliError("--node-id expects 1-64 characters of [A-Za-z0-9_.-]");
+    if (!isNodeId(v)) throw new CliError("--node-id expects 1-64 characters of [A-Za-z0-9_.-]");
     o.cluster = { ...(o.cluster ?? { etcd: [] }), nodeId: v };
   }
   if (values["lease-ttl"] !== undefined) {

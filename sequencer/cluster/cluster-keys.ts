@@ -37,8 +37,13 @@ export function txBatchKey(token: string, seq: number): string {
   return `${TXS_PREFIX}${token.padStart(20, "0")}/${String(seq).padStart(NUMBER_WIDTH, "0")}`;
 }
 
+/** A node id as it may appear in an etcd key: 1-64 characters of [A-Za-z0-9_.-]. */
+export function isNodeId(v: string): boolean {
+  return /^[A-Za-z0-9_.-]{1,64}$/.test(v);
+}
+
 export function memberKey(nodeId: string): string {
-  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(nodeId)) throw new RangeError(`node id '${nodeId}' must be 1-64 characters of [A-Za-z0-9_.-]`);
+  if (!isNodeId(nodeId)) throw new RangeError(`node id '${nodeId}' must be 1-64 characters of [A-Za-z0-9_.-]`);
   return MEMBERS_PREFIX + nodeId;
 }
 
