@@ -133,6 +133,13 @@ export interface ReorgEvent {
   requeued: string[];
 }
 
+/** What a rollback did; `removedBlockHashes` from the highest block down, read under the production lock. */
+export interface RollbackResult extends ReorgEvent {
+  rollbackMs: number;
+  keysChanged: number;
+  removedBlockHashes: string[];
+}
+
 /** Sequencer address used in block headers and as the fee recipient. */
 export const SEQUENCER_ADDRESS: Felt = 0x1000n;
 export const DEFAULT_GAS_PRICES: GasPrices = { l1_gas: 100_000_000_000n, l1_data_gas: 1_000_000n, l2_gas: 1_000_000_000n };
@@ -840,7 +847,7 @@ export class PerpchainNode {
    * Move the head back to block `target` in one atomic batch: reverse diffs applied,
    * later blocks/txs removed, their transactions re-queued (or dropped) and listed.
    */
-  async rollbackTo(target: number, policy: "requeue" | "drop" = "drop"): Promise<ReorgEvent & { rollbackMs: number; keysChanged: number }> {
+  async rollbackTo(target: number, policy: "requeue" | "drop" = "drop"): Promise<RollbackResult> {
     if (this.cluster === null) return this.rollbackLocally(target, policy);
     this.assertRollbackTarget(target);
     return this.cluster.rollback(target, () => this.rollbackLocally(target, policy));
@@ -858,7 +865,7 @@ export class PerpchainNode {
   }
 
   /** The rollback of this node's own store (a cluster follower runs it when etcd's head moves back). */
-  async rollbackLocally(target: number, policy: "requeue" | "drop" = "drop"): Promise<ReorgEvent & { rollbackMs: number; keysChanged: number }> {
+  async rollbackLocally(target: number, policy: "requeue" | "drop" = "drop"): Promise<RollbackResult> {
     const t0 = performance.now();
     this.assertRollbackTarget(target);
     while (this.building) await this.building;
@@ -899,16 +906,16 @@ export class PerpchainNode {
         removedTxs: removedTxs.map((r) => r.transaction.transaction_hash),
         requeued: relog.entries.map((e) => toHex(e.hash)),
       };
-      return { ev, keysChanged: prepared.keysChanged, orphans };
+      return { ev, keysChanged: prepared.keysChanged, orphans, removedBlockHashes: removed.map((b) => b.header.block_hash) };
     });
     this.produceLock = run.catch(() => {});
     this.operatorLock = this.produceLock;
-    const { ev, keysChanged, orphans } = await run;
+    const { ev, keysChanged, orphans, removedBlockHashes } = await run;
     const requeued = new Set(ev.requeued);
     for (const l of this.reorgListeners) l(ev);
     this.recordDropped(ev.removedTxs.filter((h) => !requeued.has(h)).map((h) => ({ hash: BigInt(h), error: `removed by a rollback to block ${target}` })));
     this.recordDropped(orphans.map((o) => ({ hash: o.hash, error: `its nonce followed transactions a rollback to block ${target} removed` })));
-    return { ...ev, rollbackMs: performance.now() - t0, keysChanged };
+    return { ...ev, rollbackMs: performance.now() - t0, keysChanged, removedBlockHashes };
   }
 
   // --- devnet controls (devnet_restart, devnet_load, devnet_setGasPrice) -------------------

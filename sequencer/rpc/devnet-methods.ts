@@ -115,10 +115,12 @@ export function registerDevnetMethods(registry: HandlerRegistry, c: DevnetContro
       else start = node.headNumber();
       if (start === undefined) throw new DevnetCompatError("No block found");
       if (start === 0) throw new UnsupportedActionError("Genesis block can't be aborted");
-      const aborted: string[] = [];
-      for (let n = node.headNumber(); n >= start; n--) aborted.push((await node.chain.getBlock(n))!.header.block_hash);
-      await node.rollbackTo(start - 1, "drop");
-      return { aborted };
+      // The hashes come from the rollback itself, under the production lock: read here, before
+      // it, a concurrent abort or restart could remove the blocks in between.
+      // A concurrent abort that removed them first leaves nothing: the block is gone by then.
+      const { removedBlockHashes } = await node.rollbackTo(start - 1, "drop");
+      if (removedBlockHashes.length === 0) throw new DevnetCompatError("No block found");
+      return { aborted: removedBlockHashes };
     },
     { paramNames: ["starting_block_id"] },
   );

@@ -155,6 +155,27 @@ describe("blocks and time", () => {
     expect(await provider.getBlockLatestAccepted()).toEqual(genesisHead);
   });
 
+  it("abortBlocks sent concurrently with each other and with restart never fails internally", async () => {
+    // The fuzz test found it: the hashes were read block by block before the rollback, so a
+    // concurrent abort removed them in between and the handler dereferenced a missing block.
+    // One JSON-RPC batch: the server runs its calls concurrently.
+    const batch = async (calls: Array<[string, unknown]>) => {
+      const res = await fetch(d.rpcUrl, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(calls.map(([method, params], id) => ({ jsonrpc: "2.0", id, method, params }))) });
+      return ((await res.json()) as Array<{ id: number; result?: unknown; error?: { code: number; message: string } }>).sort((a, b) => a.id - b.id);
+    };
+    const b1 = await devnet.createBlock();
+    const b2 = await devnet.createBlock();
+    const abort = { starting_block_id: { block_number: genesisHead.block_number + 1 } };
+    const [x, y] = await batch([["devnet_abortBlocks", abort], ["devnet_abortBlocks", { starting_block_id: { block_hash: b1.block_hash } }]]);
+    // Exactly one of them removed both blocks; the other found them gone.
+    expect([x!.result, y!.result].filter(Boolean)).toEqual([{ aborted: [b2.block_hash, b1.block_hash] }]);
+    expect([x!.error, y!.error].filter(Boolean)).toEqual([{ code: -1, message: "No block found" }]);
+    await devnet.createBlock();
+    const raced = await batch([["devnet_abortBlocks", abort], ["devnet_restart", {}], ["devnet_abortBlocks", { starting_block_id: "latest" }]]);
+    for (const r of raced) expect(r.error?.code).not.toBe(-32603);
+    expect(await provider.getBlockLatestAccepted()).toEqual(genesisHead);
+  });
+
   it("abortBlocks of an unknown block or of genesis fails with starknet-devnet's errors", async () => {
     await expect(devnet.abortBlocks(10_000)).rejects.toEqual({ code: -1, message: "No block found" });
     await expect(devnet.abortBlocks("0x1234")).rejects.toEqual({ code: -1, message: "No block found" });
