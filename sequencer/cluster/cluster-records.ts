@@ -16,10 +16,31 @@ export interface ClusterBlockRecord {
   timestamp_s: number;
   /** Fencing token of the leader that committed the block. */
   token: string;
-  /** Other header inputs, as the block builder defines them (gas prices, version, ...). */
-  header_inputs: Record<string, unknown>;
+  /** The other inputs the block was built from (node-binding.ts maps them to BlockInputs). */
+  header_inputs: ClusterHeaderInputs;
   /** Ordered transactions as broadcast (operator market-data invokes included). */
   txs: unknown[];
+}
+
+/**
+ * Every input of a block besides its number, timestamp and transactions: the header fields
+ * that are not derived from the transactions (a follower that missed one computes another
+ * block hash and halts), as 0x-hex felts.
+ */
+export interface ClusterHeaderInputs {
+  sequencer_address: string;
+  /** Gas prices in FRI: the header's price_in_fri, and the fees of the block's transactions. */
+  gas_prices_fri: GasPricesHex;
+  /** Gas prices in WEI: the header's price_in_wei (hashed, fees unaffected). */
+  gas_prices_wei: GasPricesHex;
+  /** Senders whose transactions ran without __validate__ (devnet impersonation): "all", or addresses; absent: none. */
+  unvalidated_senders?: "all" | string[];
+}
+
+export interface GasPricesHex {
+  l1_gas: string;
+  l1_data_gas: string;
+  l2_gas: string;
 }
 
 export interface LeaderRecord {
@@ -76,6 +97,7 @@ function field<T>(o: Record<string, unknown>, name: string, what: string, ok: (v
 const isHex = (v: unknown) => typeof v === "string" && HEX.test(v);
 const isHeight = (v: unknown) => typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
 const isString = (v: unknown) => typeof v === "string";
+const isObject = (v: unknown) => typeof v === "object" && v !== null && !Array.isArray(v);
 const isToken = (v: unknown) => typeof v === "string" && /^[1-9][0-9]*$/.test(v);
 
 export function decodeBlockRecord(bytes: Buffer, what = "etcd block"): ClusterBlockRecord {
@@ -87,9 +109,21 @@ export function decodeBlockRecord(bytes: Buffer, what = "etcd block"): ClusterBl
     state_root: field(o, "state_root", what, isHex),
     timestamp_s: field(o, "timestamp_s", what, isHeight),
     token: field(o, "token", what, isToken),
-    header_inputs: field(o, "header_inputs", what, (v) => typeof v === "object" && v !== null && !Array.isArray(v)),
+    header_inputs: decodeHeaderInputs(field(o, "header_inputs", what, isObject), `${what}: header_inputs`),
     txs: field(o, "txs", what, Array.isArray),
   };
+}
+
+function decodeHeaderInputs(o: Record<string, unknown>, what: string): ClusterHeaderInputs {
+  const prices = (name: string): GasPricesHex => {
+    const p = field<Record<string, unknown>>(o, name, what, isObject);
+    return { l1_gas: field(p, "l1_gas", `${what}.${name}`, isHex), l1_data_gas: field(p, "l1_data_gas", `${what}.${name}`, isHex), l2_gas: field(p, "l2_gas", `${what}.${name}`, isHex) };
+  };
+  const out: ClusterHeaderInputs = { sequencer_address: field(o, "sequencer_address", what, isHex), gas_prices_fri: prices("gas_prices_fri"), gas_prices_wei: prices("gas_prices_wei") };
+  if (o.unvalidated_senders !== undefined) {
+    out.unvalidated_senders = field(o, "unvalidated_senders", what, (v) => v === "all" || (Array.isArray(v) && v.every(isHex)));
+  }
+  return out;
 }
 
 export function decodeLeaderRecord(bytes: Buffer): LeaderRecord {

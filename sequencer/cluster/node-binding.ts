@@ -13,8 +13,8 @@ import { toHex, type Felt } from "../../state/felt.js";
 import type { BlockInputs, CandidateBlock } from "../block-builder.js";
 import { NotLeaderError } from "../errors.js";
 import type { NodeClusterGate, PerpchainNode } from "../node.js";
-import type { ClusterBlockRecord, TxBatchRecord } from "./cluster-records.js";
-import type { ClusterController, ClusterNodePort } from "./cluster-controller.js";
+import type { ClusterBlockRecord, ClusterHeaderInputs, GasPricesHex, TxBatchRecord } from "./cluster-records.js";
+import { BlockMismatchError, type ClusterController, type ClusterNodePort } from "./cluster-controller.js";
 
 /** The etcd record of a built block: header inputs, ordered raw transactions, results. */
 export function blockRecordOf(candidate: CandidateBlock, raws: readonly unknown[], token: string): ClusterBlockRecord {
@@ -26,26 +26,34 @@ export function blockRecordOf(candidate: CandidateBlock, raws: readonly unknown[
     state_root: toHex(candidate.stateRoot),
     timestamp_s: i.timestamp,
     token,
-    header_inputs: {
-      sequencer_address: toHex(i.sequencerAddress),
-      l1_gas_price: toHex(i.gasPrices.l1_gas),
-      l1_data_gas_price: toHex(i.gasPrices.l1_data_gas),
-      l2_gas_price: toHex(i.gasPrices.l2_gas),
-    },
+    header_inputs: headerInputsOf(i),
     txs: [...raws],
   };
 }
 
-/** The builder inputs of a block record (refuses a record whose header inputs are malformed). */
+/** Every BlockInputs field besides number and timestamp, as the record carries it. */
+function headerInputsOf(i: BlockInputs): ClusterHeaderInputs {
+  const hex = (p: GasPrices): GasPricesHex => ({ l1_gas: toHex(p.l1_gas), l1_data_gas: toHex(p.l1_data_gas), l2_gas: toHex(p.l2_gas) });
+  const out: ClusterHeaderInputs = { sequencer_address: toHex(i.sequencerAddress), gas_prices_fri: hex(i.gasPrices), gas_prices_wei: hex(i.gasPricesWei ?? i.gasPrices) };
+  const u = i.unvalidatedSenders;
+  if (u === "all") out.unvalidated_senders = "all";
+  else if (u !== undefined && u.size > 0) out.unvalidated_senders = [...u].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map(toHex);
+  return out;
+}
+
+/** The builder inputs of a block record (the inverse of blockRecordOf's header_inputs). */
 export function blockInputsOfRecord(r: ClusterBlockRecord): BlockInputs {
   const h = r.header_inputs;
-  const felt = (name: string): Felt => {
-    const v = h[name];
-    if (typeof v !== "string" || !/^0x[0-9a-f]+$/.test(v)) throw new RangeError(`etcd block ${r.block_number}: header input ${name} is missing or malformed`);
-    return BigInt(v);
+  const prices = (p: GasPricesHex): GasPrices => ({ l1_gas: BigInt(p.l1_gas), l1_data_gas: BigInt(p.l1_data_gas), l2_gas: BigInt(p.l2_gas) });
+  const u = h.unvalidated_senders;
+  return {
+    number: r.block_number,
+    timestamp: r.timestamp_s,
+    gasPrices: prices(h.gas_prices_fri),
+    gasPricesWei: prices(h.gas_prices_wei),
+    sequencerAddress: BigInt(h.sequencer_address),
+    ...(u === "all" ? { unvalidatedSenders: "all" as const } : u !== undefined ? { unvalidatedSenders: new Set(u.map((a) => BigInt(a))) } : {}),
   };
-  const gasPrices: GasPrices = { l1_gas: felt("l1_gas_price"), l1_data_gas: felt("l1_data_gas_price"), l2_gas: felt("l2_gas_price") };
-  return { number: r.block_number, timestamp: r.timestamp_s, gasPrices, sequencerAddress: felt("sequencer_address") };
 }
 
 /**
@@ -107,7 +115,13 @@ export class NodeClusterPort implements ClusterNodePort {
   }
 
   applyBlock(record: ClusterBlockRecord): Promise<void> {
-    return this.node.applyClusterBlock(record, blockInputsOfRecord(record));
+    let inputs: BlockInputs;
+    try {
+      inputs = blockInputsOfRecord(record);
+    } catch (e) {
+      return Promise.reject(new BlockMismatchError(record.block_number, `its header inputs are unusable: ${(e as Error).message}`));
+    }
+    return this.node.applyClusterBlock(record, inputs);
   }
 
   async rollbackLocal(target: number): Promise<void> {

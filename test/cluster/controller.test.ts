@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ClusterBlockRecord, TxBatchRecord } from "../../sequencer/cluster/cluster-records.js";
 import { BlockMismatchError, ClusterController, type ClusterNodePort } from "../../sequencer/cluster/cluster-controller.js";
 import { ClusterCoordinator } from "../../sequencer/cluster/coordinator.js";
+import { FAKE_HEADER_INPUTS } from "./fake-block.js";
 import { sleep, startEtcd, stopAllEtcd, type EtcdCluster } from "../support/etcd.js";
 
 let etcd: EtcdCluster;
@@ -76,7 +77,7 @@ class MemoryChain implements ClusterNodePort {
       state_root: "0x1",
       timestamp_s: 1,
       token: ctl.token!,
-      header_inputs: {},
+      header_inputs: FAKE_HEADER_INPUTS,
       txs,
     };
     await ctl.commitBlock(rec);
@@ -168,7 +169,7 @@ describe("cluster controller", () => {
     // The leader commits a block 2 whose transactions do not produce its hash (a corrupted
     // record, as a buggy or malicious leader would hand it over).
     const head = a.node.localHead();
-    await a.ctl.commitBlock({ block_number: 2, block_hash: hashOf(head.hash, ["0xd0"]), parent_hash: head.hash, state_root: "0x1", timestamp_s: 1, token: a.ctl.token!, header_inputs: {}, txs: ["0xf0"] });
+    await a.ctl.commitBlock({ block_number: 2, block_hash: hashOf(head.hash, ["0xd0"]), parent_hash: head.hash, state_root: "0x1", timestamp_s: 1, token: a.ctl.token!, header_inputs: FAKE_HEADER_INPUTS, txs: ["0xf0"] });
     await until("b halted", () => b.ctl.role === "halted");
     expect(b.ctl.haltedBecause).toMatch(/block 2 does not re-execute to the committed result/);
     expect(b.node.localHead().hash).toBe(good.block_hash);

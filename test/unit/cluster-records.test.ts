@@ -15,7 +15,12 @@ const block: ClusterBlockRecord = {
   state_root: "0x1234",
   timestamp_s: 1_700_000_007,
   token: "42",
-  header_inputs: { l2_gas_price_fri: "0x3b9aca00" },
+  header_inputs: {
+    sequencer_address: "0x1000",
+    gas_prices_fri: { l1_gas: "0x174876e800", l1_data_gas: "0xf4240", l2_gas: "0x3b9aca00" },
+    gas_prices_wei: { l1_gas: "0x1a13b8600", l1_data_gas: "0xbb8", l2_gas: "0x4c4b40" },
+    unvalidated_senders: ["0x64"],
+  },
   txs: [{ type: "INVOKE", version: "0x3", signature: ["0x1", "0x2"] }],
 };
 
@@ -28,6 +33,9 @@ describe("cluster records", () => {
     expect(() => decodeBlockRecord(pack({ ...block, block_hash: "7aa" }))).toThrow("etcd block: field block_hash is missing or malformed");
     expect(() => decodeBlockRecord(pack({ ...block, token: "0" }))).toThrow("field token is missing or malformed");
     expect(() => decodeBlockRecord(pack([1, 2]))).toThrow("etcd block: not a record");
+    const { gas_prices_wei: _, ...noWei } = block.header_inputs;
+    expect(() => decodeBlockRecord(pack({ ...block, header_inputs: noWei }))).toThrow("etcd block: header_inputs: field gas_prices_wei is missing or malformed");
+    expect(() => decodeBlockRecord(pack({ ...block, header_inputs: { ...block.header_inputs, unvalidated_senders: "some" } }))).toThrow("field unvalidated_senders is missing or malformed");
     expect(() => decodeBlockRecord(Buffer.from([0x85]))).toThrow(/etcd block: not msgpack/);
   });
 
