@@ -90,6 +90,8 @@ export class ClusterController {
   private campaignCooldownUntil = 0;
   private lastPublishAt = -Infinity;
   private verified: { number: number; hash: string } | null = null;
+  /** Set on becoming the leader until its first block is committed (logged: takeover timing). */
+  private leadingSince: { token: string; at: number } | null = null;
   private stopped = false;
   readonly members: MemberRegistry;
   readonly replicator: TxReplicator;
@@ -190,8 +192,9 @@ export class ClusterController {
     this.leaderView = await this.coordinator.leader();
     if (this.leaderView !== null || this.now() < this.campaignCooldownUntil) return;
     if (this.port.localHead().number !== etcdHead) return;
+    const campaign_t0 = this.now();
     const token = await this.coordinator.campaign(etcdHead);
-    if (token !== null) await this.becomeLeader(token);
+    if (token !== null) await this.becomeLeader(token, campaign_t0);
   }
 
   /** Apply etcd's blocks up to `etcdHead` (following reorgs). False when the node halted. */
@@ -261,11 +264,16 @@ export class ClusterController {
     await this.port.rollbackLocal(target);
   }
 
-  private async becomeLeader(token: string): Promise<void> {
+  private async becomeLeader(token: string, campaign_t0: number): Promise<void> {
     this.stats.leaderChanges++;
+    const won_at = this.now();
     let adopted = 0;
+    let replicated = 0;
     try {
-      for (const { batch } of await this.coordinator.txBatches()) adopted += await this.port.adoptTxs(batch.txs);
+      for (const { batch } of await this.coordinator.txBatches()) {
+        replicated += batch.txs.length;
+        adopted += await this.port.adoptTxs(batch.txs);
+      }
     } catch (e) {
       // Without the replicated transactions this node must not lead: someone else will.
       this.log("cluster_adopt_failed", { error: (e as Error).message });
@@ -274,6 +282,8 @@ export class ClusterController {
     }
     this.leaderView = { record: { node_id: this.coordinator.nodeId, rpc_url: this.coordinator.rpcUrl }, token };
     this.setRole("leader", `token ${token}, ${adopted} replicated transactions adopted`);
+    this.leadingSince = { token, at: this.now() };
+    this.log("cluster_takeover", { token, campaign_ms: Math.round(won_at - campaign_t0), adopt_ms: Math.round(this.now() - won_at), replicated, adopted });
     this.port.setWriter(token);
     await this.publish(true).catch(() => {});
   }
@@ -284,6 +294,11 @@ export class ClusterController {
   async commitBlock(record: ClusterBlockRecord): Promise<void> {
     if (this.currentRole !== "leader") throw new NotLeaderError(`node is ${this.currentRole}`, this.leaderView?.record.node_id);
     await this.coordinator.commitBlock(record);
+    const since = this.leadingSince;
+    if (since !== null && since.token === record.token) {
+      this.leadingSince = null;
+      this.log("cluster_first_block", { token: record.token, block: record.block_number, ms_after_takeover: Math.round(this.now() - since.at) });
+    }
   }
 
   /** Leader: replicate an admitted transaction before it is acknowledged. */
