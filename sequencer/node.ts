@@ -110,8 +110,8 @@ export interface NodeClusterGate {
   commitBlock(candidate: CandidateBlock, raws: readonly unknown[]): Promise<void>;
   /** Replicate an admitted transaction before its hash is returned. */
   replicateTx(hash: Felt, raw: unknown): Promise<void>;
-  /** An operator rollback as a cluster rollback: etcd's head first, then `local`. */
-  rollback<T>(target: number, local: () => Promise<T>): Promise<T>;
+  /** An operator rollback as a cluster rollback: etcd's head first (requeued transactions replicated again), then `local`. */
+  rollback<T>(target: number, policy: "requeue" | "drop", local: () => Promise<T>): Promise<T>;
 }
 
 /** starknet_getTransactionStatus's answer (TXN_STATUS_RESULT). */
@@ -850,7 +850,7 @@ export class PerpchainNode {
   async rollbackTo(target: number, policy: "requeue" | "drop" = "drop"): Promise<RollbackResult> {
     if (this.cluster === null) return this.rollbackLocally(target, policy);
     this.assertRollbackTarget(target);
-    return this.cluster.rollback(target, () => this.rollbackLocally(target, policy));
+    return this.cluster.rollback(target, policy, () => this.rollbackLocally(target, policy));
   }
 
   private assertRollbackTarget(target: number): void {

@@ -50,6 +50,8 @@ export interface ClusterNodePort {
   adoptTxs(txs: TxBatchRecord["txs"]): Promise<number>;
   /** True once `hash` is in a block or was dropped (its replicated copy may go). */
   txSettled(hash: string): Promise<boolean>;
+  /** The transactions of the local blocks above `target`, in chain order (what a rollback to it requeues). */
+  txsAbove(target: number): Promise<TxBatchRecord["txs"]>;
 }
 
 export interface ClusterControllerOptions {
@@ -329,22 +331,48 @@ export class ClusterController {
   /**
    * Cluster rollback (leader): move the etcd head back in one transaction (with an audit
    * record), then roll back locally with `local`; followers follow on their own.
+   *
+   * With `requeue` the removed blocks' transactions go back to this leader's mempool. They
+   * were acknowledged, and their replicated copies went once they were in a block, so they
+   * are replicated again first, before etcd's head moves: at every moment each one is in an
+   * etcd block or an etcd batch, and a leader dying right after the rollback loses none.
+   * Housekeeping is held off meanwhile (it would delete those copies as settled: their
+   * transactions are still in blocks until the local rollback).
    */
-  async rollback<T>(target: number, reason: string, local: () => Promise<T>): Promise<T> {
+  async rollback<T>(target: number, reason: string, local: () => Promise<T>, opts: { requeue?: boolean } = {}): Promise<T> {
     const token = this.token;
     if (token === null) throw new NotLeaderError(`node is ${this.currentRole}`, this.leaderView?.record.node_id);
     this.port.setWriter(null);
     try {
       await this.port.quiesce();
-      await this.coordinator.rollback(this.port.localHead().number, target, reason);
-      this.verified = null;
-      return await local();
+      return await this.exclusive(async () => {
+        if (opts.requeue === true) {
+          const txs = await this.port.txsAbove(target);
+          await Promise.all(txs.map((t) => this.replicateTx(t.hash, t.raw)));
+          if (txs.length > 0) this.log("cluster_rollback_requeue_replicated", { target, txs: txs.length });
+        }
+        await this.coordinator.rollback(this.port.localHead().number, target, reason);
+        this.verified = null;
+        return await local();
+      });
     } finally {
       if (this.currentRole === "leader" && this.coordinator.token === token) this.port.setWriter(token);
     }
   }
 
-  private async maintenance(): Promise<void> {
+  /** Housekeeping and rollbacks run one at a time (see rollback). */
+  private exclusiveChain: Promise<unknown> = Promise.resolve();
+  private exclusive<T>(f: () => Promise<T>): Promise<T> {
+    const run = this.exclusiveChain.then(f);
+    this.exclusiveChain = run.catch(() => {});
+    return run;
+  }
+
+  private maintenance(): Promise<void> {
+    return this.exclusive(() => this.maintenanceOnce());
+  }
+
+  private async maintenanceOnce(): Promise<void> {
     if (this.stopped) return;
     await this.publish(false).catch(() => {});
     if (this.currentRole !== "leader") return;

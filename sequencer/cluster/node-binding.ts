@@ -12,6 +12,7 @@ import type { GasPrices } from "../../contracts/runtime/gas.js";
 import { toHex, type Felt } from "../../state/felt.js";
 import type { BlockInputs, CandidateBlock } from "../block-builder.js";
 import { NotLeaderError } from "../errors.js";
+import { broadcastJson } from "../tx-intake.js";
 import type { NodeClusterGate, PerpchainNode } from "../node.js";
 import type { ClusterBlockRecord, ClusterHeaderInputs, GasPricesHex, TxBatchRecord } from "./cluster-records.js";
 import { BlockMismatchError, type ClusterController, type ClusterNodePort } from "./cluster-controller.js";
@@ -92,9 +93,9 @@ export class ClusterGate implements NodeClusterGate {
     return this.ctl.replicateTx(toHex(hash), raw);
   }
 
-  rollback<T>(target: number, local: () => Promise<T>): Promise<T> {
+  rollback<T>(target: number, policy: "requeue" | "drop", local: () => Promise<T>): Promise<T> {
     if (this.ctl === null) return Promise.reject(this.notLeader("rollback"));
-    return this.ctl.rollback(target, `appchain_rollback to block ${target}`, local);
+    return this.ctl.rollback(target, `appchain_rollback to block ${target} (${policy})`, local, { requeue: policy === "requeue" });
   }
 }
 
@@ -143,5 +144,15 @@ export class NodeClusterPort implements ClusterNodePort {
 
   async txSettled(hash: string): Promise<boolean> {
     return this.node.txSettled(BigInt(hash));
+  }
+
+  async txsAbove(target: number): Promise<TxBatchRecord["txs"]> {
+    const out: TxBatchRecord["txs"] = [];
+    for (let n = target + 1; n <= this.node.headNumber(); n++) {
+      const block = await this.node.chain.getStoredBlock(n);
+      if (block === undefined) throw new Error(`invariant violated: block ${n} below the head is missing`);
+      for (const t of await this.node.chain.getStoredTxs(block.txHashes)) out.push({ hash: toHex(t.hash), raw: broadcastJson(t.tx) });
+    }
+    return out;
   }
 }

@@ -66,6 +66,9 @@ class MemoryChain implements ClusterNodePort {
   async txSettled(hash: string) {
     return this.blocks.some((b) => b.txs.includes(hash));
   }
+  async txsAbove(target: number) {
+    return this.blocks.slice(target + 1).flatMap((b) => b.txs.map((t) => ({ hash: String(t), raw: { t } })));
+  }
   /** Leader side: build the next block from the mempool and commit it through `ctl`. */
   async produce(ctl: ClusterController): Promise<ClusterBlockRecord> {
     const txs = [...this.mempool.keys()];
