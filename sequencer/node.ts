@@ -171,6 +171,7 @@ export class PerpchainNode {
   private readonly blockListeners = new Listeners<[BlockEvent]>(this.listenerFailed);
   private readonly reorgListeners = new Listeners<[ReorgEvent]>(this.listenerFailed);
   private readonly droppedListeners = new Listeners<[Felt, TxStatus]>(this.listenerFailed);
+  private readonly blockWriters: Array<(e: BlockEvent) => KvOp[]> = [];
   readonly dropped: DroppedTransactions;
   /** Built on the current world, chain and mempool by wireSubsystems() (again after resetTo()). */
   builder!: BlockBuilder;
@@ -422,6 +423,19 @@ export class PerpchainNode {
   onBlock(f: (e: BlockEvent) => void): () => void {
     return this.blockListeners.add(f);
   }
+  /**
+   * Add writes of a subsystem to every block's own atomic batch (the trigger engine's watch list
+   * and cursor): `f` sees the block before it is committed and returns its ops. It must not
+   * throw; if it does, the error is logged and the block commits without its ops.
+   */
+  onBlockWrite(f: (e: BlockEvent) => KvOp[]): () => void {
+    this.blockWriters.push(f);
+    return () => {
+      const i = this.blockWriters.indexOf(f);
+      if (i >= 0) this.blockWriters.splice(i, 1);
+    };
+  }
+
   /** Listen to rollbacks; returns the function that stops listening. */
   onReorg(f: (e: ReorgEvent) => void): () => void {
     return this.reorgListeners.add(f);
@@ -782,8 +796,10 @@ export class PerpchainNode {
     dropped: Array<{ hash: Felt; error: RpcError | string }> = [],
   ): Promise<BlockRecord> {
     const commit_t0 = performance.now();
+    const event: BlockEvent = { block: candidate.block, txs: candidate.txs as TxRecord[] };
+    const ops = this.blockWriters.length === 0 ? extraOps : [...extraOps, ...this.blockWriters.flatMap((w) => this.blockWrites(w, event))];
     try {
-      await this.builder.commit(candidate, extraOps);
+      await this.builder.commit(candidate, ops);
       this.observe("block_commit_seconds", (performance.now() - commit_t0) / 1000);
     } catch (e) {
       this.fatal = e as Error;
@@ -793,11 +809,18 @@ export class PerpchainNode {
     this.mempool.forget(removedEntries);
     // Before the block listeners: one waiting for a dropped transaction learns it from this block.
     this.recordDropped(dropped);
-    const { block } = candidate;
-    const txs = candidate.txs as TxRecord[];
-    this.stats.txsIncluded += txs.length;
-    this.blockListeners.emit({ block, txs });
-    return block;
+    this.stats.txsIncluded += event.txs.length;
+    this.blockListeners.emit(event);
+    return event.block;
+  }
+
+  private blockWrites(writer: (e: BlockEvent) => KvOp[], event: BlockEvent): KvOp[] {
+    try {
+      return writer(event);
+    } catch (e) {
+      this.log("block_writer_failed", { block: event.block.header.block_number, error: String(e) });
+      return [];
+    }
   }
 
   // --- reads -----------------------------------------------------------------------------
