@@ -29,7 +29,7 @@ import { BlockBuilder, type BlockInputs, type CandidateBlock } from "./block-bui
 import { ChainStore, type BlockRecord, type TxRecord } from "./chain-store.js";
 import { NodePausedError, NotLeaderError, NotSupportedError, RollbackRefusedError, RpcError, TransactionNotIncludedError, UnexpectedError } from "./errors.js";
 import { BlockMismatchError } from "./cluster/cluster-controller.js";
-import type { ClusterBlockRecord } from "./cluster/cluster-records.js";
+import type { ClusterBlock } from "./cluster/cluster-records.js";
 import { Lifecycle } from "./lifecycle.js";
 import { Mempool, type MempoolEntry } from "./mempool.js";
 import { orphanedByDrop } from "./rollback-orphans.js";
@@ -532,7 +532,7 @@ export class PerpchainNode {
    * it only if it yields the same block hash and state root (and drops nothing). Otherwise
    * BlockMismatchError, and nothing is written.
    */
-  applyClusterBlock(record: ClusterBlockRecord, inputs: BlockInputs): Promise<void> {
+  applyClusterBlock(record: ClusterBlock, inputs: BlockInputs): Promise<void> {
     const run = this.produceLock.then(async () => {
       const n = record.block_number;
       if (n !== this.world.nextBlockNumber()) throw new Error(`invariant violated: etcd block ${n} applied on head ${this.headNumber()}`);

@@ -4,6 +4,8 @@
 //    block builder) and requiring the same state root and block hash; a block whose parent
 //    is not the local head is a reorg (cluster rollback): roll back to the common ancestor
 //    and go on. A re-execution mismatch halts the node for good (no campaign, /ready 503).
+//    A follower whose next blocks etcd pruned takes them from a peer's RPC (re-executed the
+//    same way, anchored to etcd's lowest block), or halts saying what the operator must do.
 //  - Campaign: only when there is no leader and the local head is the etcd head (the
 //    coordinator's campaign transaction checks the head too).
 //  - Leader: adopts the transactions the previous leader replicated but did not include,
@@ -15,9 +17,10 @@
 // the mempool or the RPC server.
 
 import { ClusterUnavailableError, NotLeaderError } from "../errors.js";
-import type { ClusterBlockRecord, MemberRecord, MemberRole, TxBatchRecord } from "./cluster-records.js";
+import type { ClusterBlock, ClusterBlockRecord, MemberRecord, MemberRole, TxBatchRecord } from "./cluster-records.js";
 import type { ClusterCoordinator, LeaderView } from "./coordinator.js";
 import { MemberRegistry } from "./member-registry.js";
+import { PEER_BLOCKS_MAX, peerBlockFetcher, type PeerBlockFetcher } from "./peer-blocks.js";
 import { retentionFloor } from "./retention.js";
 import { TxReplicator } from "./tx-replicator.js";
 
@@ -34,12 +37,31 @@ export class BlockMismatchError extends Error {
   }
 }
 
+/**
+ * This node's head is below what etcd still holds (pruned while the node was away) and no
+ * live member could serve the blocks in between.
+ */
+export class FollowerBehindPruningError extends Error {
+  constructor(
+    readonly localHead: number,
+    readonly etcdLowest: number,
+    readonly peerFailures: readonly string[],
+  ) {
+    super(
+      `this node is at block ${localHead} but etcd keeps blocks from ${etcdLowest} up only (older ones were pruned), and ` +
+        (peerFailures.length === 0 ? "no live member has blocks up to " + (etcdLowest - 1) : `no member could serve blocks ${localHead + 1}..${etcdLowest - 1} (${peerFailures.join("; ")})`) +
+        `. Stop this node, replace its --db with a copy of a stopped member's --db (or a chain dump of a member), and start it again: it then follows from etcd.`,
+    );
+    this.name = "FollowerBehindPruningError";
+  }
+}
+
 /** What the controller needs from the node. */
 export interface ClusterNodePort {
   localHead(): { number: number; hash: string };
   localBlockHash(n: number): Promise<string | undefined>;
-  /** Re-execute `record` on the local head; commit it iff root and hash match, else throw BlockMismatchError. */
-  applyBlock(record: ClusterBlockRecord): Promise<void>;
+  /** Re-execute `block` (from etcd or a peer) on the local head; commit it iff root and hash match, else throw BlockMismatchError. */
+  applyBlock(block: ClusterBlock): Promise<void>;
   /** Roll the local chain back to `target` (reverse diffs, reorg notifications). */
   rollbackLocal(target: number): Promise<void>;
   /** Produce blocks and admit transactions with this fencing token, or stop (null). */
@@ -63,6 +85,8 @@ export interface ClusterControllerOptions {
   maxReorgBlocks?: number;
   /** Leader housekeeping period (default 2000 ms). */
   maintenanceEveryMs?: number;
+  /** Blocks from a peer's RPC when etcd pruned them (default: appchain_getClusterBlocks over HTTP). */
+  fetchPeerBlocks?: PeerBlockFetcher;
   /** Fallback poll of etcd besides the watch (default 500 ms). */
   pollMs?: number;
   now?: () => number;
@@ -223,9 +247,11 @@ export class ClusterController {
         continue;
       }
       const recs = await this.coordinator.readBlocks(local.number + 1, etcdHead, APPLY_BATCH);
-      if (recs[0]?.block_number !== local.number + 1) {
-        this.halt(`etcd no longer holds block ${local.number + 1} (pruned): this node is too far behind to follow from etcd`);
-        return false;
+      if (recs[0] === undefined) continue; // the head moved back meanwhile (a cluster rollback)
+      if (recs[0].block_number !== local.number + 1) {
+        // etcd pruned the blocks right above our head: take them from a peer, then go on from etcd.
+        if (!(await this.catchUpFromPeers(recs[0]))) return false;
+        continue;
       }
       for (const rec of recs) {
         const l = this.port.localHead();
@@ -245,6 +271,60 @@ export class ClusterController {
       await this.publish(false).catch(() => {});
     }
     return this.currentRole !== "halted";
+  }
+
+  /**
+   * etcd holds blocks from `lowest` up only, and this node's head is below `lowest − 1`: fetch
+   * the blocks in between from a live member that has them (the leader first), block by
+   * block re-executed like etcd's. The peer's chain is anchored to etcd's first: its block
+   * `lowest − 1` must be the parent etcd's block `lowest` names. True once the local head is
+   * that parent; false when the node halted (a re-execution mismatch, or no member could
+   * serve the blocks: FollowerBehindPruningError, whose message says what the operator does).
+   */
+  private async catchUpFromPeers(lowest: ClusterBlockRecord): Promise<boolean> {
+    const to = lowest.block_number - 1;
+    const fetchBlocks = this.opts.fetchPeerBlocks ?? peerBlockFetcher();
+    const members = await this.members.list().catch(() => []);
+    const peers = members
+      .filter((m) => m.node_id !== this.coordinator.nodeId && (m.role === "leader" || m.role === "follower") && m.applied_height >= to)
+      .sort((a, b) => (a.role === "leader" ? 0 : 1) - (b.role === "leader" ? 0 : 1));
+    const from = this.port.localHead().number + 1;
+    this.log("cluster_peer_catchup", { from, to, etcd_lowest: lowest.block_number, peers: peers.map((p) => p.node_id) });
+    const failures: string[] = [];
+    for (const peer of peers) {
+      try {
+        const [top] = await fetchBlocks(peer.rpc_url, to, 1);
+        if (top?.block_hash !== lowest.parent_hash) throw new Error(`its block ${to} is ${top?.block_hash ?? "missing"}, etcd's block ${lowest.block_number} follows ${lowest.parent_hash}`);
+        for (let rounds = 0; this.port.localHead().number < to && !this.stopped; rounds++) {
+          if (rounds > to) throw new Error("invariant violated: peer catch-up makes no progress");
+          const head = this.port.localHead();
+          const blocks = await fetchBlocks(peer.rpc_url, head.number + 1, Math.min(PEER_BLOCKS_MAX, to - head.number));
+          if (blocks.length === 0) throw new Error(`it returned no block ${head.number + 1}`);
+          for (const b of blocks) {
+            if (b.parent_hash !== this.port.localHead().hash) throw new Error(`its block ${b.block_number} follows ${b.parent_hash}, not this node's head ${this.port.localHead().hash}`);
+            try {
+              await this.port.applyBlock(b);
+            } catch (e) {
+              if (!(e instanceof BlockMismatchError)) throw e;
+              this.halt(`${e.message} (served by ${peer.node_id})`);
+              return false;
+            }
+            this.stats.blocksApplied++;
+          }
+          await this.publish(false).catch(() => {});
+        }
+        if (this.stopped) return false;
+        this.log("cluster_peer_catchup_done", { from, to, peer: peer.node_id });
+        return true;
+      } catch (e) {
+        failures.push(`${peer.node_id}: ${(e as Error).message}`);
+        this.log("cluster_peer_catchup_failed", { peer: peer.node_id, error: (e as Error).message });
+      }
+    }
+    const err = new FollowerBehindPruningError(this.port.localHead().number, lowest.block_number, failures);
+    this.log("cluster_behind_pruning", { head: err.localHead, etcd_lowest: err.etcdLowest, failures });
+    this.halt(err.message);
+    return false;
   }
 
   /** Highest block ≤ `from` whose hash is the same locally and in etcd (genesis at worst). */

@@ -1,25 +1,29 @@
 // The typed values a cluster keeps in etcd and their msgpack encoding: a committed block
-// (everything a follower needs to re-execute it), the leader key, a member's registration,
-// a batch of admitted transactions, a rollback audit record. Decoding checks the shape and
-// throws a RangeError naming the key, so a foreign or corrupted value is never half-read.
+// (everything a follower needs to re-execute it; a peer serves the same over JSON-RPC),
+// the leader key, a member's registration, a batch of admitted transactions, a rollback
+// audit record. Decoding checks the shape and throws a RangeError naming the key, so a
+// foreign or corrupted value is never half-read.
 //
 // Never talks to etcd; never renders JSON-RPC.
 
 import { pack, unpack } from "msgpackr";
 
-/** Block n as committed through etcd: the inputs to re-execute it and the results to compare. */
-export interface ClusterBlockRecord {
+/** Block n as a follower re-executes it: its inputs and the results to compare. */
+export interface ClusterBlock {
   block_number: number;
   block_hash: string;
   parent_hash: string;
   state_root: string;
   timestamp_s: number;
-  /** Fencing token of the leader that committed the block. */
-  token: string;
   /** The other inputs the block was built from (node-binding.ts maps them to BlockInputs). */
   header_inputs: ClusterHeaderInputs;
   /** Ordered transactions as broadcast (operator market-data invokes included). */
   txs: unknown[];
+}
+
+/** Block n as committed through etcd: the block and the fencing token of the leader that committed it. */
+export interface ClusterBlockRecord extends ClusterBlock {
+  token: string;
 }
 
 /**
@@ -102,13 +106,22 @@ const isToken = (v: unknown) => typeof v === "string" && /^[1-9][0-9]*$/.test(v)
 
 export function decodeBlockRecord(bytes: Buffer, what = "etcd block"): ClusterBlockRecord {
   const o = decodeObject(bytes, what);
+  return { ...clusterBlockOf(o, what), token: field(o, "token", what, isToken) };
+}
+
+/** A block as a peer's JSON-RPC returns it (appchain_getClusterBlocks): the same fields, checked the same way. */
+export function decodeClusterBlock(v: unknown, what: string): ClusterBlock {
+  if (!isObject(v)) throw new RangeError(`${what}: not a record`);
+  return clusterBlockOf(v as Record<string, unknown>, what);
+}
+
+function clusterBlockOf(o: Record<string, unknown>, what: string): ClusterBlock {
   return {
     block_number: field(o, "block_number", what, isHeight),
     block_hash: field(o, "block_hash", what, isHex),
     parent_hash: field(o, "parent_hash", what, isHex),
     state_root: field(o, "state_root", what, isHex),
     timestamp_s: field(o, "timestamp_s", what, isHeight),
-    token: field(o, "token", what, isToken),
     header_inputs: decodeHeaderInputs(field(o, "header_inputs", what, isObject), `${what}: header_inputs`),
     txs: field(o, "txs", what, Array.isArray),
   };

@@ -10,11 +10,11 @@
 
 import type { GasPrices } from "../../contracts/runtime/gas.js";
 import { toHex, type Felt } from "../../state/felt.js";
-import type { BlockInputs, CandidateBlock } from "../block-builder.js";
+import { blockInputsOf, type BlockInputs, type CandidateBlock } from "../block-builder.js";
 import { NotLeaderError } from "../errors.js";
 import { broadcastJson } from "../tx-intake.js";
 import type { NodeClusterGate, PerpchainNode } from "../node.js";
-import type { ClusterBlockRecord, ClusterHeaderInputs, GasPricesHex, TxBatchRecord } from "./cluster-records.js";
+import type { ClusterBlock, ClusterBlockRecord, ClusterHeaderInputs, GasPricesHex, TxBatchRecord } from "./cluster-records.js";
 import { BlockMismatchError, type ClusterController, type ClusterNodePort } from "./cluster-controller.js";
 
 /** The etcd record of a built block: header inputs, ordered raw transactions, results. */
@@ -43,7 +43,7 @@ function headerInputsOf(i: BlockInputs): ClusterHeaderInputs {
 }
 
 /** The builder inputs of a block record (the inverse of blockRecordOf's header_inputs). */
-export function blockInputsOfRecord(r: ClusterBlockRecord): BlockInputs {
+export function blockInputsOfRecord(r: ClusterBlock): BlockInputs {
   const h = r.header_inputs;
   const prices = (p: GasPricesHex): GasPrices => ({ l1_gas: BigInt(p.l1_gas), l1_data_gas: BigInt(p.l1_data_gas), l2_gas: BigInt(p.l2_gas) });
   const u = h.unvalidated_senders;
@@ -55,6 +55,32 @@ export function blockInputsOfRecord(r: ClusterBlockRecord): BlockInputs {
     sequencerAddress: BigInt(h.sequencer_address),
     ...(u === "all" ? { unvalidatedSenders: "all" as const } : u !== undefined ? { unvalidatedSenders: new Set(u.map((a) => BigInt(a))) } : {}),
   };
+}
+
+/**
+ * Blocks from..from+count-1 of the local chain (up to the head) as a peer that etcd can no
+ * longer feed re-executes them (appchain_getClusterBlocks). Impersonation is not stored
+ * locally: a block that ran a transaction without __validate__ (an --in-memory devnet cheat)
+ * does not re-execute from this (the follower halts on it).
+ */
+export async function localClusterBlocks(node: PerpchainNode, from: number, count: number): Promise<ClusterBlock[]> {
+  const out: ClusterBlock[] = [];
+  for (let n = from; n < from + count && n <= node.headNumber(); n++) {
+    const stored = await node.chain.getStoredBlock(n);
+    if (stored === undefined) throw new Error(`invariant violated: block ${n} below the head is missing`);
+    const h = stored.header;
+    const txs = await node.chain.getStoredTxs(stored.txHashes);
+    out.push({
+      block_number: n,
+      block_hash: toHex(h.blockHash),
+      parent_hash: toHex(h.parentHash),
+      state_root: toHex(h.stateRoot),
+      timestamp_s: h.timestamp,
+      header_inputs: headerInputsOf(blockInputsOf(h)),
+      txs: txs.map((t) => broadcastJson(t.tx)),
+    });
+  }
+  return out;
 }
 
 /**
@@ -115,7 +141,7 @@ export class NodeClusterPort implements ClusterNodePort {
     return (await this.node.chain.getBlock(n))?.header.block_hash;
   }
 
-  applyBlock(record: ClusterBlockRecord): Promise<void> {
+  applyBlock(record: ClusterBlock): Promise<void> {
     let inputs: BlockInputs;
     try {
       inputs = blockInputsOfRecord(record);

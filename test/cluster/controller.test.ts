@@ -9,8 +9,9 @@
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ClusterBlockRecord, TxBatchRecord } from "../../sequencer/cluster/cluster-records.js";
-import { BlockMismatchError, ClusterController, type ClusterNodePort } from "../../sequencer/cluster/cluster-controller.js";
+import { BlockMismatchError, ClusterController, FollowerBehindPruningError, type ClusterNodePort } from "../../sequencer/cluster/cluster-controller.js";
 import { ClusterCoordinator } from "../../sequencer/cluster/coordinator.js";
+import type { PeerBlockFetcher } from "../../sequencer/cluster/peer-blocks.js";
 import { FAKE_HEADER_INPUTS } from "./fake-block.js";
 import { sleep, startEtcd, stopAllEtcd, type EtcdCluster } from "../support/etcd.js";
 
@@ -90,10 +91,38 @@ class MemoryChain implements ClusterNodePort {
   }
 }
 
-function member(chain: string, nodeId: string): { ctl: ClusterController; node: MemoryChain } {
+/** Members' chains by RPC URL: what the in-memory peer fetcher serves from. */
+const chainsByUrl = new Map<string, MemoryChain>();
+
+/** appchain_getClusterBlocks of an in-memory member. */
+const memoryPeerFetcher: PeerBlockFetcher = async (url, from, count) => {
+  const c = chainsByUrl.get(url);
+  if (c === undefined) throw new Error(`no member at ${url}`);
+  return c.blocks.slice(from, from + count).map((b, i) => ({
+    block_number: from + i,
+    block_hash: b.hash,
+    parent_hash: c.blocks[from + i - 1]!.hash,
+    state_root: "0x1",
+    timestamp_s: 1,
+    header_inputs: FAKE_HEADER_INPUTS,
+    txs: b.txs,
+  }));
+};
+
+function member(chain: string, nodeId: string, opts: { fetchPeerBlocks?: PeerBlockFetcher } = {}): { ctl: ClusterController; node: MemoryChain } {
   const node = new MemoryChain();
-  const coordinator = ClusterCoordinator.create({ endpoints: etcd.endpoints, chainId: chain, nodeId, rpcUrl: `http://127.0.0.1:1/${nodeId}`, leaseTtlS: 2, callDeadlineMs: 1_000 });
-  const ctl = new ClusterController({ coordinator, port: node, pollMs: 100, maintenanceEveryMs: 300, retentionBlocks: 2, log: process.env.CLUSTER_DEBUG ? (e, f) => console.log(nodeId, e, JSON.stringify(f)) : undefined });
+  const rpcUrl = `http://127.0.0.1:1/${chain}/${nodeId}`;
+  chainsByUrl.set(rpcUrl, node);
+  const coordinator = ClusterCoordinator.create({ endpoints: etcd.endpoints, chainId: chain, nodeId, rpcUrl, leaseTtlS: 2, callDeadlineMs: 1_000 });
+  const ctl = new ClusterController({
+    coordinator,
+    port: node,
+    pollMs: 100,
+    maintenanceEveryMs: 300,
+    retentionBlocks: 2,
+    fetchPeerBlocks: opts.fetchPeerBlocks ?? memoryPeerFetcher,
+    log: process.env.CLUSTER_DEBUG ? (e, f) => console.log(nodeId, e, JSON.stringify(f)) : undefined,
+  });
   controllers.push(ctl);
   return { ctl, node };
 }
@@ -181,6 +210,63 @@ describe("cluster controller", () => {
     await sleep(1_000);
     expect(b.ctl.role).toBe("halted");
     expect((await b.ctl.status()).members.find((m) => m.node_id === "b")?.role).toBe("halted");
+  });
+});
+
+describe("a member whose next blocks etcd pruned", () => {
+  /** A leader with 8 blocks of which etcd keeps the last few (window 2, housekeeping every 300 ms). */
+  async function prunedChain(): Promise<{ chain: string; a: ReturnType<typeof member>; lowest: number }> {
+    const chain = `CTL_${process.pid}_${++chainSeq}`;
+    const a = member(chain, "a");
+    await a.ctl.start(GENESIS_HASH);
+    for (let i = 0; i < 8; i++) {
+      a.node.mempool.set(`0xe${i}`, {});
+      await a.node.produce(a.ctl);
+    }
+    let lowest = 0;
+    await until("etcd pruned below block 5", async () => (lowest = (await coordinatorOf(chain).lowestBlock()) ?? 0) >= 5);
+    return { chain, a, lowest };
+  }
+
+  it("catches up from a peer's blocks (re-executed, anchored to etcd's lowest block), then follows from etcd", async () => {
+    const { chain, a, lowest } = await prunedChain();
+    const b = member(chain, "b");
+    await b.ctl.start(GENESIS_HASH);
+    expect(b.ctl.role).toBe("follower");
+    expect(b.node.blocks.map((x) => x.hash)).toEqual(a.node.blocks.map((x) => x.hash));
+    expect(lowest).toBeGreaterThan(1);
+    a.node.mempool.set("0xf1", {});
+    const next = await a.node.produce(a.ctl);
+    await until("b follows the next block from etcd", () => b.node.localHead().hash === next.block_hash);
+  });
+
+  it("halts with FollowerBehindPruningError, saying what to do, when no peer can serve the blocks", async () => {
+    const { chain, lowest } = await prunedChain();
+    const b = member(chain, "b", { fetchPeerBlocks: async (url) => Promise.reject(new Error(`connection refused by ${url}`)) });
+    await expect(b.ctl.start(GENESIS_HASH)).rejects.toThrow(/cluster member halted during start-up: this node is at block 0 but etcd keeps blocks from \d+ up only/);
+    expect(b.ctl.role).toBe("halted");
+    expect(b.ctl.haltedBecause).toContain(`no member could serve blocks 1..${lowest - 1} (a: connection refused by`);
+    expect(b.ctl.haltedBecause).toContain("replace its --db with a copy of a stopped member's --db");
+    expect(b.node.localHead().number).toBe(0);
+  });
+
+  it("refuses a peer whose chain does not lead to etcd's lowest block", async () => {
+    const { chain, a, lowest } = await prunedChain();
+    // A peer on another chain from block 3 on (other transactions, consistent hashes): its
+    // blocks would re-execute, but its block below etcd's lowest is not the parent etcd names.
+    const fork = new MemoryChain();
+    fork.blocks = a.node.blocks.slice(0, 3);
+    for (let n = 3; n < lowest; n++) fork.blocks.push({ hash: hashOf(fork.localHead().hash, [`0xf0${n}`]), txs: [`0xf0${n}`] });
+    const forkUrl = `http://127.0.0.1:1/fork-${chain}`;
+    chainsByUrl.set(forkUrl, fork);
+    const b = member(chain, "b", { fetchPeerBlocks: (_url, from, count) => memoryPeerFetcher(forkUrl, from, count) });
+    const err = await b.ctl.start(GENESIS_HASH).catch((e: Error) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect(b.ctl.role).toBe("halted");
+    expect(b.ctl.haltedBecause).toContain(`a: its block ${lowest - 1} is ${fork.localHead().hash}, etcd's block ${lowest} follows ${a.node.blocks[lowest - 1]!.hash}`);
+    expect(b.node.localHead().number).toBe(0);
+    expect(a.ctl.role).toBe("leader");
+    expect(new FollowerBehindPruningError(0, lowest, []).message).toContain(`no live member has blocks up to ${lowest - 1}`);
   });
 });
 
