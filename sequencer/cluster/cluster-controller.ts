@@ -168,7 +168,14 @@ export class ClusterController {
   async start(genesisHash: string, timeout_ms = 30_000): Promise<void> {
     await this.coordinator.ensureGenesis(genesisHash);
     await this.publish(true).catch((e: Error) => this.log("cluster_publish_failed", { error: e.message }));
-    this.stopWatch = await this.coordinator.watch(() => this.requestSync(), this.opts.pollMs ?? 500);
+    this.stopWatch = await this.coordinator.watch(
+      () => this.requestSync(),
+      this.opts.pollMs ?? 500,
+      // Forwarded writes go to the leader the watch last reported: no etcd read per write.
+      (leader) => {
+        if (this.currentRole !== "leader") this.leaderView = leader;
+      },
+    );
     this.maintenanceTimer = setInterval(() => void this.maintenance(), this.opts.maintenanceEveryMs ?? 2_000);
     this.maintenanceTimer.unref();
     const until = this.now() + timeout_ms;
@@ -475,16 +482,28 @@ export class ClusterController {
 
   // --- status -----------------------------------------------------------------------------
 
-  /** The leader's RPC URL (waiting up to `wait_ms` for one to exist); null when this node leads. */
+  /**
+   * The leader's RPC URL (waiting up to `wait_ms` for one to exist); null when this node
+   * leads. Served from the leader the watch and the syncs last saw; etcd is read only when
+   * that is unknown (no leader, or forgotten after a failed forward).
+   */
   async leaderRpcUrl(wait_ms: number): Promise<string | null> {
     const until = this.now() + wait_ms;
     for (;;) {
       if (this.currentRole === "leader") return null;
+      const known = this.leaderView;
+      if (known !== null && known.record.node_id !== this.coordinator.nodeId) return known.record.rpc_url;
       const l = await this.coordinator.leader().catch(() => null);
+      if (l !== null && this.role !== "leader") this.leaderView = l;
       if (l !== null && l.record.node_id !== this.coordinator.nodeId) return l.record.rpc_url;
       if (this.now() > until) throw new NotLeaderError(`no cluster leader within ${wait_ms} ms`);
       await new Promise((r) => setTimeout(r, 50));
     }
+  }
+
+  /** A forward to `rpcUrl` failed: do not send the next one there before etcd confirms it leads. */
+  forgetLeader(rpcUrl: string): void {
+    if (this.currentRole !== "leader" && this.leaderView?.record.rpc_url === rpcUrl) this.leaderView = null;
   }
 
   async status(): Promise<ClusterStatus> {

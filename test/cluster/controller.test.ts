@@ -7,7 +7,7 @@
 // transactions are adopted by the next leader.
 
 import { createHash } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { ClusterBlockRecord, TxBatchRecord } from "../../sequencer/cluster/cluster-records.js";
 import { BlockMismatchError, ClusterController, FollowerBehindPruningError, type ClusterNodePort } from "../../sequencer/cluster/cluster-controller.js";
 import { ClusterCoordinator } from "../../sequencer/cluster/coordinator.js";
@@ -109,7 +109,7 @@ const memoryPeerFetcher: PeerBlockFetcher = async (url, from, count) => {
   }));
 };
 
-function member(chain: string, nodeId: string, opts: { fetchPeerBlocks?: PeerBlockFetcher } = {}): { ctl: ClusterController; node: MemoryChain } {
+function member(chain: string, nodeId: string, opts: { fetchPeerBlocks?: PeerBlockFetcher; pollMs?: number } = {}): { ctl: ClusterController; node: MemoryChain; coordinator: ClusterCoordinator; rpcUrl: string } {
   const node = new MemoryChain();
   const rpcUrl = `http://127.0.0.1:1/${chain}/${nodeId}`;
   chainsByUrl.set(rpcUrl, node);
@@ -117,14 +117,14 @@ function member(chain: string, nodeId: string, opts: { fetchPeerBlocks?: PeerBlo
   const ctl = new ClusterController({
     coordinator,
     port: node,
-    pollMs: 100,
+    pollMs: opts.pollMs ?? 100,
     maintenanceEveryMs: 300,
     retentionBlocks: 2,
     fetchPeerBlocks: opts.fetchPeerBlocks ?? memoryPeerFetcher,
     log: process.env.CLUSTER_DEBUG ? (e, f) => console.log(nodeId, e, JSON.stringify(f)) : undefined,
   });
   controllers.push(ctl);
-  return { ctl, node };
+  return { ctl, node, coordinator, rpcUrl };
 }
 
 async function until(what: string, f: () => boolean | Promise<boolean>, timeout_ms = 8_000): Promise<void> {
@@ -210,6 +210,38 @@ describe("cluster controller", () => {
     await sleep(1_000);
     expect(b.ctl.role).toBe("halted");
     expect((await b.ctl.status()).members.find((m) => m.node_id === "b")?.role).toBe("halted");
+  });
+});
+
+describe("forwarding target", () => {
+  it("a follower names the leader its watch reported, reading etcd only when it does not know one", async () => {
+    const chain = `CTL_${process.pid}_${++chainSeq}`;
+    const a = member(chain, "a");
+    await a.ctl.start(GENESIS_HASH);
+    // No fallback polls: what b and c know of the leader comes from their watches.
+    const b = member(chain, "b", { pollMs: 600_000 });
+    await b.ctl.start(GENESIS_HASH);
+    const c = member(chain, "c", { pollMs: 600_000 });
+    await c.ctl.start(GENESIS_HASH);
+    const reads = vi.spyOn(c.coordinator, "leader");
+    for (let i = 0; i < 50; i++) expect(await c.ctl.leaderRpcUrl(1_000)).toBe(a.rpcUrl);
+    expect(reads).toHaveBeenCalledTimes(0);
+
+    // a hands over; b or c takes over, and the other one names it.
+    await a.ctl.stepDown();
+    await until("b or c leads", () => b.ctl.role === "leader" || c.ctl.role === "leader");
+    const [leader, other] = b.ctl.role === "leader" ? [b, c] : [c, b];
+    expect(await leader.ctl.leaderRpcUrl(1_000)).toBeNull();
+    await until("the other names the new leader", async () => (await other.ctl.leaderRpcUrl(1_000)) === leader.rpcUrl);
+
+    // A failed forward makes it ask etcd again (once), which confirms the leader.
+    const otherReads = other === c ? reads : vi.spyOn(b.coordinator, "leader");
+    other.ctl.forgetLeader(leader.rpcUrl);
+    const before = otherReads.mock.calls.length;
+    expect(await other.ctl.leaderRpcUrl(1_000)).toBe(leader.rpcUrl);
+    expect(otherReads.mock.calls.length).toBe(before + 1);
+    expect(await other.ctl.leaderRpcUrl(1_000)).toBe(leader.rpcUrl);
+    expect(otherReads.mock.calls.length).toBe(before + 1);
   });
 });
 
