@@ -17,6 +17,7 @@
 // the mempool or the RPC server.
 
 import { ClusterUnavailableError, NotLeaderError } from "../errors.js";
+import type { BroadcastedTxn } from "../rpc/params.js";
 import type { ClusterBlock, ClusterBlockRecord, MemberRecord, MemberRole, TxBatchRecord } from "./cluster-records.js";
 import type { ClusterCoordinator, LeaderView } from "./coordinator.js";
 import { MemberRegistry } from "./member-registry.js";
@@ -391,9 +392,9 @@ export class ClusterController {
   }
 
   /** Leader: replicate an admitted transaction before it is acknowledged. */
-  replicateTx(hash: string, raw: unknown): Promise<void> {
+  replicateTx(hash: string, tx: BroadcastedTxn): Promise<void> {
     if (this.currentRole !== "leader") return Promise.reject(new NotLeaderError(`node is ${this.currentRole}`, this.leaderView?.record.node_id));
-    return this.replicator.replicate(hash, raw);
+    return this.replicator.replicate(hash, tx);
   }
 
   /** The fencing token while leading. */
@@ -435,7 +436,7 @@ export class ClusterController {
       return await this.exclusive(async () => {
         if (opts.requeue === true) {
           const txs = await this.port.txsAbove(target);
-          await Promise.all(txs.map((t) => this.replicateTx(t.hash, t.raw)));
+          await Promise.all(txs.map((t) => this.replicateTx(t.hash, t.tx)));
           if (txs.length > 0) this.log("cluster_rollback_requeue_replicated", { target, txs: txs.length });
         }
         await this.coordinator.rollback(this.port.localHead().number, target, reason);

@@ -6,7 +6,11 @@
 //
 // Never talks to etcd; never renders JSON-RPC.
 
-import { pack, unpack } from "msgpackr";
+import { Packr } from "msgpackr";
+import type { BroadcastedTxn } from "../rpc/params.js";
+
+/** The local stores' msgpack settings (stored-records.ts): felts stay bigints, transactions stay typed. */
+const packr = new Packr({ useBigIntExtension: true, useRecords: false });
 
 /** Block n as a follower re-executes it: its inputs and the results to compare. */
 export interface ClusterBlock {
@@ -17,8 +21,8 @@ export interface ClusterBlock {
   timestamp_s: number;
   /** The other inputs the block was built from (node-binding.ts maps them to BlockInputs). */
   header_inputs: ClusterHeaderInputs;
-  /** Ordered transactions as broadcast (operator market-data invokes included). */
-  txs: unknown[];
+  /** Ordered transactions as broadcast, typed (operator market-data invokes included). */
+  txs: BroadcastedTxn[];
 }
 
 /** Block n as committed through etcd: the block and the fencing token of the leader that committed it. */
@@ -65,7 +69,7 @@ export interface MemberRecord {
 /** Transactions a leader admitted (and acknowledged) but whose block may not exist yet. */
 export interface TxBatchRecord {
   token: string;
-  txs: Array<{ hash: string; raw: unknown }>;
+  txs: Array<{ hash: string; tx: BroadcastedTxn }>;
 }
 
 export interface RollbackAuditRecord {
@@ -78,13 +82,13 @@ export interface RollbackAuditRecord {
 }
 
 export function encodeRecord(v: ClusterBlockRecord | LeaderRecord | MemberRecord | TxBatchRecord | RollbackAuditRecord): Buffer {
-  return pack(v);
+  return packr.pack(v);
 }
 
 function decodeObject(bytes: Buffer, what: string): Record<string, unknown> {
   let v: unknown;
   try {
-    v = unpack(bytes);
+    v = packr.unpack(bytes);
   } catch (e) {
     throw new RangeError(`${what}: not msgpack (${(e as Error).message})`);
   }
@@ -109,10 +113,22 @@ export function decodeBlockRecord(bytes: Buffer, what = "etcd block"): ClusterBl
   return { ...clusterBlockOf(o, what), token: field(o, "token", what, isToken) };
 }
 
-/** A block as a peer's JSON-RPC returns it (appchain_getClusterBlocks): the same fields, checked the same way. */
-export function decodeClusterBlock(v: unknown, what: string): ClusterBlock {
+/**
+ * A block as a peer's JSON-RPC returns it (appchain_getClusterBlocks: the same fields, the
+ * transactions as broadcast JSON): checked the same way, each transaction through `txOf`.
+ */
+export function decodeClusterBlock(v: unknown, what: string, txOf: (raw: unknown, field: string) => BroadcastedTxn): ClusterBlock {
   if (!isObject(v)) throw new RangeError(`${what}: not a record`);
-  return clusterBlockOf(v as Record<string, unknown>, what);
+  const o = v as Record<string, unknown>;
+  const raws = field<unknown[]>(o, "txs", what, Array.isArray);
+  const txs = raws.map((raw, i) => {
+    try {
+      return txOf(raw, `txs[${i}]`);
+    } catch (e) {
+      throw new RangeError(`${what}: transaction ${i} is malformed: ${(e as Error).message}`);
+    }
+  });
+  return clusterBlockOf({ ...o, txs }, what);
 }
 
 function clusterBlockOf(o: Record<string, unknown>, what: string): ClusterBlock {
@@ -123,8 +139,18 @@ function clusterBlockOf(o: Record<string, unknown>, what: string): ClusterBlock 
     state_root: field(o, "state_root", what, isHex),
     timestamp_s: field(o, "timestamp_s", what, isHeight),
     header_inputs: decodeHeaderInputs(field(o, "header_inputs", what, isObject), `${what}: header_inputs`),
-    txs: field(o, "txs", what, Array.isArray),
+    txs: field(o, "txs", what, (v) => Array.isArray(v) && v.every(isTypedTx)),
   };
+}
+
+/**
+ * The shape of a typed transaction (its fields are checked where it is used: hashing and
+ * executing it on re-execution or adoption, which refuse a malformed one).
+ */
+function isTypedTx(v: unknown): boolean {
+  if (!isObject(v)) return false;
+  const t = v as Record<string, unknown>;
+  return (t.type === "INVOKE" || t.type === "DEPLOY_ACCOUNT") && typeof t.nonce === "bigint" && typeof t.version === "bigint" && Array.isArray(t.signature);
 }
 
 function decodeHeaderInputs(o: Record<string, unknown>, what: string): ClusterHeaderInputs {
@@ -163,7 +189,7 @@ export function decodeTxBatchRecord(bytes: Buffer): TxBatchRecord {
   const o = decodeObject(bytes, w);
   const txs = field<unknown[]>(o, "txs", w, Array.isArray);
   for (const t of txs) {
-    if (typeof t !== "object" || t === null || !isHex((t as { hash?: unknown }).hash)) throw new RangeError(`${w}: malformed transaction entry`);
+    if (!isObject(t) || !isHex((t as { hash?: unknown }).hash) || !isTypedTx((t as { tx?: unknown }).tx)) throw new RangeError(`${w}: malformed transaction entry`);
   }
   return { token: field(o, "token", w, isToken), txs: txs as TxBatchRecord["txs"] };
 }

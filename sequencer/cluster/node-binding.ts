@@ -12,13 +12,14 @@ import type { GasPrices } from "../../contracts/runtime/gas.js";
 import { toHex, type Felt } from "../../state/felt.js";
 import { blockInputsOf, type BlockInputs, type CandidateBlock } from "../block-builder.js";
 import { NotLeaderError } from "../errors.js";
+import type { BroadcastedTxn } from "../rpc/params.js";
 import { broadcastJson } from "../tx-intake.js";
 import type { NodeClusterGate, PerpchainNode } from "../node.js";
 import type { ClusterBlock, ClusterBlockRecord, ClusterHeaderInputs, GasPricesHex, TxBatchRecord } from "./cluster-records.js";
 import { BlockMismatchError, type ClusterController, type ClusterNodePort } from "./cluster-controller.js";
 
-/** The etcd record of a built block: header inputs, ordered raw transactions, results. */
-export function blockRecordOf(candidate: CandidateBlock, raws: readonly unknown[], token: string): ClusterBlockRecord {
+/** The etcd record of a built block: header inputs, its transactions in order (typed), results. */
+export function blockRecordOf(candidate: CandidateBlock, token: string): ClusterBlockRecord {
   const i = candidate.inputs;
   return {
     block_number: i.number,
@@ -28,7 +29,7 @@ export function blockRecordOf(candidate: CandidateBlock, raws: readonly unknown[
     timestamp_s: i.timestamp,
     token,
     header_inputs: headerInputsOf(i),
-    txs: [...raws],
+    txs: candidate.included.map((i) => i.tx.broadcast),
   };
 }
 
@@ -57,14 +58,17 @@ export function blockInputsOfRecord(r: ClusterBlock): BlockInputs {
   };
 }
 
+/** A ClusterBlock as JSON-RPC carries it: the transactions as broadcast JSON. */
+export type ClusterBlockJson = Omit<ClusterBlock, "txs"> & { txs: Array<Record<string, unknown>> };
+
 /**
  * Blocks from..from+count-1 of the local chain (up to the head) as a peer that etcd can no
  * longer feed re-executes them (appchain_getClusterBlocks). Impersonation is not stored
  * locally: a block that ran a transaction without __validate__ (an --in-memory devnet cheat)
  * does not re-execute from this (the follower halts on it).
  */
-export async function localClusterBlocks(node: PerpchainNode, from: number, count: number): Promise<ClusterBlock[]> {
-  const out: ClusterBlock[] = [];
+export async function localClusterBlocks(node: PerpchainNode, from: number, count: number): Promise<ClusterBlockJson[]> {
+  const out: ClusterBlockJson[] = [];
   for (let n = from; n < from + count && n <= node.headNumber(); n++) {
     const stored = await node.chain.getStoredBlock(n);
     if (stored === undefined) throw new Error(`invariant violated: block ${n} below the head is missing`);
@@ -108,15 +112,15 @@ export class ClusterGate implements NodeClusterGate {
     return new NotLeaderError(`${what}: this node is ${this.ctl?.role ?? "starting"} in the cluster`);
   }
 
-  async commitBlock(candidate: CandidateBlock, raws: readonly unknown[]): Promise<void> {
+  async commitBlock(candidate: CandidateBlock): Promise<void> {
     const token = this.writerToken;
     if (this.ctl === null || token === null) throw this.notLeader(`block ${candidate.inputs.number}`);
-    await this.ctl.commitBlock(blockRecordOf(candidate, raws, token));
+    await this.ctl.commitBlock(blockRecordOf(candidate, token));
   }
 
-  replicateTx(hash: Felt, raw: unknown): Promise<void> {
+  replicateTx(hash: Felt, tx: BroadcastedTxn): Promise<void> {
     if (this.ctl === null) return Promise.reject(this.notLeader("transaction"));
-    return this.ctl.replicateTx(toHex(hash), raw);
+    return this.ctl.replicateTx(toHex(hash), tx);
   }
 
   rollback<T>(target: number, policy: "requeue" | "drop", local: () => Promise<T>): Promise<T> {
@@ -165,7 +169,8 @@ export class NodeClusterPort implements ClusterNodePort {
   }
 
   adoptTxs(txs: TxBatchRecord["txs"]): Promise<number> {
-    return this.node.adoptReplicatedTxs(txs.map((t) => t.raw));
+    // Through the node's submission path, which parses (and so checks) the broadcast JSON.
+    return this.node.adoptReplicatedTxs(txs.map((t) => broadcastJson(t.tx)));
   }
 
   async txSettled(hash: string): Promise<boolean> {
@@ -177,7 +182,7 @@ export class NodeClusterPort implements ClusterNodePort {
     for (let n = target + 1; n <= this.node.headNumber(); n++) {
       const block = await this.node.chain.getStoredBlock(n);
       if (block === undefined) throw new Error(`invariant violated: block ${n} below the head is missing`);
-      for (const t of await this.node.chain.getStoredTxs(block.txHashes)) out.push({ hash: toHex(t.hash), raw: broadcastJson(t.tx) });
+      for (const t of await this.node.chain.getStoredTxs(block.txHashes)) out.push({ hash: toHex(t.hash), tx: t.tx });
     }
     return out;
   }

@@ -8,6 +8,7 @@
 // Never applies anything and never retries on its own.
 
 import { ClusterUnavailableError } from "../errors.js";
+import { parseBroadcastedTxn } from "../rpc/params.js";
 import { decodeClusterBlock, type ClusterBlock } from "./cluster-records.js";
 
 /** Most blocks one appchain_getClusterBlocks call returns. */
@@ -36,7 +37,7 @@ export function peerBlockFetcher(opts: { timeout_ms?: number; authorization?: st
     }
     if (body.error !== undefined) throw new ClusterUnavailableError(`peer ${rpcUrl}: appchain_getClusterBlocks: ${body.error.code} ${body.error.message}`);
     if (!Array.isArray(body.result)) throw new RangeError(`peer ${rpcUrl}: appchain_getClusterBlocks did not return a list`);
-    const blocks = body.result.map((b, i) => decodeClusterBlock(b, `peer ${rpcUrl} block ${from + i}`));
+    const blocks = body.result.map((b, i) => decodeClusterBlock(b, `peer ${rpcUrl} block ${from + i}`, parseBroadcastedTxn));
     blocks.forEach((b, i) => {
       if (b.block_number !== from + i) throw new RangeError(`peer ${rpcUrl}: block ${from + i} answered as block ${b.block_number}`);
     });

@@ -17,7 +17,7 @@
 
 import { ClusterCoordinator } from "../../sequencer/cluster/coordinator.js";
 import { rpc, rpcBatch, signedTransfer, sleep, spawnNode, killAllChildren, type PredeployedAccount } from "../crash/child-node.js";
-import { fakeBlock } from "../cluster/fake-block.js";
+import { fakeBlock, fakeTx } from "../cluster/fake-block.js";
 import { FailoverProbe, NodeCluster, TransferLoad } from "../cluster/node-cluster.js";
 import { startEtcd, stopAllEtcd } from "../support/etcd.js";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -41,7 +41,8 @@ async function commitLatency(endpoints: string[]): Promise<{ p50: number; p99: n
   try {
     await c.ensureGenesis("0x1");
     const token = (await c.campaign(0))!;
-    const payload = Array.from({ length: RECORD_KB }, (_, i) => ({ i, pad: "x".repeat(1000) }));
+    // About RECORD_KB KB of transactions: each carries ~1 KB of calldata.
+    const payload = Array.from({ length: RECORD_KB }, (_, i) => ({ ...fakeTx(`0x${(i + 1).toString(16)}`), calldata: Array.from({ length: 32 }, (_, k) => BigInt(i * 32 + k) * 2n ** 200n) }));
     const ms: number[] = [];
     for (let n = 1; n <= COMMITS; n++) {
       const t0 = performance.now();

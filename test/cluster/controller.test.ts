@@ -12,7 +12,7 @@ import type { ClusterBlockRecord, TxBatchRecord } from "../../sequencer/cluster/
 import { BlockMismatchError, ClusterController, FollowerBehindPruningError, type ClusterNodePort } from "../../sequencer/cluster/cluster-controller.js";
 import { ClusterCoordinator } from "../../sequencer/cluster/coordinator.js";
 import type { PeerBlockFetcher } from "../../sequencer/cluster/peer-blocks.js";
-import { FAKE_HEADER_INPUTS } from "./fake-block.js";
+import { FAKE_HEADER_INPUTS, fakeTx, tagOf } from "./fake-block.js";
 import { sleep, startEtcd, stopAllEtcd, type EtcdCluster } from "../support/etcd.js";
 
 let etcd: EtcdCluster;
@@ -30,13 +30,14 @@ afterAll(async () => {
 
 const GENESIS_HASH = "0x9e0";
 
-function hashOf(parent: string, txs: unknown[]): string {
+/** Blocks hold transaction tags (fake-block.ts: fakeTx/tagOf carry them through etcd as typed transactions). */
+function hashOf(parent: string, txs: string[]): string {
   return "0x" + createHash("sha256").update(parent + JSON.stringify(txs)).digest("hex").slice(0, 16).replace(/^0+/, "");
 }
 
 /** An in-memory chain playing the node. */
 class MemoryChain implements ClusterNodePort {
-  blocks: Array<{ hash: string; txs: unknown[] }> = [{ hash: GENESIS_HASH, txs: [] }];
+  blocks: Array<{ hash: string; txs: string[] }> = [{ hash: GENESIS_HASH, txs: [] }];
   writer: string | null = null;
   mempool = new Map<string, unknown>();
   rolledBackTo: number[] = [];
@@ -47,10 +48,11 @@ class MemoryChain implements ClusterNodePort {
     return this.blocks[n]?.hash;
   }
   async applyBlock(r: ClusterBlockRecord) {
-    const h = hashOf(this.localHead().hash, r.txs);
+    const tags = r.txs.map(tagOf);
+    const h = hashOf(this.localHead().hash, tags);
     if (h !== r.block_hash) throw new BlockMismatchError(r.block_number, `hash ${h}, expected ${r.block_hash}`);
-    this.blocks.push({ hash: h, txs: r.txs });
-    for (const t of r.txs) this.mempool.delete(String(t));
+    this.blocks.push({ hash: h, txs: tags });
+    for (const t of tags) this.mempool.delete(t);
   }
   async rollbackLocal(target: number) {
     this.rolledBackTo.push(target);
@@ -61,14 +63,14 @@ class MemoryChain implements ClusterNodePort {
   }
   async quiesce() {}
   async adoptTxs(txs: TxBatchRecord["txs"]) {
-    for (const t of txs) this.mempool.set(t.hash, t.raw);
+    for (const t of txs) this.mempool.set(t.hash, t.tx);
     return txs.length;
   }
   async txSettled(hash: string) {
     return this.blocks.some((b) => b.txs.includes(hash));
   }
   async txsAbove(target: number) {
-    return this.blocks.slice(target + 1).flatMap((b) => b.txs.map((t) => ({ hash: String(t), raw: { t } })));
+    return this.blocks.slice(target + 1).flatMap((b) => b.txs.map((t) => ({ hash: t, tx: fakeTx(t) })));
   }
   /** Leader side: build the next block from the mempool and commit it through `ctl`. */
   async produce(ctl: ClusterController): Promise<ClusterBlockRecord> {
@@ -82,7 +84,7 @@ class MemoryChain implements ClusterNodePort {
       timestamp_s: 1,
       token: ctl.token!,
       header_inputs: FAKE_HEADER_INPUTS,
-      txs,
+      txs: txs.map(fakeTx),
     };
     await ctl.commitBlock(rec);
     this.blocks.push({ hash: rec.block_hash, txs });
@@ -105,7 +107,7 @@ const memoryPeerFetcher: PeerBlockFetcher = async (url, from, count) => {
     state_root: "0x1",
     timestamp_s: 1,
     header_inputs: FAKE_HEADER_INPUTS,
-    txs: b.txs,
+    txs: b.txs.map(fakeTx),
   }));
 };
 
@@ -146,12 +148,12 @@ describe("cluster controller", () => {
     await b.ctl.start(GENESIS_HASH);
     expect(b.ctl.role).toBe("follower");
     a.node.mempool.set("0xa1", {});
-    await a.ctl.replicateTx("0xa1", { n: 1 });
+    await a.ctl.replicateTx("0xa1", fakeTx("0xa1"));
     await a.node.produce(a.ctl);
-    await a.ctl.replicateTx("0xa2", { n: 2 });
+    await a.ctl.replicateTx("0xa2", fakeTx("0xa2"));
     a.node.mempool.set("0xa2", {});
     await a.node.produce(a.ctl);
-    await a.ctl.replicateTx("0xa3", { n: 3 }); // acknowledged, not yet in a block
+    await a.ctl.replicateTx("0xa3", fakeTx("0xa3")); // acknowledged, not yet in a block
     await until("b at height 2", () => b.node.localHead().number === 2);
     expect(b.node.blocks.map((x) => x.hash)).toEqual(a.node.blocks.map((x) => x.hash));
     const st = await b.ctl.status();
@@ -165,7 +167,7 @@ describe("cluster controller", () => {
     // b adopted what a acknowledged but had not included (0xa3); 0xa1/0xa2 are in blocks already and were settled.
     expect([...b.node.mempool.keys()]).toContain("0xa3");
     const rec = await b.node.produce(b.ctl);
-    expect(rec.txs).toContain("0xa3");
+    expect(rec.txs.map(tagOf)).toContain("0xa3");
     await until("a follows b's block", () => a.node.localHead().hash === rec.block_hash);
     // housekeeping removes settled batches and prunes below the members' heights and the window
     await until("settled batches deleted", async () => (await coordinatorOf(chain).txBatches()).length === 0);
@@ -201,7 +203,7 @@ describe("cluster controller", () => {
     // The leader commits a block 2 whose transactions do not produce its hash (a corrupted
     // record, as a buggy or malicious leader would hand it over).
     const head = a.node.localHead();
-    await a.ctl.commitBlock({ block_number: 2, block_hash: hashOf(head.hash, ["0xd0"]), parent_hash: head.hash, state_root: "0x1", timestamp_s: 1, token: a.ctl.token!, header_inputs: FAKE_HEADER_INPUTS, txs: ["0xf0"] });
+    await a.ctl.commitBlock({ block_number: 2, block_hash: hashOf(head.hash, ["0xd0"]), parent_hash: head.hash, state_root: "0x1", timestamp_s: 1, token: a.ctl.token!, header_inputs: FAKE_HEADER_INPUTS, txs: [fakeTx("0xf0")] });
     await until("b halted", () => b.ctl.role === "halted");
     expect(b.ctl.haltedBecause).toMatch(/block 2 does not re-execute to the committed result/);
     expect(b.node.localHead().hash).toBe(good.block_hash);

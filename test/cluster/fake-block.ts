@@ -3,6 +3,32 @@
 // (the node tests commit real ones).
 
 import type { ClusterBlockRecord, ClusterHeaderInputs } from "../../sequencer/cluster/cluster-records.js";
+import type { BroadcastedTxn } from "../../sequencer/rpc/params.js";
+
+/** A well-formed typed transaction tagged `tag` (a hex felt in its calldata), never executed. */
+export function fakeTx(tag: string): BroadcastedTxn {
+  const none = { maxAmount: 0n, maxPricePerUnit: 0n };
+  return {
+    type: "INVOKE",
+    version: 3n,
+    isQuery: false,
+    signature: [],
+    nonce: 0n,
+    resourceBounds: { l1Gas: none, l1DataGas: none, l2Gas: none },
+    tip: 0n,
+    paymasterData: [],
+    nonceDataAvailabilityMode: "L1",
+    feeDataAvailabilityMode: "L1",
+    senderAddress: 0x1n,
+    calldata: [BigInt(tag)],
+    accountDeploymentData: [],
+  };
+}
+
+/** The tag fakeTx put in `tx`. */
+export function tagOf(tx: BroadcastedTxn): string {
+  return "0x" + (tx as { calldata: bigint[] }).calldata[0]!.toString(16);
+}
 
 /** Well-formed header inputs (the coordinator and controller tests never execute them). */
 export const FAKE_HEADER_INPUTS: ClusterHeaderInputs = {

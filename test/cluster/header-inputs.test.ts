@@ -103,7 +103,7 @@ describe("a follower re-executes blocks whose WEI gas prices differ from the FRI
     const inputs = blockInputsOf(stored.header);
     expect(inputs.gasPricesWei).toEqual({ l1_gas: 11n, l1_data_gas: 12n, l2_gas: 13n });
     const candidate = await leader.node.builder.execute({ ...inputs, number: n + 1 }, []);
-    const rec = blockRecordOf(candidate, [], "1");
+    const rec = blockRecordOf(candidate, "1");
     expect(blockInputsOfRecord(rec)).toEqual(candidate.inputs);
   });
 });
