@@ -234,6 +234,7 @@ export class ClusterController {
   /** Apply etcd's blocks up to `etcdHead` (following reorgs). False when the node halted. */
   private async catchUp(etcdHeadAtStart: number): Promise<boolean> {
     let etcdHead = etcdHeadAtStart;
+    let emptyReads = 0;
     for (let rounds = 0; rounds < 10_000 && !this.stopped; rounds++) {
       // The head may move while we apply (new blocks, or a cluster rollback): re-read it.
       if (rounds > 0) etcdHead = this.stats.lastEtcdHead = await this.coordinator.head();
@@ -255,7 +256,11 @@ export class ClusterController {
         continue;
       }
       const recs = await this.coordinator.readBlocks(local.number + 1, etcdHead, APPLY_BATCH);
-      if (recs[0] === undefined) continue; // the head moved back meanwhile (a cluster rollback)
+      if (recs[0] === undefined) {
+        // The head moved back meanwhile (a cluster rollback): read it again, a few times at most.
+        if (++emptyReads > 3) throw new ClusterUnavailableError(`etcd head is ${etcdHead} but etcd holds no block in ${local.number + 1}..${etcdHead}`);
+        continue;
+      }
       if (recs[0].block_number !== local.number + 1) {
         // etcd pruned the blocks right above our head: take them from a peer, then go on from etcd.
         if (!(await this.catchUpFromPeers(recs[0]))) return false;
