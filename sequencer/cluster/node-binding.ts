@@ -2,9 +2,11 @@
 //  - the node → cluster gate (NodeClusterGate): may this node write now; commit a built block
 //    through etcd before the local batch; replicate an admitted transaction before its hash is
 //    returned; run an operator rollback as a cluster rollback;
-//  - the cluster → node port (ClusterNodePort): local head, apply a block from etcd by
-//    re-executing it, roll back locally, start/stop production, adopt replicated txs.
-// Also the translation between a built block and its etcd record (ClusterBlockRecord).
+//  - the cluster → node port (ClusterNodePort): local head, apply a block from etcd (or a
+//    peer) by re-executing it, roll back locally, start/stop production, adopt replicated
+//    txs, list the txs a rollback requeues.
+// Also the translation between a built block and its etcd record (ClusterBlockRecord: every
+// header input, typed transactions), and the local blocks a peer serves (localClusterBlocks).
 //
 // Never decides roles (the controller does) and never writes etcd (the coordinator does).
 
