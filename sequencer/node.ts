@@ -39,6 +39,7 @@ import { deriveAccountKeys, deriveOperatorKeys, type AccountKeys } from "./prede
 import { parseBroadcastedTxn, type BroadcastedTxn } from "./rpc/params.js";
 import { decodeFormatVersion, decodeWalEntry, encodeFormatVersion, encodeWalEntry, STORAGE_FORMAT_VERSION } from "./stored-records.js";
 import { broadcastJson, intake, unsignedInvokeJson } from "./tx-intake.js";
+import { Listeners } from "./listeners.js";
 
 export type { NodeTx } from "./admission.js";
 
@@ -166,9 +167,11 @@ export class PerpchainNode {
   private building: Promise<void> | null = null;
   private buildAgain = false;
   private intervalTimer: NodeJS.Timeout | null = null;
-  private readonly blockListeners: Array<(e: BlockEvent) => void> = [];
-  private readonly reorgListeners: Array<(e: ReorgEvent) => void> = [];
-  private readonly droppedListeners: Array<(hash: Felt, status: TxStatus) => void> = [];
+  private readonly listenerFailed = (e: unknown) => this.log("listener_failed", { error: String(e) });
+  private readonly blockListeners = new Listeners<[BlockEvent]>(this.listenerFailed);
+  private readonly reorgListeners = new Listeners<[ReorgEvent]>(this.listenerFailed);
+  private readonly droppedListeners = new Listeners<[Felt, TxStatus]>(this.listenerFailed);
+  private readonly blockWriters: Array<(e: BlockEvent) => KvOp[]> = [];
   readonly dropped: DroppedTransactions;
   /** Built on the current world, chain and mempool by wireSubsystems() (again after resetTo()). */
   builder!: BlockBuilder;
@@ -178,7 +181,7 @@ export class PerpchainNode {
   gasPrices: GasPrices;
   /** The same in WEI, for block headers only (fees are paid in STRK). */
   gasPricesWei: GasPrices;
-  readonly stats = { blocksProduced: 0, txsIncluded: 0, txsRejected: 0 };
+  readonly stats = { txsIncluded: 0 };
   readonly maxTxsPerBlock: number;
   /** Cluster mode gate (null: single embedded node). */
   readonly cluster: NodeClusterGate | null;
@@ -418,19 +421,24 @@ export class PerpchainNode {
 
   /** Listen to committed blocks; returns the function that stops listening. */
   onBlock(f: (e: BlockEvent) => void): () => void {
-    this.blockListeners.push(f);
+    return this.blockListeners.add(f);
+  }
+  /**
+   * Add writes of a subsystem to every block's own atomic batch (the trigger engine's watch list
+   * and cursor): `f` sees the block before it is committed and returns its ops. It must not
+   * throw; if it does, the error is logged and the block commits without its ops.
+   */
+  onBlockWrite(f: (e: BlockEvent) => KvOp[]): () => void {
+    this.blockWriters.push(f);
     return () => {
-      const i = this.blockListeners.indexOf(f);
-      if (i >= 0) this.blockListeners.splice(i, 1);
+      const i = this.blockWriters.indexOf(f);
+      if (i >= 0) this.blockWriters.splice(i, 1);
     };
   }
+
   /** Listen to rollbacks; returns the function that stops listening. */
   onReorg(f: (e: ReorgEvent) => void): () => void {
-    this.reorgListeners.push(f);
-    return () => {
-      const i = this.reorgListeners.indexOf(f);
-      if (i >= 0) this.reorgListeners.splice(i, 1);
-    };
+    return this.reorgListeners.add(f);
   }
 
   // --- time ------------------------------------------------------------------------------
@@ -640,11 +648,7 @@ export class PerpchainNode {
 
   /** Listen to transactions dropped without a block (their final status); returns the function that stops listening. */
   onDropped(f: (hash: Felt, status: TxStatus) => void): () => void {
-    this.droppedListeners.push(f);
-    return () => {
-      const i = this.droppedListeners.indexOf(f);
-      if (i >= 0) this.droppedListeners.splice(i, 1);
-    };
+    return this.droppedListeners.add(f);
   }
 
   private recordDropped(dropped: ReadonlyArray<{ hash: Felt; error: RpcError | string }>): void {
@@ -653,13 +657,7 @@ export class PerpchainNode {
       this.dropped.record(d.hash, d.error, now_ms);
       const reason = this.dropped.get(d.hash)!.reason;
       this.log("tx_dropped", { hash: toHex(d.hash), reason });
-      for (const l of [...this.droppedListeners]) {
-        try {
-          l(d.hash, droppedStatus(reason));
-        } catch (e) {
-          this.log("listener_failed", { error: String(e) });
-        }
-      }
+      this.droppedListeners.emit(d.hash, droppedStatus(reason));
     }
   }
 
@@ -798,8 +796,10 @@ export class PerpchainNode {
     dropped: Array<{ hash: Felt; error: RpcError | string }> = [],
   ): Promise<BlockRecord> {
     const commit_t0 = performance.now();
+    const event: BlockEvent = { block: candidate.block, txs: candidate.txs as TxRecord[] };
+    const ops = this.blockWriters.length === 0 ? extraOps : [...extraOps, ...this.blockWriters.flatMap((w) => this.blockWrites(w, event))];
     try {
-      await this.builder.commit(candidate, extraOps);
+      await this.builder.commit(candidate, ops);
       this.observe("block_commit_seconds", (performance.now() - commit_t0) / 1000);
     } catch (e) {
       this.fatal = e as Error;
@@ -809,20 +809,18 @@ export class PerpchainNode {
     this.mempool.forget(removedEntries);
     // Before the block listeners: one waiting for a dropped transaction learns it from this block.
     this.recordDropped(dropped);
-    this.stats.txsRejected += dropped.length;
-    const { block } = candidate;
-    const txs = candidate.txs as TxRecord[];
-    this.stats.blocksProduced++;
-    this.stats.txsIncluded += txs.length;
-    // A copy: listeners (waitForTx) unsubscribe while being called, which would skip the next one.
-    for (const l of [...this.blockListeners]) {
-      try {
-        l({ block, txs });
-      } catch (e) {
-        this.log("listener_failed", { error: String(e) });
-      }
+    this.stats.txsIncluded += event.txs.length;
+    this.blockListeners.emit(event);
+    return event.block;
+  }
+
+  private blockWrites(writer: (e: BlockEvent) => KvOp[], event: BlockEvent): KvOp[] {
+    try {
+      return writer(event);
+    } catch (e) {
+      this.log("block_writer_failed", { block: event.block.header.block_number, error: String(e) });
+      return [];
     }
-    return block;
   }
 
   // --- reads -----------------------------------------------------------------------------
@@ -912,7 +910,7 @@ export class PerpchainNode {
     this.operatorLock = this.produceLock;
     const { ev, keysChanged, orphans, removedBlockHashes } = await run;
     const requeued = new Set(ev.requeued);
-    for (const l of this.reorgListeners) l(ev);
+    this.reorgListeners.emit(ev);
     this.recordDropped(ev.removedTxs.filter((h) => !requeued.has(h)).map((h) => ({ hash: BigInt(h), error: `removed by a rollback to block ${target}` })));
     this.recordDropped(orphans.map((o) => ({ hash: o.hash, error: `its nonce followed transactions a rollback to block ${target} removed` })));
     return { ...ev, rollbackMs: performance.now() - t0, keysChanged, removedBlockHashes };
@@ -1009,7 +1007,7 @@ export class PerpchainNode {
     });
     this.produceLock = run.catch(() => {});
     const ev = await run;
-    if (ev) for (const l of this.reorgListeners) l(ev);
+    if (ev) this.reorgListeners.emit(ev);
     return ev;
   }
 

@@ -184,21 +184,26 @@ export function registerStarknetMethods(registry: HandlerRegistry, node: Perpcha
   });
 }
 
+/** The number of the block `id` names on this node's chain; BLOCK_NOT_FOUND when there is none. */
+export async function resolveBlockNumber(node: PerpchainNode, id: BlockId): Promise<number> {
+  if (id.kind === "tag") {
+    if (id.tag === "l1_accepted") throw new BlockNotFoundError("no block is accepted on L1 on this appchain");
+    return node.headNumber();
+  }
+  if (id.kind === "number") {
+    if (id.number > node.headNumber()) throw new BlockNotFoundError();
+    return id.number;
+  }
+  const n = await node.chain.getBlockNumberByHash(id.hash);
+  if (n === undefined) throw new BlockNotFoundError();
+  return n;
+}
+
 class StarknetMethods {
   constructor(private readonly node: PerpchainNode) {}
 
-  async resolve(id: BlockId): Promise<number> {
-    if (id.kind === "tag") {
-      if (id.tag === "l1_accepted") throw new BlockNotFoundError("no block is accepted on L1 on this appchain");
-      return this.node.headNumber();
-    }
-    if (id.kind === "number") {
-      if (id.number > this.node.headNumber()) throw new BlockNotFoundError();
-      return id.number;
-    }
-    const n = await this.node.chain.getBlockNumberByHash(id.hash);
-    if (n === undefined) throw new BlockNotFoundError();
-    return n;
+  resolve(id: BlockId): Promise<number> {
+    return resolveBlockNumber(this.node, id);
   }
 
   async block(n: number): Promise<BlockRecord> {
