@@ -22,6 +22,7 @@ const U64_END = 1n << 64n;
 const U127_END = 1n << 127n;
 const U191_END = 1n << 191n;
 const U255_END = 1n << 255n;
+const SHIFTS = [0n, 64n, 128n, 192n];
 
 let buf = Buffer.allocUnsafeSlow(64 * 1024);
 let view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
@@ -215,7 +216,7 @@ function writeBigInt(v: bigint): void {
   }
   buf[pos++] = EXT_BIGINT;
   for (let w = words - 1; w >= 0; w--) {
-    view.setBigUint64(pos, BigInt.asUintN(64, v >> BigInt(64 * w)));
+    view.setBigUint64(pos, BigInt.asUintN(64, w === 0 ? v : v >> (SHIFTS[w] ?? BigInt(64 * w))));
     pos += 8;
   }
 }
