@@ -150,8 +150,7 @@ export function registerStarknetMethods(registry: HandlerRegistry, node: Perpcha
   });
   r("starknet_traceBlockTransactions", async (p) => {
     const id = parseConfirmedBlockId(p.block_id);
-    const b = await m.block(await m.resolve(id));
-    const txs = await node.chain.getTxs(b.txHashes);
+    const txs = await m.blockTxs(await m.block(await m.resolve(id)));
     return txs.map((t) => ({ transaction_hash: t.transaction.transaction_hash, trace_root: t.trace }));
   });
   r("starknet_getEvents", (p) => m.getEvents(p.filter));
@@ -212,6 +211,21 @@ class StarknetMethods {
     return b;
   }
 
+  /**
+   * The transactions of block `b`. A rollback (or devnet_restart/load) may remove them between
+   * reading the block and reading them: that is BLOCK_NOT_FOUND, as if the block had been asked
+   * for a moment later; a transaction missing from a block that is still there is a real fault.
+   */
+  async blockTxs(b: BlockRecord): Promise<TxRecord[]> {
+    try {
+      return await this.node.chain.getTxs(b.txHashes);
+    } catch (e) {
+      const now = await this.node.chain.getBlock(b.header.block_number).catch(() => undefined);
+      if (now?.header.block_hash !== b.header.block_hash) throw new BlockNotFoundError("the block was removed by a rollback while it was read");
+      throw e;
+    }
+  }
+
   async tx(h: Felt): Promise<TxRecord> {
     const t = await this.node.chain.getTx(h);
     if (t !== undefined) return t;
@@ -260,7 +274,7 @@ class StarknetMethods {
     const b = await this.block(await this.resolve(id));
     const base = { status: "ACCEPTED_ON_L2", ...b.header };
     if (kind === "hashes") return { ...base, transactions: b.txHashes };
-    const txs = await this.node.chain.getTxs(b.txHashes);
+    const txs = await this.blockTxs(b);
     if (kind === "txs") return { ...base, transactions: txs.map((t) => t.transaction) };
     return { ...base, transactions: txs.map((t) => ({ transaction: t.transaction, receipt: t.receipt })) };
   }
