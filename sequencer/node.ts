@@ -29,7 +29,7 @@ import { BlockBuilder, type BlockInputs, type CandidateBlock } from "./block-bui
 import { ChainStore, type BlockRecord, type TxRecord } from "./chain-store.js";
 import { NodePausedError, NotLeaderError, NotSupportedError, RollbackRefusedError, RpcError, TransactionNotIncludedError, UnexpectedError } from "./errors.js";
 import { BlockMismatchError } from "./cluster/cluster-controller.js";
-import type { ClusterBlockRecord } from "./cluster/cluster-records.js";
+import type { ClusterBlock } from "./cluster/cluster-records.js";
 import { Lifecycle } from "./lifecycle.js";
 import { Mempool, type MempoolEntry } from "./mempool.js";
 import { orphanedByDrop } from "./rollback-orphans.js";
@@ -108,11 +108,11 @@ export interface NodeClusterGate {
   /** The typed refusal for a write attempted on a node that may not write. */
   notLeader(what: string): NotLeaderError;
   /** Commit a built block through etcd before the local batch (throws: the block is discarded). */
-  commitBlock(candidate: CandidateBlock, raws: readonly unknown[]): Promise<void>;
+  commitBlock(candidate: CandidateBlock): Promise<void>;
   /** Replicate an admitted transaction before its hash is returned. */
-  replicateTx(hash: Felt, raw: unknown): Promise<void>;
-  /** An operator rollback as a cluster rollback: etcd's head first, then `local`. */
-  rollback<T>(target: number, local: () => Promise<T>): Promise<T>;
+  replicateTx(hash: Felt, tx: BroadcastedTxn): Promise<void>;
+  /** An operator rollback as a cluster rollback: etcd's head first (requeued transactions replicated again), then `local`. */
+  rollback<T>(target: number, policy: "requeue" | "drop", local: () => Promise<T>): Promise<T>;
 }
 
 /** starknet_getTransactionStatus's answer (TXN_STATUS_RESULT). */
@@ -469,7 +469,7 @@ export class PerpchainNode {
   async submit(raw: unknown, parsed: BroadcastedTxn, opts: { operator?: boolean } = {}): Promise<Felt> {
     const tx = await this.admission.submit(raw, parsed, opts);
     this.scheduleBlock();
-    if (this.cluster !== null) await this.cluster.replicateTx(tx.hash, raw);
+    if (this.cluster !== null) await this.cluster.replicateTx(tx.hash, tx.broadcast);
     return tx.hash;
   }
 
@@ -532,15 +532,15 @@ export class PerpchainNode {
    * it only if it yields the same block hash and state root (and drops nothing). Otherwise
    * BlockMismatchError, and nothing is written.
    */
-  applyClusterBlock(record: ClusterBlockRecord, inputs: BlockInputs): Promise<void> {
+  applyClusterBlock(record: ClusterBlock, inputs: BlockInputs): Promise<void> {
     const run = this.produceLock.then(async () => {
       const n = record.block_number;
       if (n !== this.world.nextBlockNumber()) throw new Error(`invariant violated: etcd block ${n} applied on head ${this.headNumber()}`);
       let txs;
       try {
-        txs = record.txs.map((raw) => intake(parseBroadcastedTxn(raw, "etcd block"), this.chainId));
+        txs = record.txs.map((tx) => intake(tx, this.chainId));
       } catch (e) {
-        throw new BlockMismatchError(n, `a transaction does not parse: ${(e as Error).message}`);
+        throw new BlockMismatchError(n, `a transaction is malformed: ${(e as Error).message}`);
       }
       const candidate = await this.builder.execute(inputs, txs);
       if (candidate.dropped.length > 0) throw new BlockMismatchError(n, `${candidate.dropped.length} transaction(s) refused on re-execution, e.g. ${candidate.dropped[0]!.error.message}`);
@@ -773,10 +773,7 @@ export class PerpchainNode {
     this.observe("block_build_seconds", (performance.now() - built_t0) / 1000);
     // Cluster mode: etcd first. A refused or unresolved commit throws here, before anything
     // is written: the candidate is dropped and the mempool keeps its transactions.
-    if (this.cluster !== null) {
-      const rawOf = new Map(ready.map((e) => [e.hash, e.payload.raw]));
-      await this.cluster.commitBlock(candidate, candidate.included.map((i) => rawOf.get(i.tx.hash)));
-    }
+    if (this.cluster !== null) await this.cluster.commitBlock(candidate);
     // Every ready entry leaves the mempool (included or dropped by the block), and so does every stale one.
     const removed = [...ready, ...stale];
     const dropped: Array<{ hash: Felt; error: RpcError | string }> = [
@@ -848,7 +845,7 @@ export class PerpchainNode {
   async rollbackTo(target: number, policy: "requeue" | "drop" = "drop"): Promise<RollbackResult> {
     if (this.cluster === null) return this.rollbackLocally(target, policy);
     this.assertRollbackTarget(target);
-    return this.cluster.rollback(target, () => this.rollbackLocally(target, policy));
+    return this.cluster.rollback(target, policy, () => this.rollbackLocally(target, policy));
   }
 
   private assertRollbackTarget(target: number): void {
