@@ -9,7 +9,7 @@
 // tries are hashed (WorldState.stageCommit). --inline and --no-pipeline turn each off.
 
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { PerformanceObserver } from "node:perf_hooks";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -47,6 +47,11 @@ const INLINE = process.argv.includes("--inline");
 const RETENTION = process.argv.includes("--retention-blocks") ? arg("retention-blocks", 0) : undefined;
 /** --node-cache-mb N: the world state's trie-node cache (default: the world state's, 256 MB). */
 const NODE_CACHE_MB = process.argv.includes("--node-cache-mb") ? arg("node-cache-mb", 256) : undefined;
+/**
+ * --setup-dir DIR: build the initial state in DIR once and keep it; later runs with the same
+ * DIR (and the same --leaves, --contracts, --genesis-chunk) skip the setup and time a copy of it.
+ */
+const SETUP_DIR = process.argv.includes("--setup-dir") ? process.argv[process.argv.indexOf("--setup-dir") + 1]! : undefined;
 /** Internal: `--timed-in DIR` runs the timed blocks on the store the setup built in DIR. */
 const TIMED_IN = process.argv.includes("--timed-in") ? process.argv[process.argv.indexOf("--timed-in") + 1]! : undefined;
 /** Blocks at the end whose node tables are timed alone after the run. */
@@ -105,15 +110,22 @@ async function main() {
   process.stderr.write(`${backendLine}\n`);
   const dir = mkdtempSync(join(tmpdir(), "perpchain-bench-commit-"));
   try {
-    const s = await setup(dir);
+    let s = { genesisMs: NaN, peakRss: NaN };
+    if (SETUP_DIR === undefined) s = await setup(dir);
+    else {
+      if (!existsSync(SETUP_DIR)) s = await setup(SETUP_DIR);
+      else process.stderr.write(`setup: reusing ${SETUP_DIR}\n`);
+      cpSync(SETUP_DIR, dir, { recursive: true });
+    }
     // The timed blocks in a fresh process on the same store (see the header).
-    const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, ...process.argv.slice(2), "--timed-in", dir], { stdio: ["ignore", "pipe", "inherit"] });
+    const args = process.argv.slice(2).filter((a, i, all) => a !== "--setup-dir" && all[i - 1] !== "--setup-dir");
+    const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, ...args, "--timed-in", dir], { stdio: ["ignore", "pipe", "inherit"] });
     let out = "";
     child.stdout.on("data", (b: Buffer) => (out += b.toString()));
     const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
     if (code !== 0) throw new Error(`timed blocks failed (exit ${code})`);
     const timedResult = JSON.parse(out.trim().split("\n").pop()!) as Record<string, unknown>;
-    const result = { ...timedResult, genesis_ms: Math.round(s.genesisMs), peak_rss_mb_setup: Math.round(s.peakRss / 2 ** 20) };
+    const result = { ...timedResult, genesis_ms: Number.isNaN(s.genesisMs) ? null : Math.round(s.genesisMs), peak_rss_mb_setup: Number.isNaN(s.peakRss) ? null : Math.round(s.peakRss / 2 ** 20) };
     process.stdout.write(JSON.stringify(result) + "\n");
   } finally {
     rmSync(dir, { recursive: true, force: true });
