@@ -290,6 +290,12 @@ export class WorldState implements StateReader {
   blocksPruned = 0;
   /** Trie nodes read from the store since open (cache misses; for benchmarks). */
   nodeReads = 0;
+  /**
+   * The extra-reference counts (Column.recordExtraRefs) by record key (latin1), all of them: a
+   * few records are shared, nearly all are not, so pruning and commits look counts up here
+   * instead of reading the store for every record they touch. Loaded at open.
+   */
+  private readonly extraRefs = new Map<string, number>();
   /** Trie nodes read by pruning steps since open (replaying pruned blocks; for benchmarks). */
   pruneNodeReads = 0;
 
@@ -316,6 +322,7 @@ export class WorldState implements StateReader {
     // A chain written before births were recorded cannot be pruned safely: keep all of it.
     ws.prunedThrough = cursor !== undefined ? Number(asBuffer(cursor).readBigUInt64BE(0)) : head === undefined ? 0 : null;
     await migrateBirthMarkers(store);
+    for await (const [k, v] of store.iterator(columnRange(Column.recordExtraRefs))) ws.extraRefs.set(asBuffer(k).toString("latin1", 1), decodeCount(v));
     for await (const [k, v] of store.iterator(columnRange(Column.flatContract))) ws.contracts.set(readFelt(k, 1), decodeContract(v));
     for await (const [k, v] of store.iterator(columnRange(Column.flatStorage))) {
       const addr = readFelt(k, 1);
@@ -637,10 +644,11 @@ export class WorldState implements StateReader {
   private async commitNow(prepared: PreparedCommit, opts: { blockHash: Felt; extraOps?: readonly KvOp[] }): Promise<void> {
     if (prepared.baseHead !== this.nextBlockNumber() - 1) throw new WorldStateError("head moved since prepareCommit");
     const head: ChainHead = { blockNumber: prepared.blockNumber, blockHash: opts.blockHash, roots: prepared.roots };
-    const refOps = await this.birthOps(prepared.births);
-    const ops = [...prepared.ops, ...refOps, ...(opts.extraOps ?? []), { type: "put" as const, key: keys.head(), value: encodeHead(head) }];
+    const refs = await this.birthRefs(prepared.births);
+    const ops = [...prepared.ops, ...refs.ops, ...(opts.extraOps ?? []), { type: "put" as const, key: keys.head(), value: encodeHead(head) }];
     this.lastBatchBytes = opsBytes(ops);
     await this.store.batch(ops);
+    for (const [k, n] of refs.counts) this.extraRefs.set(k, n);
     // Landed: update memory.
     for (const [addr, rec] of prepared.contracts) {
       if (isEmptyContract(rec)) this.contracts.delete(addr);
@@ -754,16 +762,22 @@ export class WorldState implements StateReader {
       await this.replayDeaths(n, died);
       last = n;
     }
-    const refs = [...deaths.values()];
-    const extras = await this.store.getMany(refs.map((r) => keys.recordExtraRefs(r.key)));
     const ops: KvOp[] = [];
-    refs.forEach((r, i) => {
-      const refsLeft = decodeCount(extras[i]) + 1 - r.count;
+    const counts = new Map<string, number>();
+    for (const [s, r] of deaths) {
+      const extra = this.extraRefs.get(s);
+      const refsLeft = (extra ?? 0) + 1 - r.count;
       if (refsLeft <= 0) ops.push({ type: "del", key: r.key });
       if (refsLeft <= 1) {
-        if (extras[i] !== undefined) ops.push({ type: "del", key: keys.recordExtraRefs(r.key) });
-      } else ops.push({ type: "put", key: keys.recordExtraRefs(r.key), value: encodeCount(refsLeft - 1) });
-    });
+        if (extra !== undefined) {
+          ops.push({ type: "del", key: keys.recordExtraRefs(r.key) });
+          counts.set(s, 0);
+        }
+      } else {
+        ops.push({ type: "put", key: keys.recordExtraRefs(r.key), value: encodeCount(refsLeft - 1) });
+        counts.set(s, refsLeft - 1);
+      }
+    }
     for (let n = from; n <= last; n++) {
       ops.push({ type: "del", key: keys.reverseDiff(n) });
       ops.push({ type: "del", key: keys.blockRoots(n - 1) });
@@ -771,6 +785,10 @@ export class WorldState implements StateReader {
     }
     ops.push({ type: "put", key: keys.pruneCursor(), value: u64(last) });
     await this.store.batch(ops);
+    for (const [k, n] of counts) {
+      if (n === 0) this.extraRefs.delete(k);
+      else this.extraRefs.set(k, n);
+    }
     this.prunedThrough = last;
     this.blocksPruned += last - from + 1;
     return last - from + 1;
@@ -820,26 +838,26 @@ export class WorldState implements StateReader {
   }
 
   /**
-   * The reference-count writes of a block's new records (see RecordBirths), read just before
-   * its batch under the write lock: a record that exists, or is born twice, gets its extra
-   * references counted; a record born once that did not exist needs nothing.
+   * The reference-count writes of a block's new records (see RecordBirths), under the write
+   * lock just before its batch: a record that exists, or is born twice, gets its extra
+   * references counted; a record born once that did not exist needs nothing. Returns the
+   * writes and the new counts (for extraRefs once the batch has landed).
    */
-  private async birthOps(births: RecordBirths): Promise<KvOp[]> {
-    const born = [...births.counts().values()];
-    const stored = await this.store.getMany(born.map((b) => b.key));
-    const again: Array<{ key: Uint8Array; count: number; existed: boolean }> = [];
-    born.forEach((b, i) => {
-      if (stored[i] !== undefined || b.count > 1) again.push({ ...b, existed: stored[i] !== undefined });
-    });
-    if (again.length === 0) return [];
-    const extras = await this.store.getMany(again.map((b) => keys.recordExtraRefs(b.key)));
+  private async birthRefs(births: RecordBirths): Promise<{ ops: KvOp[]; counts: Map<string, number> }> {
+    const born = [...births.counts()];
+    const stored = await this.store.getMany(born.map(([, b]) => b.key));
     const ops: KvOp[] = [];
-    again.forEach((b, i) => {
+    const counts = new Map<string, number>();
+    born.forEach(([s, b], i) => {
+      const existed = stored[i] !== undefined;
+      if (!existed && b.count === 1) return;
       // References before this block (0 when the record is new), plus this block's births.
-      const before = b.existed ? decodeCount(extras[i]) + 1 : 0;
-      ops.push({ type: "put", key: keys.recordExtraRefs(b.key), value: encodeCount(before + b.count - 1) });
+      const before = existed ? (this.extraRefs.get(s) ?? 0) + 1 : 0;
+      const extra = before + b.count - 1;
+      ops.push({ type: "put", key: keys.recordExtraRefs(b.key), value: encodeCount(extra) });
+      counts.set(s, extra);
     });
-    return ops;
+    return { ops, counts };
   }
 
   // --- history -------------------------------------------------------------------------
