@@ -83,12 +83,18 @@ export interface BlockBuilderDeps {
   feeTokenAddress: Felt;
 }
 
-/** The header inputs a block was built from. */
+/**
+ * The header inputs a block was built from: every header field `seal` does not derive from
+ * the transactions and the state (both price tables: the WEI prices are hashed too).
+ * Impersonation is not in the header: a block that skipped validation cannot be re-executed
+ * from its header alone.
+ */
 export function blockInputsOf(header: BlockHeader): BlockInputs {
   return {
     number: header.blockNumber,
     timestamp: header.timestamp,
     gasPrices: { l1_gas: header.l1GasPrice.priceInFri, l1_data_gas: header.l1DataGasPrice.priceInFri, l2_gas: header.l2GasPrice.priceInFri },
+    gasPricesWei: { l1_gas: header.l1GasPrice.priceInWei, l1_data_gas: header.l1DataGasPrice.priceInWei, l2_gas: header.l2GasPrice.priceInWei },
     sequencerAddress: header.sequencerAddress,
   };
 }

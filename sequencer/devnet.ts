@@ -67,10 +67,11 @@ export interface DevnetOptions extends Omit<NodeOptions, "extraPredeploys"> {
   /** Where the RPC server reports unexpected errors and socket trouble (default: JSON lines on stderr). */
   errorLogger?: ErrorLogger;
   /**
-   * Cluster mode (DESIGN §11): etcd client URLs, this node's id and the leader lease TTL in
-   * seconds (default 5). Without it the node is the embedded single node.
+   * Cluster mode (DESIGN §11): etcd client URLs, this node's id, the leader lease TTL in
+   * seconds (default 5) and the blocks etcd keeps below the head (default 1000). Without it
+   * the node is the embedded single node.
    */
-  cluster?: { etcd: string[]; nodeId: string; leaseTtlS?: number };
+  cluster?: { etcd: string[]; nodeId: string; leaseTtlS?: number; retentionBlocks?: number };
 }
 
 export interface Devnet {

@@ -9,8 +9,8 @@
 // become -32603 (or 63 UNEXPECTED_ERROR where the method's spec lists it) without leaking their
 // message or stack to the client; the details go to the log with a reference number.
 
-import { RpcError, UnexpectedError } from "../contracts/runtime/errors.js";
-import { HistoryPrunedError } from "../state/world-state.js";
+import { BlockNotFoundError, RpcError, UnexpectedError } from "../contracts/runtime/errors.js";
+import { HistoryPrunedError, NoStateAtBlockError } from "../state/world-state.js";
 
 export * from "../contracts/runtime/errors.js";
 
@@ -219,6 +219,7 @@ let incidentCounter = 0;
 export function toJsonRpcError(err: unknown, options: ToJsonRpcErrorOptions = {}): JsonRpcErrorObject {
   if (err instanceof RpcError) return wire(err);
   if (err instanceof HistoryPrunedError) return wire(new StatePrunedError(err));
+  if (err instanceof NoStateAtBlockError) return wire(new BlockNotFoundError(err.message));
   const incident = ++incidentCounter;
   const logger = options.logger ?? stderrErrorLogger;
   logger.error("rpc.unexpected_exception", {

@@ -31,6 +31,8 @@ export interface MarketDataServiceOptions {
   unsafeDisableGuards?: boolean;
   /** Where refusals and writes are counted (sequencer/metrics.ts); default: not counted. */
   metrics?: { rejected(market: string, reason: string): void; written(): void };
+  /** Refused updates kept on disk, a ring (default QUARANTINE_SLOTS). */
+  quarantineSlots?: number;
 }
 
 export type PushAnswer =
@@ -43,6 +45,9 @@ export const GENESIS_MARKET_DATA: Record<string, { mark_e6: bigint; index_e6: bi
   "ETH-USD-PERP": { mark_e6: 3_400_000_000n, index_e6: 3_400_000_000n, rate_e12: 10_000_000n, funding_index_e6: 87_250_000n },
   "PAXG-USD-PERP": { mark_e6: 2_650_000_000n, index_e6: 2_650_000_000n, rate_e12: 5_000_000n, funding_index_e6: 12_400_000n },
 };
+
+/** Refused market-data updates kept on disk (a ring; the oldest is overwritten). */
+export const QUARANTINE_SLOTS = 10_000;
 
 export class MarketDataService {
   /** Replaced only by restartPipeline() (the chain under it was replaced). */
@@ -164,10 +169,13 @@ export class MarketDataService {
     // Label values are bounded: a client names any market it likes.
     this.metrics.rejected(this.pipeline.isConfiguredMarket(r.market) ? r.market : "unattributed", r.reason);
     this.node.log("marketdata_rejected", { market: r.market, reason: r.reason, message: r.message });
-    const record = { ...r, epoch: this.node.epoch, at: this.node.nowS() };
-    const seq = this.quarantineSeq++;
+    const record = { ...r, epoch: this.node.epoch, seq: this.quarantineSeq, at: this.node.nowS() };
+    // A ring of quarantineSlots records: a feed that pushes garbage all day costs a bounded
+    // amount of disk (each record is a bounded copy). A restart starts again at slot 0; every
+    // record names its epoch, sequence and time.
+    const slot = this.quarantineSeq++ % (this.opts.quarantineSlots ?? QUARANTINE_SLOTS);
     void this.node.store
-      .batch([{ type: "put", key: key(Column.quarantine, u64(this.node.epoch), u64(seq)), value: pack(jsonSafe(record)) }])
+      .batch([{ type: "put", key: key(Column.quarantine, u64(slot)), value: pack(jsonSafe(record)) }])
       .catch((e) => this.node.log("quarantine_write_failed", { error: String(e) }));
   }
 

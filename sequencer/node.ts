@@ -29,7 +29,7 @@ import { BlockBuilder, type BlockInputs, type CandidateBlock } from "./block-bui
 import { ChainStore, type BlockRecord, type TxRecord } from "./chain-store.js";
 import { NodePausedError, NotLeaderError, NotSupportedError, RollbackRefusedError, RpcError, TransactionNotIncludedError, UnexpectedError } from "./errors.js";
 import { BlockMismatchError } from "./cluster/cluster-controller.js";
-import type { ClusterBlockRecord } from "./cluster/cluster-records.js";
+import type { ClusterBlock } from "./cluster/cluster-records.js";
 import { Lifecycle } from "./lifecycle.js";
 import { Mempool, type MempoolEntry } from "./mempool.js";
 import { orphanedByDrop } from "./rollback-orphans.js";
@@ -39,6 +39,7 @@ import { deriveAccountKeys, deriveOperatorKeys, type AccountKeys } from "./prede
 import { parseBroadcastedTxn, type BroadcastedTxn } from "./rpc/params.js";
 import { decodeFormatVersion, decodeWalEntry, encodeFormatVersion, encodeWalEntry, STORAGE_FORMAT_VERSION } from "./stored-records.js";
 import { broadcastJson, intake, unsignedInvokeJson } from "./tx-intake.js";
+import { Listeners } from "./listeners.js";
 
 export type { NodeTx } from "./admission.js";
 
@@ -109,11 +110,11 @@ export interface NodeClusterGate {
   /** The typed refusal for a write attempted on a node that may not write. */
   notLeader(what: string): NotLeaderError;
   /** Commit a built block through etcd before the local batch (throws: the block is discarded). */
-  commitBlock(candidate: CandidateBlock, raws: readonly unknown[]): Promise<void>;
+  commitBlock(candidate: CandidateBlock): Promise<void>;
   /** Replicate an admitted transaction before its hash is returned. */
-  replicateTx(hash: Felt, raw: unknown): Promise<void>;
-  /** An operator rollback as a cluster rollback: etcd's head first, then `local`. */
-  rollback<T>(target: number, local: () => Promise<T>): Promise<T>;
+  replicateTx(hash: Felt, tx: BroadcastedTxn): Promise<void>;
+  /** An operator rollback as a cluster rollback: etcd's head first (requeued transactions replicated again), then `local`. */
+  rollback<T>(target: number, policy: "requeue" | "drop", local: () => Promise<T>): Promise<T>;
 }
 
 /** starknet_getTransactionStatus's answer (TXN_STATUS_RESULT). */
@@ -168,9 +169,11 @@ export class PerpchainNode {
   private building: Promise<void> | null = null;
   private buildAgain = false;
   private intervalTimer: NodeJS.Timeout | null = null;
-  private readonly blockListeners: Array<(e: BlockEvent) => void> = [];
-  private readonly reorgListeners: Array<(e: ReorgEvent) => void> = [];
-  private readonly droppedListeners: Array<(hash: Felt, status: TxStatus) => void> = [];
+  private readonly listenerFailed = (e: unknown) => this.log("listener_failed", { error: String(e) });
+  private readonly blockListeners = new Listeners<[BlockEvent]>(this.listenerFailed);
+  private readonly reorgListeners = new Listeners<[ReorgEvent]>(this.listenerFailed);
+  private readonly droppedListeners = new Listeners<[Felt, TxStatus]>(this.listenerFailed);
+  private readonly blockWriters: Array<(e: BlockEvent) => KvOp[]> = [];
   readonly dropped: DroppedTransactions;
   /** Built on the current world, chain and mempool by wireSubsystems() (again after resetTo()). */
   builder!: BlockBuilder;
@@ -180,7 +183,7 @@ export class PerpchainNode {
   gasPrices: GasPrices;
   /** The same in WEI, for block headers only (fees are paid in STRK). */
   gasPricesWei: GasPrices;
-  readonly stats = { blocksProduced: 0, txsIncluded: 0, txsRejected: 0 };
+  readonly stats = { txsIncluded: 0 };
   readonly maxTxsPerBlock: number;
   /** Cluster mode gate (null: single embedded node). */
   readonly cluster: NodeClusterGate | null;
@@ -421,19 +424,24 @@ export class PerpchainNode {
 
   /** Listen to committed blocks; returns the function that stops listening. */
   onBlock(f: (e: BlockEvent) => void): () => void {
-    this.blockListeners.push(f);
+    return this.blockListeners.add(f);
+  }
+  /**
+   * Add writes of a subsystem to every block's own atomic batch (the trigger engine's watch list
+   * and cursor): `f` sees the block before it is committed and returns its ops. It must not
+   * throw; if it does, the error is logged and the block commits without its ops.
+   */
+  onBlockWrite(f: (e: BlockEvent) => KvOp[]): () => void {
+    this.blockWriters.push(f);
     return () => {
-      const i = this.blockListeners.indexOf(f);
-      if (i >= 0) this.blockListeners.splice(i, 1);
+      const i = this.blockWriters.indexOf(f);
+      if (i >= 0) this.blockWriters.splice(i, 1);
     };
   }
+
   /** Listen to rollbacks; returns the function that stops listening. */
   onReorg(f: (e: ReorgEvent) => void): () => void {
-    this.reorgListeners.push(f);
-    return () => {
-      const i = this.reorgListeners.indexOf(f);
-      if (i >= 0) this.reorgListeners.splice(i, 1);
-    };
+    return this.reorgListeners.add(f);
   }
 
   // --- time ------------------------------------------------------------------------------
@@ -464,7 +472,7 @@ export class PerpchainNode {
   async submit(raw: unknown, parsed: BroadcastedTxn, opts: { operator?: boolean } = {}): Promise<Felt> {
     const tx = await this.admission.submit(raw, parsed, opts);
     this.scheduleBlock();
-    if (this.cluster !== null) await this.cluster.replicateTx(tx.hash, raw);
+    if (this.cluster !== null) await this.cluster.replicateTx(tx.hash, tx.broadcast);
     return tx.hash;
   }
 
@@ -527,15 +535,15 @@ export class PerpchainNode {
    * it only if it yields the same block hash and state root (and drops nothing). Otherwise
    * BlockMismatchError, and nothing is written.
    */
-  applyClusterBlock(record: ClusterBlockRecord, inputs: BlockInputs): Promise<void> {
+  applyClusterBlock(record: ClusterBlock, inputs: BlockInputs): Promise<void> {
     const run = this.produceLock.then(async () => {
       const n = record.block_number;
       if (n !== this.world.nextBlockNumber()) throw new Error(`invariant violated: etcd block ${n} applied on head ${this.headNumber()}`);
       let txs;
       try {
-        txs = record.txs.map((raw) => intake(parseBroadcastedTxn(raw, "etcd block"), this.chainId));
+        txs = record.txs.map((tx) => intake(tx, this.chainId));
       } catch (e) {
-        throw new BlockMismatchError(n, `a transaction does not parse: ${(e as Error).message}`);
+        throw new BlockMismatchError(n, `a transaction is malformed: ${(e as Error).message}`);
       }
       const candidate = await this.builder.execute(inputs, txs);
       if (candidate.dropped.length > 0) throw new BlockMismatchError(n, `${candidate.dropped.length} transaction(s) refused on re-execution, e.g. ${candidate.dropped[0]!.error.message}`);
@@ -643,11 +651,7 @@ export class PerpchainNode {
 
   /** Listen to transactions dropped without a block (their final status); returns the function that stops listening. */
   onDropped(f: (hash: Felt, status: TxStatus) => void): () => void {
-    this.droppedListeners.push(f);
-    return () => {
-      const i = this.droppedListeners.indexOf(f);
-      if (i >= 0) this.droppedListeners.splice(i, 1);
-    };
+    return this.droppedListeners.add(f);
   }
 
   private recordDropped(dropped: ReadonlyArray<{ hash: Felt; error: RpcError | string }>): void {
@@ -656,13 +660,7 @@ export class PerpchainNode {
       this.dropped.record(d.hash, d.error, now_ms);
       const reason = this.dropped.get(d.hash)!.reason;
       this.log("tx_dropped", { hash: toHex(d.hash), reason });
-      for (const l of [...this.droppedListeners]) {
-        try {
-          l(d.hash, droppedStatus(reason));
-        } catch (e) {
-          this.log("listener_failed", { error: String(e) });
-        }
-      }
+      this.droppedListeners.emit(d.hash, droppedStatus(reason));
     }
   }
 
@@ -778,10 +776,7 @@ export class PerpchainNode {
     this.observe("block_build_seconds", (performance.now() - built_t0) / 1000);
     // Cluster mode: etcd first. A refused or unresolved commit throws here, before anything
     // is written: the candidate is dropped and the mempool keeps its transactions.
-    if (this.cluster !== null) {
-      const rawOf = new Map(ready.map((e) => [e.hash, e.payload.raw]));
-      await this.cluster.commitBlock(candidate, candidate.included.map((i) => rawOf.get(i.tx.hash)));
-    }
+    if (this.cluster !== null) await this.cluster.commitBlock(candidate);
     // Every ready entry leaves the mempool (included or dropped by the block), and so does every stale one.
     const removed = [...ready, ...stale];
     const dropped: Array<{ hash: Felt; error: RpcError | string }> = [
@@ -801,8 +796,10 @@ export class PerpchainNode {
     dropped: Array<{ hash: Felt; error: RpcError | string }> = [],
   ): Promise<BlockRecord> {
     const commit_t0 = performance.now();
+    const event: BlockEvent = { block: candidate.block, txs: candidate.txs as TxRecord[] };
+    const ops = this.blockWriters.length === 0 ? extraOps : [...extraOps, ...this.blockWriters.flatMap((w) => this.blockWrites(w, event))];
     try {
-      await this.builder.commit(candidate, extraOps);
+      await this.builder.commit(candidate, ops);
       this.observe("block_commit_seconds", (performance.now() - commit_t0) / 1000);
     } catch (e) {
       this.fatal = e as Error;
@@ -812,20 +809,18 @@ export class PerpchainNode {
     this.mempool.forget(removedEntries);
     // Before the block listeners: one waiting for a dropped transaction learns it from this block.
     this.recordDropped(dropped);
-    this.stats.txsRejected += dropped.length;
-    const { block } = candidate;
-    const txs = candidate.txs as TxRecord[];
-    this.stats.blocksProduced++;
-    this.stats.txsIncluded += txs.length;
-    // A copy: listeners (waitForTx) unsubscribe while being called, which would skip the next one.
-    for (const l of [...this.blockListeners]) {
-      try {
-        l({ block, txs });
-      } catch (e) {
-        this.log("listener_failed", { error: String(e) });
-      }
+    this.stats.txsIncluded += event.txs.length;
+    this.blockListeners.emit(event);
+    return event.block;
+  }
+
+  private blockWrites(writer: (e: BlockEvent) => KvOp[], event: BlockEvent): KvOp[] {
+    try {
+      return writer(event);
+    } catch (e) {
+      this.log("block_writer_failed", { block: event.block.header.block_number, error: String(e) });
+      return [];
     }
-    return block;
   }
 
   // --- reads -----------------------------------------------------------------------------
@@ -853,7 +848,7 @@ export class PerpchainNode {
   async rollbackTo(target: number, policy: "requeue" | "drop" = "drop"): Promise<RollbackResult> {
     if (this.cluster === null) return this.rollbackLocally(target, policy);
     this.assertRollbackTarget(target);
-    return this.cluster.rollback(target, () => this.rollbackLocally(target, policy));
+    return this.cluster.rollback(target, policy, () => this.rollbackLocally(target, policy));
   }
 
   private assertRollbackTarget(target: number): void {
@@ -915,7 +910,7 @@ export class PerpchainNode {
     this.operatorLock = this.produceLock;
     const { ev, keysChanged, orphans, removedBlockHashes } = await run;
     const requeued = new Set(ev.requeued);
-    for (const l of this.reorgListeners) l(ev);
+    this.reorgListeners.emit(ev);
     this.recordDropped(ev.removedTxs.filter((h) => !requeued.has(h)).map((h) => ({ hash: BigInt(h), error: `removed by a rollback to block ${target}` })));
     this.recordDropped(orphans.map((o) => ({ hash: o.hash, error: `its nonce followed transactions a rollback to block ${target} removed` })));
     return { ...ev, rollbackMs: performance.now() - t0, keysChanged, removedBlockHashes };
@@ -1012,7 +1007,7 @@ export class PerpchainNode {
     });
     this.produceLock = run.catch(() => {});
     const ev = await run;
-    if (ev) for (const l of this.reorgListeners) l(ev);
+    if (ev) this.reorgListeners.emit(ev);
     return ev;
   }
 

@@ -4,9 +4,9 @@
 // submits the operator's liquidate / trigger_order transactions. The contract re-checks
 // every condition, so a wrong guess here costs a reverted transaction, never state.
 //
-// What it watches (depositors, open TP/SL orders) is persisted as it learns it, with a
-// cursor naming the last block learned, so a restart reads that and the few blocks after the
-// cursor instead of the whole chain. Events are decoded through the contracts' ABIs.
+// What it watches (depositors, open TP/SL orders) is persisted as it learns it, in each block's
+// own batch with a cursor naming that block, so a restart reads the list and nothing after
+// it instead of the whole chain. Events are decoded through the contracts' ABIs.
 
 import { pack, unpack } from "msgpackr";
 import { EXCHANGE_ADDRESS, ORACLE_ADDRESS } from "../contracts/exchange-genesis.js";
@@ -56,19 +56,24 @@ export class TriggerEngine {
   private writes: Promise<void> = Promise.resolve();
   /** Blocks replayed from the chain by the last start (for tests and logs). */
   replayedBlocks = 0;
+  /** The last block whose batch carried an oracle update (learned while it was written). */
+  private priceMovedAt = -1;
 
   constructor(private readonly node: PerpchainNode) {}
 
   /**
-   * Load the persisted watch list, learn the blocks after its cursor (usually none: a crash
-   * between a block and its watch-list write leaves one or two), then watch new blocks.
+   * Load the persisted watch list, learn the blocks after its cursor (none when the list was
+   * written with every block; a store of a node that ran without the engine has some), then
+   * watch new blocks: their watch-list changes and cursor ride in their own batch.
    * A store without a cursor (written before the watch list was persisted) is read once
    * from genesis.
    */
   async start(): Promise<void> {
+    const offWrite = this.node.onBlockWrite((e) => this.blockWrites(e));
     const offBlock = this.node.onBlock((e) => this.onBlock(e));
     const offReorg = this.node.onReorg(() => this.persist([], this.node.headNumber()));
     this.unsubscribe = () => {
+      offWrite();
       offBlock();
       offReorg();
     };
@@ -110,15 +115,22 @@ export class TriggerEngine {
     return [...this.accounts];
   }
 
+  /** A block about to be committed: what it teaches, and the cursor, go into its own batch. */
+  private blockWrites(e: BlockEvent): KvOp[] {
+    const ops: KvOp[] = [];
+    const n = e.block.header.block_number;
+    if (this.learn(e.txs, ops)) this.priceMovedAt = n;
+    ops.push({ type: "put", key: CURSOR_KEY, value: u64(n) });
+    return ops;
+  }
+
   private onBlock(e: BlockEvent): void {
     for (const tx of e.txs) this.inFlight.delete(tx.transaction.transaction_hash);
-    const ops: KvOp[] = [];
-    const priceMoved = this.learn(e.txs, ops);
-    void this.persist(ops, e.block.header.block_number);
+    const priceMoved = this.priceMovedAt === e.block.header.block_number;
     if (priceMoved && this.enabled && this.node.lifecycle.isReady) void this.scan().catch((err) => this.node.log("trigger_scan_failed", { error: String(err) }));
   }
 
-  /** Write watch-list changes and the cursor in one batch (after the writes before it). */
+  /** Write watch-list changes and the cursor in one batch of their own (start-up replay, rollback). */
   private persist(ops: KvOp[], cursor: number): Promise<void> {
     const batch = [...ops, { type: "put" as const, key: CURSOR_KEY, value: u64(cursor) }];
     this.writes = this.writes.then(() => this.node.store.batch(batch)).catch((err) => this.node.log("trigger_watchlist_write_failed", { error: String(err) }));

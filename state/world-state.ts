@@ -235,6 +235,20 @@ export class WorldStateError extends Error {
   }
 }
 
+/** A state read at a block the chain does not have (above the head, or removed by a rollback meanwhile). */
+export class NoStateAtBlockError extends WorldStateError {
+  constructor(
+    readonly blockNumber: number,
+    readonly head: number | undefined,
+  ) {
+    super(head === undefined ? `no state at block ${blockNumber}: empty chain` : `no state at block ${blockNumber}: the head is block ${head}`);
+    this.name = "NoStateAtBlockError";
+  }
+}
+
+/** Times readerAt builds its overlay again when blocks commit meanwhile (each time is one read per 256 blocks). */
+const MAX_READ_ATTEMPTS = 16;
+
 /** A read or rollback asked for a state older than the retention window (it may be pruned). */
 export class HistoryPrunedError extends WorldStateError {
   constructor(
@@ -877,24 +891,34 @@ export class WorldState implements StateReader {
     return v === undefined ? undefined : decodeReverseDiff(v);
   }
 
-  /** A synchronous reader of the state as it was after `blockNumber`. */
+  /**
+   * A synchronous reader of the state as it was after `blockNumber`. Blocks may commit (or a
+   * rollback land) while the reverse diffs are read: the overlay is then read again from the new
+   * head, so a reader never mixes two heads (it answered keys a new block changed with the new
+   * value). Use it before the next block commits: it reads the live tries beneath its overlay.
+   */
   async readerAt(blockNumber: number): Promise<StateReader> {
-    const head = this.headValue;
-    if (head === null || blockNumber < 0 || blockNumber > head.blockNumber) throw new WorldStateError(`no state at block ${blockNumber}`);
-    if (blockNumber === head.blockNumber) return this;
-    this.assertRetained(blockNumber);
-    try {
-      return overlayReader(await this.overlayDownTo(blockNumber), this);
-    } catch (e) {
-      // The window moved past the block while its diffs were being read.
+    for (let attempt = 1; ; attempt++) {
+      const head = this.headValue;
+      if (head === null || !Number.isInteger(blockNumber) || blockNumber < 0 || blockNumber > head.blockNumber) throw new NoStateAtBlockError(blockNumber, head?.blockNumber);
+      if (blockNumber === head.blockNumber) return this;
       this.assertRetained(blockNumber);
-      throw e;
+      let overlay: Overlay;
+      try {
+        overlay = await this.overlayDownTo(blockNumber, head.blockNumber);
+      } catch (e) {
+        // The window moved past the block while its diffs were being read.
+        this.assertRetained(blockNumber);
+        if (this.headValue === head) throw e;
+        continue; // a rollback removed diffs being read: start again from the new head
+      }
+      if (this.headValue === head) return overlayReader(overlay, this);
+      if (attempt >= MAX_READ_ATTEMPTS) throw new WorldStateError(`the head moved ${MAX_READ_ATTEMPTS} times while the state at block ${blockNumber} was read`);
     }
   }
 
   /** Merge reverse diffs of blocks (target, head] so each key holds its value at `target`. */
-  private async overlayDownTo(target: number): Promise<Overlay> {
-    const head = this.headValue!.blockNumber;
+  private async overlayDownTo(target: number, head: number): Promise<Overlay> {
     const numbers: number[] = [];
     for (let n = head; n > target; n--) numbers.push(n);
     const overlay: Overlay = { storage: new Map(), contracts: new Map(), classes: new Map() };

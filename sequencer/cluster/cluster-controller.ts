@@ -4,6 +4,8 @@
 //    block builder) and requiring the same state root and block hash; a block whose parent
 //    is not the local head is a reorg (cluster rollback): roll back to the common ancestor
 //    and go on. A re-execution mismatch halts the node for good (no campaign, /ready 503).
+//    A follower whose next blocks etcd pruned takes them from a peer's RPC (re-executed the
+//    same way, anchored to etcd's lowest block), or halts saying what the operator must do.
 //  - Campaign: only when there is no leader and the local head is the etcd head (the
 //    coordinator's campaign transaction checks the head too).
 //  - Leader: adopts the transactions the previous leader replicated but did not include,
@@ -15,9 +17,11 @@
 // the mempool or the RPC server.
 
 import { ClusterUnavailableError, NotLeaderError } from "../errors.js";
-import type { ClusterBlockRecord, MemberRecord, MemberRole, TxBatchRecord } from "./cluster-records.js";
+import type { BroadcastedTxn } from "../rpc/params.js";
+import type { ClusterBlock, ClusterBlockRecord, MemberRecord, MemberRole, TxBatchRecord } from "./cluster-records.js";
 import type { ClusterCoordinator, LeaderView } from "./coordinator.js";
 import { MemberRegistry } from "./member-registry.js";
+import { PEER_BLOCKS_MAX, peerBlockFetcher, type PeerBlockFetcher } from "./peer-blocks.js";
 import { retentionFloor } from "./retention.js";
 import { TxReplicator } from "./tx-replicator.js";
 
@@ -34,12 +38,31 @@ export class BlockMismatchError extends Error {
   }
 }
 
+/**
+ * This node's head is below what etcd still holds (pruned while the node was away) and no
+ * live member could serve the blocks in between.
+ */
+export class FollowerBehindPruningError extends Error {
+  constructor(
+    readonly localHead: number,
+    readonly etcdLowest: number,
+    readonly peerFailures: readonly string[],
+  ) {
+    super(
+      `this node is at block ${localHead} but etcd keeps blocks from ${etcdLowest} up only (older ones were pruned), and ` +
+        (peerFailures.length === 0 ? "no live member has blocks up to " + (etcdLowest - 1) : `no member could serve blocks ${localHead + 1}..${etcdLowest - 1} (${peerFailures.join("; ")})`) +
+        `. Stop this node, replace its --db with a copy of a stopped member's --db (or a chain dump of a member), and start it again: it then follows from etcd.`,
+    );
+    this.name = "FollowerBehindPruningError";
+  }
+}
+
 /** What the controller needs from the node. */
 export interface ClusterNodePort {
   localHead(): { number: number; hash: string };
   localBlockHash(n: number): Promise<string | undefined>;
-  /** Re-execute `record` on the local head; commit it iff root and hash match, else throw BlockMismatchError. */
-  applyBlock(record: ClusterBlockRecord): Promise<void>;
+  /** Re-execute `block` (from etcd or a peer) on the local head; commit it iff root and hash match, else throw BlockMismatchError. */
+  applyBlock(block: ClusterBlock): Promise<void>;
   /** Roll the local chain back to `target` (reverse diffs, reorg notifications). */
   rollbackLocal(target: number): Promise<void>;
   /** Produce blocks and admit transactions with this fencing token, or stop (null). */
@@ -50,6 +73,8 @@ export interface ClusterNodePort {
   adoptTxs(txs: TxBatchRecord["txs"]): Promise<number>;
   /** True once `hash` is in a block or was dropped (its replicated copy may go). */
   txSettled(hash: string): Promise<boolean>;
+  /** The transactions of the local blocks above `target`, in chain order (what a rollback to it requeues). */
+  txsAbove(target: number): Promise<TxBatchRecord["txs"]>;
 }
 
 export interface ClusterControllerOptions {
@@ -61,6 +86,8 @@ export interface ClusterControllerOptions {
   maxReorgBlocks?: number;
   /** Leader housekeeping period (default 2000 ms). */
   maintenanceEveryMs?: number;
+  /** Blocks from a peer's RPC when etcd pruned them (default: appchain_getClusterBlocks over HTTP). */
+  fetchPeerBlocks?: PeerBlockFetcher;
   /** Fallback poll of etcd besides the watch (default 500 ms). */
   pollMs?: number;
   now?: () => number;
@@ -90,6 +117,8 @@ export class ClusterController {
   private campaignCooldownUntil = 0;
   private lastPublishAt = -Infinity;
   private verified: { number: number; hash: string } | null = null;
+  /** Set on becoming the leader until its first block is committed (logged: takeover timing). */
+  private leadingSince: { token: string; at: number } | null = null;
   private stopped = false;
   readonly members: MemberRegistry;
   readonly replicator: TxReplicator;
@@ -140,7 +169,14 @@ export class ClusterController {
   async start(genesisHash: string, timeout_ms = 30_000): Promise<void> {
     await this.coordinator.ensureGenesis(genesisHash);
     await this.publish(true).catch((e: Error) => this.log("cluster_publish_failed", { error: e.message }));
-    this.stopWatch = await this.coordinator.watch(() => this.requestSync(), this.opts.pollMs ?? 500);
+    this.stopWatch = await this.coordinator.watch(
+      () => this.requestSync(),
+      this.opts.pollMs ?? 500,
+      // Forwarded writes go to the leader the watch last reported: no etcd read per write.
+      (leader) => {
+        if (this.currentRole !== "leader") this.leaderView = leader;
+      },
+    );
     this.maintenanceTimer = setInterval(() => void this.maintenance(), this.opts.maintenanceEveryMs ?? 2_000);
     this.maintenanceTimer.unref();
     const until = this.now() + timeout_ms;
@@ -190,13 +226,15 @@ export class ClusterController {
     this.leaderView = await this.coordinator.leader();
     if (this.leaderView !== null || this.now() < this.campaignCooldownUntil) return;
     if (this.port.localHead().number !== etcdHead) return;
+    const campaign_t0 = this.now();
     const token = await this.coordinator.campaign(etcdHead);
-    if (token !== null) await this.becomeLeader(token);
+    if (token !== null) await this.becomeLeader(token, campaign_t0);
   }
 
   /** Apply etcd's blocks up to `etcdHead` (following reorgs). False when the node halted. */
   private async catchUp(etcdHeadAtStart: number): Promise<boolean> {
     let etcdHead = etcdHeadAtStart;
+    let emptyReads = 0;
     for (let rounds = 0; rounds < 10_000 && !this.stopped; rounds++) {
       // The head may move while we apply (new blocks, or a cluster rollback): re-read it.
       if (rounds > 0) etcdHead = this.stats.lastEtcdHead = await this.coordinator.head();
@@ -218,9 +256,15 @@ export class ClusterController {
         continue;
       }
       const recs = await this.coordinator.readBlocks(local.number + 1, etcdHead, APPLY_BATCH);
-      if (recs[0]?.block_number !== local.number + 1) {
-        this.halt(`etcd no longer holds block ${local.number + 1} (pruned): this node is too far behind to follow from etcd`);
-        return false;
+      if (recs[0] === undefined) {
+        // The head moved back meanwhile (a cluster rollback): read it again, a few times at most.
+        if (++emptyReads > 3) throw new ClusterUnavailableError(`etcd head is ${etcdHead} but etcd holds no block in ${local.number + 1}..${etcdHead}`);
+        continue;
+      }
+      if (recs[0].block_number !== local.number + 1) {
+        // etcd pruned the blocks right above our head: take them from a peer, then go on from etcd.
+        if (!(await this.catchUpFromPeers(recs[0]))) return false;
+        continue;
       }
       for (const rec of recs) {
         const l = this.port.localHead();
@@ -242,6 +286,60 @@ export class ClusterController {
     return this.currentRole !== "halted";
   }
 
+  /**
+   * etcd holds blocks from `lowest` up only, and this node's head is below `lowest − 1`: fetch
+   * the blocks in between from a live member that has them (the leader first), block by
+   * block re-executed like etcd's. The peer's chain is anchored to etcd's first: its block
+   * `lowest − 1` must be the parent etcd's block `lowest` names. True once the local head is
+   * that parent; false when the node halted (a re-execution mismatch, or no member could
+   * serve the blocks: FollowerBehindPruningError, whose message says what the operator does).
+   */
+  private async catchUpFromPeers(lowest: ClusterBlockRecord): Promise<boolean> {
+    const to = lowest.block_number - 1;
+    const fetchBlocks = this.opts.fetchPeerBlocks ?? peerBlockFetcher();
+    const members = await this.members.list().catch(() => []);
+    const peers = members
+      .filter((m) => m.node_id !== this.coordinator.nodeId && (m.role === "leader" || m.role === "follower") && m.applied_height >= to)
+      .sort((a, b) => (a.role === "leader" ? 0 : 1) - (b.role === "leader" ? 0 : 1));
+    const from = this.port.localHead().number + 1;
+    this.log("cluster_peer_catchup", { from, to, etcd_lowest: lowest.block_number, peers: peers.map((p) => p.node_id) });
+    const failures: string[] = [];
+    for (const peer of peers) {
+      try {
+        const [top] = await fetchBlocks(peer.rpc_url, to, 1);
+        if (top?.block_hash !== lowest.parent_hash) throw new Error(`its block ${to} is ${top?.block_hash ?? "missing"}, etcd's block ${lowest.block_number} follows ${lowest.parent_hash}`);
+        for (let rounds = 0; this.port.localHead().number < to && !this.stopped; rounds++) {
+          if (rounds > to) throw new Error("invariant violated: peer catch-up makes no progress");
+          const head = this.port.localHead();
+          const blocks = await fetchBlocks(peer.rpc_url, head.number + 1, Math.min(PEER_BLOCKS_MAX, to - head.number));
+          if (blocks.length === 0) throw new Error(`it returned no block ${head.number + 1}`);
+          for (const b of blocks) {
+            if (b.parent_hash !== this.port.localHead().hash) throw new Error(`its block ${b.block_number} follows ${b.parent_hash}, not this node's head ${this.port.localHead().hash}`);
+            try {
+              await this.port.applyBlock(b);
+            } catch (e) {
+              if (!(e instanceof BlockMismatchError)) throw e;
+              this.halt(`${e.message} (served by ${peer.node_id})`);
+              return false;
+            }
+            this.stats.blocksApplied++;
+          }
+          await this.publish(false).catch(() => {});
+        }
+        if (this.stopped) return false;
+        this.log("cluster_peer_catchup_done", { from, to, peer: peer.node_id });
+        return true;
+      } catch (e) {
+        failures.push(`${peer.node_id}: ${(e as Error).message}`);
+        this.log("cluster_peer_catchup_failed", { peer: peer.node_id, error: (e as Error).message });
+      }
+    }
+    const err = new FollowerBehindPruningError(this.port.localHead().number, lowest.block_number, failures);
+    this.log("cluster_behind_pruning", { head: err.localHead, etcd_lowest: err.etcdLowest, failures });
+    this.halt(err.message);
+    return false;
+  }
+
   /** Highest block ≤ `from` whose hash is the same locally and in etcd (genesis at worst). */
   private async commonAncestor(from: number): Promise<number> {
     const limit = this.opts.maxReorgBlocks ?? 10_000;
@@ -261,11 +359,16 @@ export class ClusterController {
     await this.port.rollbackLocal(target);
   }
 
-  private async becomeLeader(token: string): Promise<void> {
+  private async becomeLeader(token: string, campaign_t0: number): Promise<void> {
     this.stats.leaderChanges++;
+    const won_at = this.now();
     let adopted = 0;
+    let replicated = 0;
     try {
-      for (const { batch } of await this.coordinator.txBatches()) adopted += await this.port.adoptTxs(batch.txs);
+      for (const { batch } of await this.coordinator.txBatches()) {
+        replicated += batch.txs.length;
+        adopted += await this.port.adoptTxs(batch.txs);
+      }
     } catch (e) {
       // Without the replicated transactions this node must not lead: someone else will.
       this.log("cluster_adopt_failed", { error: (e as Error).message });
@@ -274,6 +377,8 @@ export class ClusterController {
     }
     this.leaderView = { record: { node_id: this.coordinator.nodeId, rpc_url: this.coordinator.rpcUrl }, token };
     this.setRole("leader", `token ${token}, ${adopted} replicated transactions adopted`);
+    this.leadingSince = { token, at: this.now() };
+    this.log("cluster_takeover", { token, campaign_ms: Math.round(won_at - campaign_t0), adopt_ms: Math.round(this.now() - won_at), replicated, adopted });
     this.port.setWriter(token);
     await this.publish(true).catch(() => {});
   }
@@ -284,12 +389,17 @@ export class ClusterController {
   async commitBlock(record: ClusterBlockRecord): Promise<void> {
     if (this.currentRole !== "leader") throw new NotLeaderError(`node is ${this.currentRole}`, this.leaderView?.record.node_id);
     await this.coordinator.commitBlock(record);
+    const since = this.leadingSince;
+    if (since !== null && since.token === record.token) {
+      this.leadingSince = null;
+      this.log("cluster_first_block", { token: record.token, block: record.block_number, ms_after_takeover: Math.round(this.now() - since.at) });
+    }
   }
 
   /** Leader: replicate an admitted transaction before it is acknowledged. */
-  replicateTx(hash: string, raw: unknown): Promise<void> {
+  replicateTx(hash: string, tx: BroadcastedTxn): Promise<void> {
     if (this.currentRole !== "leader") return Promise.reject(new NotLeaderError(`node is ${this.currentRole}`, this.leaderView?.record.node_id));
-    return this.replicator.replicate(hash, raw);
+    return this.replicator.replicate(hash, tx);
   }
 
   /** The fencing token while leading. */
@@ -314,22 +424,48 @@ export class ClusterController {
   /**
    * Cluster rollback (leader): move the etcd head back in one transaction (with an audit
    * record), then roll back locally with `local`; followers follow on their own.
+   *
+   * With `requeue` the removed blocks' transactions go back to this leader's mempool. They
+   * were acknowledged, and their replicated copies went once they were in a block, so they
+   * are replicated again first, before etcd's head moves: at every moment each one is in an
+   * etcd block or an etcd batch, and a leader dying right after the rollback loses none.
+   * Housekeeping is held off meanwhile (it would delete those copies as settled: their
+   * transactions are still in blocks until the local rollback).
    */
-  async rollback<T>(target: number, reason: string, local: () => Promise<T>): Promise<T> {
+  async rollback<T>(target: number, reason: string, local: () => Promise<T>, opts: { requeue?: boolean } = {}): Promise<T> {
     const token = this.token;
     if (token === null) throw new NotLeaderError(`node is ${this.currentRole}`, this.leaderView?.record.node_id);
     this.port.setWriter(null);
     try {
       await this.port.quiesce();
-      await this.coordinator.rollback(this.port.localHead().number, target, reason);
-      this.verified = null;
-      return await local();
+      return await this.exclusive(async () => {
+        if (opts.requeue === true) {
+          const txs = await this.port.txsAbove(target);
+          await Promise.all(txs.map((t) => this.replicateTx(t.hash, t.tx)));
+          if (txs.length > 0) this.log("cluster_rollback_requeue_replicated", { target, txs: txs.length });
+        }
+        await this.coordinator.rollback(this.port.localHead().number, target, reason);
+        this.verified = null;
+        return await local();
+      });
     } finally {
       if (this.currentRole === "leader" && this.coordinator.token === token) this.port.setWriter(token);
     }
   }
 
-  private async maintenance(): Promise<void> {
+  /** Housekeeping and rollbacks run one at a time (see rollback). */
+  private exclusiveChain: Promise<unknown> = Promise.resolve();
+  private exclusive<T>(f: () => Promise<T>): Promise<T> {
+    const run = this.exclusiveChain.then(f);
+    this.exclusiveChain = run.catch(() => {});
+    return run;
+  }
+
+  private maintenance(): Promise<void> {
+    return this.exclusive(() => this.maintenanceOnce());
+  }
+
+  private async maintenanceOnce(): Promise<void> {
     if (this.stopped) return;
     await this.publish(false).catch(() => {});
     if (this.currentRole !== "leader") return;
@@ -352,16 +488,28 @@ export class ClusterController {
 
   // --- status -----------------------------------------------------------------------------
 
-  /** The leader's RPC URL (waiting up to `wait_ms` for one to exist); null when this node leads. */
+  /**
+   * The leader's RPC URL (waiting up to `wait_ms` for one to exist); null when this node
+   * leads. Served from the leader the watch and the syncs last saw; etcd is read only when
+   * that is unknown (no leader, or forgotten after a failed forward).
+   */
   async leaderRpcUrl(wait_ms: number): Promise<string | null> {
     const until = this.now() + wait_ms;
     for (;;) {
       if (this.currentRole === "leader") return null;
+      const known = this.leaderView;
+      if (known !== null && known.record.node_id !== this.coordinator.nodeId) return known.record.rpc_url;
       const l = await this.coordinator.leader().catch(() => null);
+      if (l !== null && this.role !== "leader") this.leaderView = l;
       if (l !== null && l.record.node_id !== this.coordinator.nodeId) return l.record.rpc_url;
       if (this.now() > until) throw new NotLeaderError(`no cluster leader within ${wait_ms} ms`);
       await new Promise((r) => setTimeout(r, 50));
     }
+  }
+
+  /** A forward to `rpcUrl` failed: do not send the next one there before etcd confirms it leads. */
+  forgetLeader(rpcUrl: string): void {
+    if (this.currentRole !== "leader" && this.leaderView?.record.rpc_url === rpcUrl) this.leaderView = null;
   }
 
   async status(): Promise<ClusterStatus> {

@@ -11,6 +11,7 @@ import type { HandlerRegistry } from "../rpc/registry.js";
 import { ClusterController, type ClusterRole } from "./cluster-controller.js";
 import { ClusterCoordinator } from "./coordinator.js";
 import { ClusterGate, NodeClusterPort } from "./node-binding.js";
+import { peerBlockFetcher } from "./peer-blocks.js";
 import { writeForwarder } from "./write-forwarder.js";
 
 /**
@@ -27,6 +28,8 @@ export interface JoinClusterOptions {
   etcd: string[];
   nodeId: string;
   leaseTtlS?: number;
+  /** Blocks kept in etcd below the head even when every member has them (default 1000). */
+  retentionBlocks?: number;
   /** This node's JSON-RPC URL (published to the other members). */
   rpcUrl: string;
   adminToken?: string;
@@ -41,7 +44,13 @@ export interface JoinClusterOptions {
 export async function joinCluster(node: PerpchainNode, gate: ClusterGate, registry: HandlerRegistry, opts: JoinClusterOptions): Promise<ClusterController> {
   const ttl = opts.leaseTtlS ?? 5;
   const coordinator = ClusterCoordinator.create({ endpoints: opts.etcd, chainId: node.options.chainId, nodeId: opts.nodeId, rpcUrl: opts.rpcUrl, leaseTtlS: ttl, log: opts.log });
-  const ctl = new ClusterController({ coordinator, port: new NodeClusterPort(node, gate), log: opts.log });
+  const ctl = new ClusterController({
+    coordinator,
+    port: new NodeClusterPort(node, gate),
+    log: opts.log,
+    retentionBlocks: opts.retentionBlocks,
+    fetchPeerBlocks: peerBlockFetcher(opts.adminToken !== undefined ? { authorization: `Bearer ${opts.adminToken}` } : {}),
+  });
   gate.bind(ctl);
   registry.setForwarder(writeForwarder(ctl, { wait_ms: 2 * ttl * 1000 + 1_000, adminToken: opts.adminToken }));
   if (opts.onLeader) ctl.onRoleChange((r) => r === "leader" && opts.onLeader!());

@@ -456,18 +456,31 @@ export class ClusterCoordinator {
 
   /**
    * Call `onChange` whenever the head or the leader key changes (etcd watch), and at least
-   * every `poll_ms` (a watch can stall silently while etcd members fail over).
+   * every `poll_ms` (a watch can stall silently while etcd members fail over); `onLeader`
+   * with the leader key's new value (null: deleted) as the watch reports it.
    * Returns the function that stops watching.
    */
-  async watch(onChange: () => void, poll_ms = 1_000): Promise<() => Promise<void>> {
+  async watch(onChange: () => void, poll_ms = 1_000, onLeader?: (leader: LeaderView | null) => void): Promise<() => Promise<void>> {
     const watchers = await Promise.all(
       [HEAD_KEY, LEADER_KEY].map(async (k) => {
         const w = await withDeadline("watch", this.callDeadlineMs * 4, () => this.ns.watch().key(k).create()).catch((e: Error) => {
           this.log("cluster_watch_failed", { key: k, error: e.message });
           return null;
         });
-        w?.on("put", () => onChange());
-        w?.on("delete", () => onChange());
+        w?.on("put", (kv) => {
+          if (k === LEADER_KEY && onLeader) {
+            try {
+              onLeader({ record: decodeLeaderRecord(kv.value), token: kv.create_revision });
+            } catch (e) {
+              this.log("cluster_leader_malformed", { error: (e as Error).message });
+            }
+          }
+          onChange();
+        });
+        w?.on("delete", () => {
+          if (k === LEADER_KEY) onLeader?.(null);
+          onChange();
+        });
         w?.on("error", () => {});
         return w;
       }),

@@ -6,8 +6,8 @@
 //
 // Never acknowledges on its own: a failed batch rejects every submission in it.
 
-import { pack } from "msgpackr";
-import type { TxBatchRecord } from "./cluster-records.js";
+import type { BroadcastedTxn } from "../rpc/params.js";
+import { encodeRecord, type TxBatchRecord } from "./cluster-records.js";
 
 export interface TxReplicatorOptions {
   /** Store one batch (the coordinator's conditional put). */
@@ -37,9 +37,10 @@ export class TxReplicator {
   }
 
   /** Resolves once etcd holds `tx`. */
-  replicate(hash: string, raw: unknown): Promise<void> {
+  replicate(hash: string, tx: BroadcastedTxn): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ tx: { hash, raw }, bytes: pack(raw).length + 80, resolve, reject });
+      const entry = { hash, tx };
+      this.queue.push({ tx: entry, bytes: encodeRecord({ token: "1", txs: [entry] }).length, resolve, reject });
       if (!this.flushing) void this.flush();
     });
   }

@@ -53,6 +53,7 @@ async function forward(ctl: ClusterController, method: string, params: unknown, 
     });
     body = (await res.json()) as typeof body;
   } catch (e) {
+    ctl.forgetLeader(url);
     throw new NotLeaderError(`forwarding ${method} to the leader at ${url} failed: ${(e as Error).message}`);
   }
   if (body.error !== undefined) throw new RpcError(body.error.code, body.error.message, body.error.data);

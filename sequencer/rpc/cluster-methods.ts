@@ -3,11 +3,16 @@
 //     (a single embedded node answers role "leader", itself the only member, its epoch as token)
 //   appchain_stepDown → the leader finishes its block and revokes its lease; a caught-up
 //     follower takes over. Refused on a follower (NOT_LEADER) and on a single node.
-// Loopback only unless an admin token is configured, like every operator method.
+//   Both loopback only unless an admin token is configured, like every operator method.
+//   appchain_getClusterBlocks {from, count ≤ 32} → the local blocks from `from` (up to the
+//     head) with the inputs to re-execute them: what a member too far behind etcd's pruning
+//     floor fetches from a peer. Public chain data (like starknet_getBlockWithTxs): no auth.
 
 import { toHex } from "../../state/felt.js";
 import type { ClusterController } from "../cluster/cluster-controller.js";
-import { NotSupportedError } from "../errors.js";
+import { localClusterBlocks } from "../cluster/node-binding.js";
+import { PEER_BLOCKS_MAX } from "../cluster/peer-blocks.js";
+import { InvalidParamsError, NotSupportedError } from "../errors.js";
 import type { PerpchainNode } from "../node.js";
 import { authorizeOperator as authorize } from "./operator-auth.js";
 import type { HandlerRegistry } from "./registry.js";
@@ -37,6 +42,17 @@ export function registerClusterMethods(registry: HandlerRegistry, node: Perpchai
       };
     },
     { paramNames: [] },
+  );
+  registry.register(
+    "appchain_getClusterBlocks",
+    async (p) => {
+      const from = p.from;
+      const count = p.count === undefined ? PEER_BLOCKS_MAX : p.count;
+      if (typeof from !== "number" || !Number.isSafeInteger(from) || from < 0) throw new InvalidParamsError("from", "expected a block number");
+      if (typeof count !== "number" || !Number.isSafeInteger(count) || count < 1 || count > PEER_BLOCKS_MAX) throw new InvalidParamsError("count", `expected 1..${PEER_BLOCKS_MAX}`);
+      return localClusterBlocks(node, from, count);
+    },
+    { paramNames: ["from", "count?"] },
   );
   registry.register(
     "appchain_stepDown",

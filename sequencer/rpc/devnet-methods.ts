@@ -6,12 +6,14 @@
 
 import { EXCHANGE_ADDRESS, ORACLE_ADDRESS } from "../../contracts/exchange-genesis.js";
 import type { GasPrices } from "../../contracts/runtime/gas.js";
+import type { StateReader } from "../../state/state-diff.js";
 import { selectorFromName } from "../../state/crypto/hash.js";
 import { toHex, type Felt } from "../../state/felt.js";
 import { callView } from "../../contracts/runtime/transaction-executor.js";
-import { BlockNotFoundError, DevnetCompatError, InvalidParamsError, UnsupportedActionError } from "../errors.js";
+import { DevnetCompatError, InvalidParamsError, UnsupportedActionError } from "../errors.js";
 import type { BlockGeneration, PerpchainNode } from "../node.js";
 import { authorizeOperator } from "./operator-auth.js";
+import { resolveBlockNumber } from "./starknet-methods.js";
 import { parseAddressParam, parseBlockId, parseNonNegativeInteger } from "./params.js";
 import type { HandlerRegistry, RpcContext } from "./registry.js";
 
@@ -92,12 +94,9 @@ export function registerDevnetMethods(registry: HandlerRegistry, c: DevnetContro
     async (p) => {
       const address = parseAddressParam(p.address, "address");
       const unit = parseUnit(p.unit);
-      const id = p.block_id === undefined ? ({ kind: "tag", tag: "latest" } as const) : parseBlockId(p.block_id);
-      const n = id.kind === "number" ? id.number : id.kind === "hash" ? await node.chain.getBlockNumberByHash(id.hash) : node.headNumber();
-      if (n === undefined || n > node.headNumber()) throw new BlockNotFoundError();
-      const state = n === node.headNumber() ? node.world : await node.stateAt(n);
-      const r = callView(state, node.registry, { contractAddress: tokenOf(unit), entryPointSelector: BALANCE_OF, calldata: [address] }, node.blockContext(n + 1, node.nowS()));
-      return { amount: (r[0]! + (r[1]! << 128n)).toString(), unit };
+      const n = p.block_id === undefined ? node.headNumber() : await resolveBlockNumber(node, parseBlockId(p.block_id));
+      const at = n === node.headNumber() ? undefined : { state: await node.stateAt(n), number: n };
+      return { amount: balanceOf(node, tokenOf(unit), address, at).toString(), unit };
     },
     { paramNames: ["address", "unit?", "block_id?"] },
   );
@@ -252,8 +251,11 @@ export function contractsOf(node: PerpchainNode): Record<string, { address: stri
   return out;
 }
 
-export function balanceOf(node: PerpchainNode, token: Felt, address: Felt): bigint {
-  const r = node.callView(token, BALANCE_OF, [address]);
+/** `address`'s balance of `token` (a u256 of two u128 limbs) at the head, or in the state after block `at.number`. */
+export function balanceOf(node: PerpchainNode, token: Felt, address: Felt, at?: { state: StateReader; number: number }): bigint {
+  const r = at === undefined
+    ? node.callView(token, BALANCE_OF, [address])
+    : callView(at.state, node.registry, { contractAddress: token, entryPointSelector: BALANCE_OF, calldata: [address] }, node.blockContext(at.number + 1, node.nowS()));
   return r[0]! + (r[1]! << 128n);
 }
 

@@ -103,6 +103,13 @@ export class RpcServer {
   async start({ host = "127.0.0.1", port = 5050 }: ListenOptions = {}): Promise<number> {
     if (this.http) throw new Error("RpcServer already started");
     const server = http.createServer((req, res) => void this.onHttp(req, res));
+    // Node's default keep-alive timeout (5 s) races with clients: after an event-loop stall that
+    // long, the timers phase closes an idle kept-alive socket before the poll phase reads the
+    // request a client already sent on it, and the client sees ECONNRESET (the fuzz test saw it
+    // with the CPU shared). 65 s, above the usual load-balancer idle timeout of 60 s; headers
+    // may take no longer than that (Node wants headersTimeout above keepAliveTimeout).
+    server.keepAliveTimeout = 65_000;
+    server.headersTimeout = 66_000;
     const wss = new WebSocketServer({ noServer: true, maxPayload: this.maxBodyBytes });
     server.on("upgrade", (req, socket, head) => {
       if (pathOf(req.url) !== WS_PATH) {

@@ -150,8 +150,7 @@ export function registerStarknetMethods(registry: HandlerRegistry, node: Perpcha
   });
   r("starknet_traceBlockTransactions", async (p) => {
     const id = parseConfirmedBlockId(p.block_id);
-    const b = await m.block(await m.resolve(id));
-    const txs = await node.chain.getTxs(b.txHashes);
+    const txs = await m.blockTxs(await m.block(await m.resolve(id)));
     return txs.map((t) => ({ transaction_hash: t.transaction.transaction_hash, trace_root: t.trace }));
   });
   r("starknet_getEvents", (p) => m.getEvents(p.filter));
@@ -184,27 +183,47 @@ export function registerStarknetMethods(registry: HandlerRegistry, node: Perpcha
   });
 }
 
+/** The number of the block `id` names on this node's chain; BLOCK_NOT_FOUND when there is none. */
+export async function resolveBlockNumber(node: PerpchainNode, id: BlockId): Promise<number> {
+  if (id.kind === "tag") {
+    if (id.tag === "l1_accepted") throw new BlockNotFoundError("no block is accepted on L1 on this appchain");
+    return node.headNumber();
+  }
+  if (id.kind === "number") {
+    if (id.number > node.headNumber()) throw new BlockNotFoundError();
+    return id.number;
+  }
+  const n = await node.chain.getBlockNumberByHash(id.hash);
+  if (n === undefined) throw new BlockNotFoundError();
+  return n;
+}
+
 class StarknetMethods {
   constructor(private readonly node: PerpchainNode) {}
 
-  async resolve(id: BlockId): Promise<number> {
-    if (id.kind === "tag") {
-      if (id.tag === "l1_accepted") throw new BlockNotFoundError("no block is accepted on L1 on this appchain");
-      return this.node.headNumber();
-    }
-    if (id.kind === "number") {
-      if (id.number > this.node.headNumber()) throw new BlockNotFoundError();
-      return id.number;
-    }
-    const n = await this.node.chain.getBlockNumberByHash(id.hash);
-    if (n === undefined) throw new BlockNotFoundError();
-    return n;
+  resolve(id: BlockId): Promise<number> {
+    return resolveBlockNumber(this.node, id);
   }
 
   async block(n: number): Promise<BlockRecord> {
     const b = await this.node.chain.getBlock(n);
     if (b === undefined) throw new BlockNotFoundError();
     return b;
+  }
+
+  /**
+   * The transactions of block `b`. A rollback (or devnet_restart/load) may remove them between
+   * reading the block and reading them: that is BLOCK_NOT_FOUND, as if the block had been asked
+   * for a moment later; a transaction missing from a block that is still there is a real fault.
+   */
+  async blockTxs(b: BlockRecord): Promise<TxRecord[]> {
+    try {
+      return await this.node.chain.getTxs(b.txHashes);
+    } catch (e) {
+      const now = await this.node.chain.getBlock(b.header.block_number).catch(() => undefined);
+      if (now?.header.block_hash !== b.header.block_hash) throw new BlockNotFoundError("the block was removed by a rollback while it was read");
+      throw e;
+    }
   }
 
   async tx(h: Felt): Promise<TxRecord> {
@@ -255,7 +274,7 @@ class StarknetMethods {
     const b = await this.block(await this.resolve(id));
     const base = { status: "ACCEPTED_ON_L2", ...b.header };
     if (kind === "hashes") return { ...base, transactions: b.txHashes };
-    const txs = await this.node.chain.getTxs(b.txHashes);
+    const txs = await this.blockTxs(b);
     if (kind === "txs") return { ...base, transactions: txs.map((t) => t.transaction) };
     return { ...base, transactions: txs.map((t) => ({ transaction: t.transaction, receipt: t.receipt })) };
   }

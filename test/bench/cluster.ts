@@ -4,7 +4,12 @@
 //   included_tx_per_s           --txs (400) signed transfers from 4 accounts, all sent at once
 //                               (batches of JSON-RPC), until all are ACCEPTED_ON_L2: a single
 //                               embedded node, then the leader of a 3-node cluster
-//   failover_ms                 kill -9 of the leader → first block committed by another node
+//   failover_ms                 kill -9 of the leader → first block committed by another node, with
+//                               its breakdown (failover_breakdown): lease_gone_ms (kill → leader
+//                               key deleted by etcd), campaign_won_ms (→ new leader key),
+//                               first_block_ms (→ its first block in etcd), seen by an etcd watch;
+//                               and the new leader's own log: campaign, adoption of replicated
+//                               transactions, first block after takeover
 //   zombie_write_refused        leader SIGSTOPped past its lease, SIGCONTed: it comes back as a
 //                               follower and no block carries its token after the takeover
 //   handoff_ms                  appchain_stepDown → a transfer sent right after is ACCEPTED_ON_L2
@@ -12,8 +17,8 @@
 
 import { ClusterCoordinator } from "../../sequencer/cluster/coordinator.js";
 import { rpc, rpcBatch, signedTransfer, sleep, spawnNode, killAllChildren, type PredeployedAccount } from "../crash/child-node.js";
-import { fakeBlock } from "../cluster/fake-block.js";
-import { NodeCluster, TransferLoad } from "../cluster/node-cluster.js";
+import { fakeBlock, fakeTx } from "../cluster/fake-block.js";
+import { FailoverProbe, NodeCluster, TransferLoad } from "../cluster/node-cluster.js";
 import { startEtcd, stopAllEtcd } from "../support/etcd.js";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -36,7 +41,8 @@ async function commitLatency(endpoints: string[]): Promise<{ p50: number; p99: n
   try {
     await c.ensureGenesis("0x1");
     const token = (await c.campaign(0))!;
-    const payload = Array.from({ length: RECORD_KB }, (_, i) => ({ i, pad: "x".repeat(1000) }));
+    // About RECORD_KB KB of transactions: each carries ~1 KB of calldata.
+    const payload = Array.from({ length: RECORD_KB }, (_, i) => ({ ...fakeTx(`0x${(i + 1).toString(16)}`), calldata: Array.from({ length: 32 }, (_, k) => BigInt(i * 32 + k) * 2n ** 200n) }));
     const ms: number[] = [];
     for (let n = 1; n <= COMMITS; n++) {
       const t0 = performance.now();
@@ -78,7 +84,8 @@ async function throughput(send: () => string, check: string, accounts: Predeploy
 
 async function main(): Promise<void> {
   const etcd = await startEtcd({ members: 3 });
-  const cluster = new NodeCluster({ endpoints: etcd.endpoints, seed: SEED, accounts: ACCOUNTS, leaseTtlS: TTL_S, chainId: "BENCH_CLUSTER" });
+  // --verbose: the new leader's takeover timing lines (cluster_takeover, cluster_first_block).
+  const cluster = new NodeCluster({ endpoints: etcd.endpoints, seed: SEED, accounts: ACCOUNTS, leaseTtlS: TTL_S, chainId: "BENCH_CLUSTER", extraArgs: ["--verbose"] });
   const singleDir = mkdtempSync(join(tmpdir(), "perpchain-bench-single-"));
   try {
     progress(`etcd commit latency: ${COMMITS} commits of ${RECORD_KB} KB`);
@@ -100,13 +107,28 @@ async function main(): Promise<void> {
     const clusterTps = await throughput(() => cluster.url(leader), cluster.url(leader), accounts, strk, chainId);
 
     const load = new TransferLoad(cluster, accounts, strk, chainId);
+    // The throughput phase used these accounts' nonces: a load starting from nonce 0 would
+    // spend seconds stepping over used nonces, and the new leader would have nothing to
+    // include (that, not the takeover, was most of the 7-11 s failover figure measured before).
+    await load.resyncNonces();
     progress("failover: kill -9 of the leader");
     load.start();
     await sleep(500);
     let token = (await cluster.status(leader)).token!;
     let h = await cluster.head(leader);
+    const followerLag = await Promise.all(cluster.running().filter((i) => i !== leader).map(async (i) => h - (await cluster.head(i))));
+    const probe = await FailoverProbe.start(etcd.endpoints, "BENCH_CLUSTER", token);
     let t0 = performance.now();
     await cluster.kill9(leader);
+    await probe.waitFirstBlock(20_000).finally(() => probe.stop());
+    const breakdown = probe.breakdown(t0);
+    // The new leader logs its first block right after etcd took it: give the line a moment.
+    let takeover = takeoverLog(cluster, probe.newToken!);
+    for (let i = 0; i < 40 && takeover.new_leader_first_block_after_takeover_ms == null; i++) {
+      await sleep(25);
+      takeover = takeoverLog(cluster, probe.newToken!);
+    }
+    progress(`failover: ${JSON.stringify({ ...breakdown, ...takeover, follower_lag_at_kill: followerLag })}`);
     const newBlock = async (tok: string, from: number) => {
       for (let i = 0; i < 2_000; i++) {
         const b = (await cluster.etcdBlocksWithToken(from)).find((x) => x.token !== tok);
@@ -115,8 +137,7 @@ async function main(): Promise<void> {
       }
       throw new Error("no new leader block within 20 s");
     };
-    const takeover = await newBlock(token, h);
-    const failover_ms = Math.round(performance.now() - t0);
+    const failover_ms = breakdown.total_ms;
     await cluster.start(leader);
 
     progress("zombie: SIGSTOP of the leader past its lease");
@@ -151,7 +172,8 @@ async function main(): Promise<void> {
       bench: "cluster",
       lease_ttl_s: TTL_S,
       failover_ms,
-      failover_first_block: takeover,
+      failover_breakdown: { ...breakdown, ...takeover, follower_lag_at_kill: followerLag },
+      failover_first_block: probe.firstBlock,
       zombie_write_refused,
       handoff_ms,
       etcd_commit_p50_ms: commit.p50,
@@ -168,6 +190,27 @@ async function main(): Promise<void> {
     await etcd.stop();
     await stopAllEtcd();
   }
+}
+
+/** The new leader's own account of its takeover (its cluster_takeover and cluster_first_block log lines, --verbose). */
+function takeoverLog(cluster: NodeCluster, token: string): Record<string, number | null> {
+  for (const m of cluster.members.values()) {
+    const events = (m.node?.output() ?? "")
+      .split("\n")
+      .filter((l) => l.startsWith("{") && l.endsWith("}") && l.includes(`"token":"${token}"`))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const take = events.find((e) => e.event === "cluster_takeover");
+    if (take === undefined) continue;
+    const first = events.find((e) => e.event === "cluster_first_block");
+    return {
+      new_leader_campaign_ms: take.campaign_ms as number,
+      new_leader_adopt_ms: take.adopt_ms as number,
+      new_leader_replicated_txs: take.replicated as number,
+      new_leader_adopted_txs: take.adopted as number,
+      new_leader_first_block_after_takeover_ms: (first?.ms_after_takeover as number | undefined) ?? null,
+    };
+  }
+  return {};
 }
 
 main().catch((e) => {

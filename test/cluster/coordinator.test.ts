@@ -15,7 +15,7 @@ import { ClusterCoordinator, type Demotion } from "../../sequencer/cluster/coord
 import { MemberRegistry } from "../../sequencer/cluster/member-registry.js";
 import { ClusterUnavailableError, NotLeaderError } from "../../sequencer/errors.js";
 import { killAndWait, pauseGroup, resumeGroup, sleep, startEtcd, stopAllEtcd, type EtcdCluster } from "../support/etcd.js";
-import { fakeBlock } from "./fake-block.js";
+import { fakeBlock, fakeTx } from "./fake-block.js";
 
 const CHILD = resolve(import.meta.dirname, "coordinator-child.ts");
 const GENESIS = "0xabc";
@@ -251,10 +251,10 @@ describe("admitted transactions, rollback, retention, members", () => {
     const b = coordinator(chain, "b");
     await a.ensureGenesis(GENESIS);
     const ta = (await a.campaign(0))!;
-    const k1 = await a.replicateTxs([{ hash: "0x11", raw: { n: 1 } }, { hash: "0x12", raw: { n: 2 } }]);
-    const k2 = await a.replicateTxs([{ hash: "0x13", raw: { n: 3 } }]);
+    const k1 = await a.replicateTxs([{ hash: "0x11", tx: fakeTx("0x11") }, { hash: "0x12", tx: fakeTx("0x12") }]);
+    const k2 = await a.replicateTxs([{ hash: "0x13", tx: fakeTx("0x13") }]);
     await a.stepDown();
-    await expect(a.replicateTxs([{ hash: "0x14", raw: {} }])).rejects.toThrow(NotLeaderError);
+    await expect(a.replicateTxs([{ hash: "0x14", tx: fakeTx("0x14") }])).rejects.toThrow(NotLeaderError);
     const tb = (await b.campaign(0))!;
     const batches = await b.txBatches();
     expect(batches.map((x) => x.key)).toEqual([k1, k2]);

@@ -311,3 +311,70 @@ export class TransferLoad {
     }
   }
 }
+
+/**
+ * What etcd shows of a failover, seen from outside with a watch on the chain's leader key and
+ * blocks: when the old leader key went (its lease expired, or was revoked), when a new one was
+ * created (a campaign won: the new token), and when the first block with another token was
+ * committed. Times are performance.now() of this process, when the watch event arrived.
+ */
+export class FailoverProbe {
+  leaderDeletedAt: number | null = null;
+  leaderCreatedAt: number | null = null;
+  newToken: string | null = null;
+  firstBlockAt: number | null = null;
+  firstBlock: number | null = null;
+  private constructor(
+    private readonly client: Etcd3,
+    private readonly watchers: Array<{ cancel(): Promise<void> }>,
+  ) {}
+
+  /** Start watching before the fault; `oldToken` is the leader's token at that moment. */
+  static async start(endpoints: string[], chainId: string, oldToken: string): Promise<FailoverProbe> {
+    const client = new Etcd3({ hosts: endpoints });
+    const ns = client.namespace(chainPrefix(chainId));
+    const leaderW = await ns.watch().key("leader").create();
+    const blocksW = await ns.watch().prefix("blocks/").create();
+    const probe = new FailoverProbe(client, [leaderW, blocksW]);
+    leaderW.on("delete", () => (probe.leaderDeletedAt ??= performance.now()));
+    leaderW.on("put", (kv) => {
+      if (kv.create_revision === oldToken || probe.leaderCreatedAt !== null) return;
+      probe.leaderCreatedAt = performance.now();
+      probe.newToken = kv.create_revision;
+    });
+    blocksW.on("put", (kv) => {
+      if (probe.firstBlockAt !== null) return;
+      const b = decodeBlockRecord(kv.value);
+      if (b.token === oldToken) return;
+      probe.firstBlockAt = performance.now();
+      probe.firstBlock = b.block_number;
+    });
+    for (const w of [leaderW, blocksW]) w.on("error", () => {});
+    return probe;
+  }
+
+  /** Wait (bounded) until a block by a new leader was committed. */
+  async waitFirstBlock(timeout_ms: number): Promise<void> {
+    const until = performance.now() + timeout_ms;
+    while (this.firstBlockAt === null) {
+      if (performance.now() > until) throw new Error(`no block by a new leader within ${timeout_ms} ms (leader key deleted: ${this.leaderDeletedAt !== null}, recreated: ${this.leaderCreatedAt !== null})`);
+      await sleep(5);
+    }
+  }
+
+  /** Phases from `faultAt` (ms): lease expiry → campaign win → first block. */
+  breakdown(faultAt: number): { total_ms: number; lease_gone_ms: number | null; campaign_won_ms: number | null; first_block_ms: number | null } {
+    const r = (x: number) => Math.round(x);
+    return {
+      total_ms: r(this.firstBlockAt! - faultAt),
+      lease_gone_ms: this.leaderDeletedAt === null ? null : r(this.leaderDeletedAt - faultAt),
+      campaign_won_ms: this.leaderCreatedAt === null || this.leaderDeletedAt === null ? null : r(this.leaderCreatedAt - this.leaderDeletedAt),
+      first_block_ms: this.leaderCreatedAt === null ? null : r(this.firstBlockAt! - this.leaderCreatedAt),
+    };
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.watchers.map((w) => w.cancel().catch(() => {})));
+    this.client.close();
+  }
+}

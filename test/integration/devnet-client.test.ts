@@ -176,6 +176,23 @@ describe("blocks and time", () => {
     expect(await provider.getBlockLatestAccepted()).toEqual(genesisHead);
   });
 
+  it("a block read while a rollback removes it answers BLOCK_NOT_FOUND, never an internal error", async () => {
+    await devnet.mint(d.accounts[3]!.address, 5n);
+    const head = d.node.headNumber();
+    expect((await d.node.chain.getBlock(head))!.txHashes.length).toBeGreaterThan(0);
+    // The rollback lands between reading the block and reading its transactions (the race the
+    // fuzz test found), made certain by running it from inside the first getTxs.
+    const chain = d.node.chain;
+    const getTxs = chain.getTxs.bind(chain);
+    chain.getTxs = async (hashes) => {
+      chain.getTxs = getTxs;
+      await d.node.rollbackTo(head - 1, "drop");
+      return getTxs(hashes);
+    };
+    expect((await rawRpc("starknet_getBlockWithReceipts", `{"block_id":{"block_number":${head}}}`)).error).toMatchObject({ code: 24 });
+    expect(chain.getTxs).toBe(getTxs);
+  });
+
   it("abortBlocks of an unknown block or of genesis fails with starknet-devnet's errors", async () => {
     await expect(devnet.abortBlocks(10_000)).rejects.toEqual({ code: -1, message: "No block found" });
     await expect(devnet.abortBlocks("0x1234")).rejects.toEqual({ code: -1, message: "No block found" });

@@ -13,6 +13,9 @@ import { exchangeFns } from "../../contracts/perp/exchange-contract.js";
 import { OrderType, Side } from "../../contracts/perp/types.js";
 import { decodeValue, encodeArgs } from "../../contracts/runtime/index.js";
 import { startDevnet, type Devnet } from "../../sequencer/devnet.js";
+import { MarketDataService } from "../../sequencer/marketdata-service.js";
+import { unpack } from "msgpackr";
+import { Column, key } from "../../state/columns.js";
 import { encodeShortString, toHex } from "../../state/felt.js";
 
 const T0_S = 1_769_000_000;
@@ -106,6 +109,43 @@ describe("guarded market data in a node", () => {
     expect(status.result.oracle_address).toBe(toHex(BigInt(d.contracts.Oracle!.address)));
     const metrics = await (await fetch(d.rpcUrl.replace("/rpc", "/metrics"))).text();
     expect(metrics).toMatch(/perpchain_marketdata_rejections_total\{market="BTC-USD-PERP",reason="[a-z_]+"\} \d+/);
+  });
+
+  it("the trigger engine's watch list and cursor are written in each block's own batch", async () => {
+    const d = await startDevnet({ seed: 12, accounts: 2, port: 0, inMemory: true });
+    running.push(d);
+    const cursorKey = key(Column.meta, Buffer.from("trigger:cursor"));
+    const cursor = async () => Number(Buffer.from((await d.node.store.get(cursorKey))!).readBigUInt64BE(0));
+    const store = d.node.store;
+    const batch = store.batch.bind(store);
+    const batches: number[] = [];
+    store.batch = (ops) => {
+      batches.push(ops.length);
+      return batch(ops);
+    };
+    for (let i = 0; i < 3; i++) {
+      batches.length = 0;
+      const b = await d.node.createBlock();
+      await new Promise((r) => setTimeout(r, 10)); // a separate write (the old way) would land by now
+      expect(batches).toHaveLength(1); // the block's own batch and nothing else
+      expect(await cursor()).toBe(b.header.block_number);
+    }
+  });
+
+  it("keeps refused updates in a bounded ring on disk, however many a feed pushes", async () => {
+    const d = await startDevnet({ seed: 12, accounts: 1, port: 0, inMemory: true });
+    running.push(d);
+    const slots = 8;
+    const service = new MarketDataService(d.node, { quarantineSlots: slots });
+    const pushes = slots + 25;
+    for (let i = 0; i < pushes; i++) await expect(service.push({ update: { market: "BTC-USD-PERP", mark_price: "x" + i } })).rejects.toThrow();
+    await d.node.store.batch([]); // the quarantine writes are queued before this one
+    const records: Array<{ seq: number }> = [];
+    for await (const [, v] of d.node.store.iterator({ gte: key(Column.quarantine), lt: key((Column.quarantine + 1) as typeof Column.quarantine) })) records.push(unpack(v) as { seq: number });
+    expect(records).toHaveLength(slots);
+    // The newest overwrote the oldest.
+    expect(Math.max(...records.map((r) => r.seq))).toBe(pushes - 1);
+    expect(Math.min(...records.map((r) => r.seq))).toBe(25);
   });
 
   it("the restart race: zero funding indices pushed right after a restart change nothing", async () => {

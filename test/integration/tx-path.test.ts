@@ -243,7 +243,7 @@ describe("the block builder without RPC or mempool", () => {
       const h = block.header;
       const stored = (await leader.chain.getStoredBlock(h.block_number))!;
       const { inputs, txs } = reexecutionOf(stored, await leader.chain.getStoredTxs(stored.txHashes), follower.chainId);
-      expect(inputs).toEqual({ number: 1, timestamp: h.timestamp, gasPrices: leader.gasPrices, sequencerAddress: BigInt(h.sequencer_address) });
+      expect(inputs).toEqual({ number: 1, timestamp: h.timestamp, gasPrices: leader.gasPrices, gasPricesWei: leader.gasPricesWei, sequencerAddress: BigInt(h.sequencer_address) });
       const candidate = await follower.builder.execute(inputs, txs);
       expect(candidate.dropped).toEqual([]);
       expect(toHex(candidate.stateRoot)).toBe(h.new_root);

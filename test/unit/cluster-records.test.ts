@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import { blockKey, blockNumberOfKey, chainPrefix, memberKey, prefixEnd, txBatchKey } from "../../sequencer/cluster/cluster-keys.js";
 import { decodeBlockRecord, decodeMemberRecord, decodeTxBatchRecord, encodeRecord, type ClusterBlockRecord } from "../../sequencer/cluster/cluster-records.js";
 import { retentionFloor } from "../../sequencer/cluster/retention.js";
+import { fakeTx } from "../cluster/fake-block.js";
 
 const block: ClusterBlockRecord = {
   block_number: 7,
@@ -15,8 +16,13 @@ const block: ClusterBlockRecord = {
   state_root: "0x1234",
   timestamp_s: 1_700_000_007,
   token: "42",
-  header_inputs: { l2_gas_price_fri: "0x3b9aca00" },
-  txs: [{ type: "INVOKE", version: "0x3", signature: ["0x1", "0x2"] }],
+  header_inputs: {
+    sequencer_address: "0x1000",
+    gas_prices_fri: { l1_gas: "0x174876e800", l1_data_gas: "0xf4240", l2_gas: "0x3b9aca00" },
+    gas_prices_wei: { l1_gas: "0x1a13b8600", l1_data_gas: "0xbb8", l2_gas: "0x4c4b40" },
+    unvalidated_senders: ["0x64"],
+  },
+  txs: [{ ...fakeTx("0x7"), signature: [1n, 2n ** 250n], nonce: 5n }],
 };
 
 describe("cluster records", () => {
@@ -25,10 +31,15 @@ describe("cluster records", () => {
   });
 
   it("refuses a block record with a malformed field, naming it", () => {
-    expect(() => decodeBlockRecord(pack({ ...block, block_hash: "7aa" }))).toThrow("etcd block: field block_hash is missing or malformed");
-    expect(() => decodeBlockRecord(pack({ ...block, token: "0" }))).toThrow("field token is missing or malformed");
+    expect(() => decodeBlockRecord(encodeRecord({ ...block, block_hash: "7aa" }))).toThrow("etcd block: field block_hash is missing or malformed");
+    expect(() => decodeBlockRecord(encodeRecord({ ...block, token: "0" }))).toThrow("field token is missing or malformed");
     expect(() => decodeBlockRecord(pack([1, 2]))).toThrow("etcd block: not a record");
+    const { gas_prices_wei: _, ...noWei } = block.header_inputs;
+    expect(() => decodeBlockRecord(encodeRecord({ ...block, header_inputs: noWei as never }))).toThrow("etcd block: header_inputs: field gas_prices_wei is missing or malformed");
+    expect(() => decodeBlockRecord(encodeRecord({ ...block, header_inputs: { ...block.header_inputs, unvalidated_senders: "some" as never } }))).toThrow("field unvalidated_senders is missing or malformed");
     expect(() => decodeBlockRecord(Buffer.from([0x85]))).toThrow(/etcd block: not msgpack/);
+    // Transactions are typed values (felts as bigints), not JSON.
+    expect(() => decodeBlockRecord(encodeRecord({ ...block, txs: [{ type: "INVOKE", version: "0x3", nonce: "0x0", signature: [] }] as never }))).toThrow("field txs is missing or malformed");
   });
 
   it("refuses a member record with an unknown role and a tx batch entry without a hash", () => {
@@ -36,6 +47,8 @@ describe("cluster records", () => {
     expect(decodeMemberRecord(encodeRecord(m as never))).toEqual(m);
     expect(() => decodeMemberRecord(pack({ ...m, role: "boss" }))).toThrow("field role is missing or malformed");
     expect(() => decodeTxBatchRecord(pack({ token: "5", txs: [{ raw: {} }] }))).toThrow("etcd tx batch: malformed transaction entry");
+    const batch = { token: "5", txs: [{ hash: "0x5", tx: fakeTx("0x5") }] };
+    expect(decodeTxBatchRecord(encodeRecord(batch))).toEqual(batch);
   });
 });
 

@@ -7,7 +7,7 @@ import { LevelKvStore } from "../../state/level-store.js";
 import { emptyStateDiff, type StateDiff } from "../../state/state-diff.js";
 import { computeStateRoots } from "../../state/state-root-input.js";
 import { hashNodeTable, type NodeTableHasher } from "../../state/patricia-trie.js";
-import { WorldState } from "../../state/world-state.js";
+import { NoStateAtBlockError, WorldState } from "../../state/world-state.js";
 import { seededRandom } from "../support/seeded-random.js";
 
 const dirs: string[] = [];
@@ -115,6 +115,43 @@ describe("world state", () => {
       // re-executing the same diffs gives the same roots
       for (let b = target + 1; b < k; b++) expect(await commitBlock(ws, diffs[b]!)).toEqual(roots[b]);
     }
+  });
+
+  it("a historical reader never mixes two heads: blocks committed or rolled back while it reads its diffs", async () => {
+    // getMany (the reverse-diff read) waits at a gate, so a block commits while it is in flight.
+    class GatedStore extends MemoryKvStore {
+      gate: Promise<void> | null = null;
+      override async getMany(keys: readonly Uint8Array[]) {
+        const gate = this.gate;
+        if (gate) await gate;
+        return super.getMany(keys);
+      }
+    }
+    const store = new GatedStore();
+    const ws = await WorldState.open(store);
+    const write = (key: bigint, v: bigint) => {
+      const d = emptyStateDiff();
+      if (ws.nextBlockNumber() === 0) d.deployed.set(7n, 0x77n);
+      d.storage.set(7n, new Map([[key, v]]));
+      return d;
+    };
+    for (const v of [1n, 2n, 3n]) await commitBlock(ws, write(1n, v)); // blocks 0..2 write slot 1
+    let open!: () => void;
+    store.gate = new Promise((r) => (open = r));
+    const reading = ws.readerAt(0);
+    store.gate = null;
+    await commitBlock(ws, write(2n, 9n)); // block 3 writes slot 2 while the read of block 0's state waits
+    open();
+    const atZero = await reading;
+    expect([atZero.getStorage(7n, 1n), atZero.getStorage(7n, 2n)]).toEqual([1n, 0n]);
+
+    // A rollback below the block being read: the block is gone, a typed error says so.
+    store.gate = new Promise((r) => (open = r));
+    const gone = ws.readerAt(2);
+    store.gate = null;
+    await ws.rollback(await ws.prepareRollback(1), { blockHash: 1001n });
+    open();
+    await expect(gone).rejects.toBeInstanceOf(NoStateAtBlockError);
   });
 
   it("refuses rollback past genesis or to a future block", async () => {
