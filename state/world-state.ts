@@ -164,6 +164,9 @@ const MIN_COMMIT_GROUP = 32;
  *     reverse diff) with the same TrieUpdate, whose replaced nodes and leaves are exactly the
  *     records n stopped referencing. Each death takes one reference; a record left with none
  *     is deleted.
+ * The extra counts are also held in memory (WorldState.extraRefs, loaded at open), so neither
+ * side reads the store for them. Rolled-back blocks keep their births counted: a record they
+ * created may stay (a leak), never goes too early.
  * So a record is deleted once no state at or after the pruned block references it, and a
  * block's batch holds no bookkeeping beyond the rare extra counts.
  */
