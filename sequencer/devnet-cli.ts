@@ -36,6 +36,7 @@ Usage: npm start -- [options]        (--flag VALUE or --flag=VALUE)
   --hash-threads N              worker threads hashing trie nodes (default 0: the native hash thread, or inline with the JS backend)
   --retention-blocks N          state history kept for rollback and past-block reads (default 10000 blocks;
                                 snapshots pin theirs); older trie nodes and diffs are pruned
+  --node-cache-mb N             memory for cached trie nodes (default 256 MB; they stay on disk)
   --block-batch-ms MS           while busy, wait this long between blocks to batch (default 150)
   --market-data SOURCE          push (default) | simulator | replay:FILE (JSONL of push objects)
   --admin-token TOKEN           also accept operator methods from non-loopback clients with this bearer token
@@ -74,6 +75,7 @@ const FLAGS = {
   "hash-threads": { type: "string" },
   "block-batch-ms": { type: "string" },
   "retention-blocks": { type: "string" },
+  "node-cache-mb": { type: "string" },
   "market-data": { type: "string" },
   "admin-token": { type: "string" },
   "hash-backend": { type: "string" },
@@ -130,6 +132,7 @@ export function parseDevnetArgs(argv: readonly string[], randomSeed: () => numbe
   }
   if (values["hash-threads"] !== undefined) o.hashThreads = int("--hash-threads", values["hash-threads"], 0, 16);
   if (values["retention-blocks"] !== undefined) o.retentionBlocks = int("--retention-blocks", values["retention-blocks"], 0);
+  if (values["node-cache-mb"] !== undefined) o.nodeCacheMb = int("--node-cache-mb", values["node-cache-mb"], 16);
   if (values["block-batch-ms"] !== undefined) o.blockBatchMs = int("--block-batch-ms", values["block-batch-ms"], 0);
   if (values["market-data"] !== undefined) {
     const v = values["market-data"];

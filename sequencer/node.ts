@@ -84,6 +84,8 @@ export interface NodeOptions {
    * Blocks, transactions, receipts and events stay. Default DEFAULT_RETENTION_BLOCKS (10,000).
    */
   retentionBlocks?: number;
+  /** Memory for the world state's trie-node cache, in MB (default 256; WorldStateOptions.nodeCacheBytes). */
+  nodeCacheMb?: number;
   /** How long a dropped transaction's status stays CANDIDATE + REVERTED before it is not found (default 15 s). */
   droppedStatus_ms?: number;
   log?: (event: string, fields?: Record<string, unknown>) => void;
@@ -318,6 +320,7 @@ export class PerpchainNode {
     const pool = threads > 0 ? new HashPool({ threads, inlineHashesBelow: 256, offload: true }) : null;
     const worldOptions: WorldStateOptions = {
       retentionBlocks: opts.retentionBlocks ?? DEFAULT_RETENTION_BLOCKS,
+      ...(opts.nodeCacheMb !== undefined ? { nodeCacheBytes: opts.nodeCacheMb * 2 ** 20 } : {}),
       onPruneError: (e) => opts.log?.("state_prune_failed", { error: e.message }),
       ...(pool ? { nodeTableHasher: (k, t, f, p) => pool.hashNodeTable(k, t, f, p) } : {}),
     };

@@ -20,11 +20,17 @@ export const Column = {
   /** Contract state preimage by contract state hash: {class_hash, storage_root, nonce}. */
   contractStatePreimage: 0x12,
   /**
-   * Birth markers of pruned records (trie nodes, preimages): one empty-valued key per time a
-   * block created the record, column | record column | hash | block | sequence. A record is
-   * deleted when pruning has matched every marker with a death (see world-state.ts).
+   * Legacy (first pruning format): birth markers, one empty-valued key per time a block created
+   * a record, column | record key | block | sequence. Converted to recordExtraRefs when the
+   * store is opened (WorldState.open); never written.
    */
   recordBirth: 0x13,
+  /**
+   * References of a record (trie node, preimage) beyond its first: column | record key (the
+   * record's own 33-byte key) → u32. Absent for a record referenced once, which is nearly every
+   * record; see world-state.ts "Record references".
+   */
+  recordExtraRefs: 0x14,
   /** Flat current state: contract → {class_hash, nonce, storage_root}. */
   flatContract: 0x20,
   /** Flat current state: (contract, key) → value. */
@@ -37,7 +43,7 @@ export const Column = {
   reverseDiff: 0x31,
   /** Per-block state roots. */
   blockRoots: 0x32,
-  /** Per-block list of records (record column | hash) the block stopped referencing. */
+  /** Legacy (first pruning format): per-block death lists. Never written; deleted as blocks are pruned. */
   recordDeaths: 0x33,
   /** Pruning cursor: every block up to this number has been pruned. */
   pruneCursor: 0x34,
@@ -118,12 +124,12 @@ export const keys = {
   reverseDiff: (n: number) => key(Column.reverseDiff, u64(n)),
   blockRoots: (n: number) => key(Column.blockRoots, u64(n)),
   recordDeaths: (n: number) => key(Column.recordDeaths, u64(n)),
+  /** Extra references of the record stored at `recordKey` (a 33-byte trie-node or preimage key). */
+  recordExtraRefs: (recordKey: Uint8Array) => key(Column.recordExtraRefs, recordKey),
   pruneCursor: () => key(Column.pruneCursor),
 };
 
-/** Bytes of a birth marker key: column, record column, hash, block number, sequence. */
-export const BIRTH_MARKER_BYTES = 1 + 1 + 32 + 8 + 4;
-/** Bytes of a record reference in a death list: record column, hash. */
+/** Bytes of a record key (trie node, preimage): record column, hash. */
 export const RECORD_REF_BYTES = 33;
 
 /** [gte, lt) range covering one column. */

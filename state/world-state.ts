@@ -14,7 +14,7 @@
 // This module never reads the clock, randomness or the environment.
 
 import { pack, unpack } from "msgpackr";
-import { BIRTH_MARKER_BYTES, Column, columnRange, felt32, keys, readFelt, RECORD_REF_BYTES, u64, writeFelt } from "./columns.js";
+import { Column, columnRange, felt32, keys, readFelt, RECORD_REF_BYTES, u64, writeFelt } from "./columns.js";
 import type { Felt } from "./felt.js";
 import { opsBytes, type KvOp, type KvStore } from "./kv-store.js";
 import {
@@ -67,6 +67,8 @@ export interface PreparedCommit {
   /** New contract records after the block (for memory update). */
   readonly contracts: Map<Felt, ContractRecord>;
   readonly ops: KvOp[];
+  /** The records the block creates (their reference counts are written by commit()). */
+  readonly births: RecordBirths;
   /** Number of node hashes computed (trie nodes + contract leaves + class leaves + root). */
   readonly hashCount: number;
   readonly baseHead: number;
@@ -110,8 +112,12 @@ export interface WorldStateOptions {
   retentionBlocks?: number;
   /** Called when a pruning step fails (it is retried after the next commit; nothing is lost). */
   onPruneError?: (e: Error) => void;
-  /** Trie nodes kept in memory before the cache is cleared (they stay on disk). */
-  nodeCacheLimit?: number;
+  /**
+   * Memory for the trie-node cache, in bytes (default DEFAULT_NODE_CACHE_BYTES, 256 MiB). Past
+   * it the older half of the cache is dropped (the nodes stay on disk). Counted as
+   * NODE_CACHE_ENTRY_BYTES per node, the measured heap cost of one cached node.
+   */
+  nodeCacheBytes?: number;
   /** Hasher of trie-node tables; default: the active backend's hash thread when it has one. */
   nodeTableHasher?: NodeTableHasher;
 }
@@ -144,65 +150,70 @@ const COMMIT_GROUPS = 3;
 const MIN_COMMIT_GROUP = 32;
 
 /**
- * A block's record births and deaths (trie nodes and contract preimages are stored once per
- * hash but may sit at several places of several tries). Each time a block creates a record
- * it writes a birth marker; each time a block stops referencing one, the record goes on the
- * block's death list. Pruning a block matches its deaths with markers; a record whose markers
- * are all matched is referenced by no state at or after the pruned block, and is deleted.
+ * Record references. Trie nodes and contract preimages are stored once per hash (key = column |
+ * hash), but one hash may sit at several places of several tries, and at several times. A
+ * record's references are counted as births (a block created the record at some place) minus
+ * pruned deaths (a pruned block stopped referencing it at some place):
+ *   - a birth costs nothing on disk when the record did not exist (the record is its own first
+ *     reference); a birth of a record that exists, or a second birth in one block, adds to the
+ *     record's extra-reference count (Column.recordExtraRefs, absent when zero). commit() looks
+ *     the block's new records up just before its batch, under the write lock, so no pruning
+ *     step runs between the look-up and the write;
+ *   - deaths are not stored: pruning block n replays n's writes (its forward diff, values only
+ *     as zero / nonzero) over the tries of block n-1 (roots, and the storage roots in n's
+ *     reverse diff) with the same TrieUpdate, whose replaced nodes and leaves are exactly the
+ *     records n stopped referencing. Each death takes one reference; a record left with none
+ *     is deleted.
+ * The extra counts are also held in memory (WorldState.extraRefs, loaded at open), so neither
+ * side reads the store for them. Rolled-back blocks keep their births counted: a record they
+ * created may stay (a leak), never goes too early.
+ * So a record is deleted once no state at or after the pruned block references it, and a
+ * block's batch holds no bookkeeping beyond the rare extra counts.
  */
-class RecordLedger {
-  private readonly births: Buffer[] = [];
-  private readonly deaths: Buffer[] = [];
-  private seq = 0;
-
-  constructor(readonly blockNumber: number) {}
+class RecordBirths {
+  /** Node-table record runs (record key at bytes [0, 33) of every TABLE_RECORD bytes). */
+  private readonly tables: Uint8Array[] = [];
+  /** Other record keys (contract preimages). */
+  private readonly keys: Buffer[] = [];
 
   /** Births of node-table records (record column at byte 0, hash at bytes 1..33). */
   bornRecords(records: Uint8Array): void {
-    const n = records.length / TABLE_RECORD;
-    if (n === 0) return;
-    const src = asBuffer(records);
-    const out = Buffer.allocUnsafe(n * BIRTH_MARKER_BYTES);
-    for (let i = 0; i < n; i++) {
-      const at = i * BIRTH_MARKER_BYTES;
-      out[at] = Column.recordBirth;
-      src.copy(out, at + 1, i * TABLE_RECORD, i * TABLE_RECORD + RECORD_REF_BYTES);
-      this.stamp(out, at);
-    }
-    this.births.push(out);
+    if (records.length > 0) this.tables.push(records);
   }
 
   born(column: number, hash: Felt): void {
-    const out = Buffer.allocUnsafe(BIRTH_MARKER_BYTES);
-    out[0] = Column.recordBirth;
-    out[1] = column;
-    writeFelt(out, 2, hash);
-    this.stamp(out, 0);
-    this.births.push(out);
+    const k = Buffer.allocUnsafe(RECORD_REF_BYTES);
+    k[0] = column;
+    writeFelt(k, 1, hash);
+    this.keys.push(k);
   }
 
-  died(column: number, hashes: readonly Felt[]): void {
-    if (hashes.length === 0) return;
-    const out = Buffer.allocUnsafe(hashes.length * RECORD_REF_BYTES);
-    hashes.forEach((h, i) => {
-      out[i * RECORD_REF_BYTES] = column;
-      writeFelt(out, i * RECORD_REF_BYTES + 1, h);
-    });
-    this.deaths.push(out);
+  /** Each record key born, with how many times. */
+  counts(): Map<string, { key: Uint8Array; count: number }> {
+    const out = new Map<string, { key: Uint8Array; count: number }>();
+    const add = (buf: Buffer, at: number) => {
+      const s = buf.toString("latin1", at, at + RECORD_REF_BYTES);
+      const e = out.get(s);
+      if (e !== undefined) e.count++;
+      else out.set(s, { key: buf.subarray(at, at + RECORD_REF_BYTES), count: 1 });
+    };
+    for (const t of this.tables) {
+      const b = asBuffer(t);
+      for (let at = 0; at + TABLE_RECORD <= b.length; at += TABLE_RECORD) add(b, at);
+    }
+    for (const k of this.keys) add(k, 0);
+    return out;
   }
+}
 
-  /** The markers (empty values) and the death list, for the block's batch. */
-  pushOps(ops: KvOp[]): void {
-    for (const b of this.births) ops.push({ type: "putRecords", records: b, recordLength: BIRTH_MARKER_BYTES, keyLength: BIRTH_MARKER_BYTES, trimZeroTail: false });
-    if (this.deaths.length > 0) ops.push({ type: "put", key: keys.recordDeaths(this.blockNumber), value: Buffer.concat(this.deaths) });
-  }
+function encodeCount(n: number): Buffer {
+  const b = Buffer.allocUnsafe(4);
+  b.writeUInt32BE(n);
+  return b;
+}
 
-  /** Block number and a sequence number unique in the block, after the record reference. */
-  private stamp(out: Buffer, at: number): void {
-    out.writeUInt32BE(Math.floor(this.blockNumber / 2 ** 32), at + 34);
-    out.writeUInt32BE(this.blockNumber >>> 0, at + 38);
-    out.writeUInt32BE(this.seq++, at + 42);
-  }
+function decodeCount(v: Uint8Array | undefined): number {
+  return v === undefined ? 0 : asBuffer(v).readUInt32BE(0);
 }
 
 function* records(o: RawOverlay, m: Map<string, number>): Generator<RawRecord> {
@@ -255,11 +266,21 @@ export class HistoryPrunedError extends WorldStateError {
   }
 }
 
+/** Default memory of the trie-node cache (WorldStateOptions.nodeCacheBytes). */
+export const DEFAULT_NODE_CACHE_BYTES = 256 * 2 ** 20;
+/**
+ * Heap bytes of one cached trie node: the map entry, its hash and the node with its two felts
+ * (measured: 236 bytes on average over 300k binary and edge nodes, Node 20, x64).
+ */
+export const NODE_CACHE_ENTRY_BYTES = 240;
+
 /** The node's default retention window, in blocks (see README: about 2.8 h at one block a second). */
 export const DEFAULT_RETENTION_BLOCKS = 10_000;
 
 /** Blocks pruned by one pruning step (one batch), so a step stays short between two commits. */
 const PRUNE_BLOCKS_PER_STEP = 32;
+/** A pruning step stops adding blocks once this many records lost a reference (heavy blocks: one a step). */
+const PRUNE_MAX_DEATHS_PER_STEP = 50_000;
 
 export class WorldState implements StateReader {
   private headValue: ChainHead | null = null;
@@ -267,6 +288,7 @@ export class WorldState implements StateReader {
   private readonly storage = new Map<Felt, Map<Felt, Felt>>();
   private readonly classes = new Map<Felt, Felt>();
   private readonly nodeCache = { pedersen: new Map<Felt, TrieNode>(), poseidon: new Map<Felt, TrieNode>() };
+  /** Nodes the cache may hold, both hash kinds together (from nodeCacheBytes). */
   private readonly nodeCacheLimit: number;
   private readonly nodeTableHasher: NodeTableHasher;
   /** Bytes written by the last commit (for benchmarks). */
@@ -285,12 +307,22 @@ export class WorldState implements StateReader {
   blocksPruned = 0;
   /** Trie nodes read from the store since open (cache misses; for benchmarks). */
   nodeReads = 0;
+  /**
+   * The extra-reference counts (Column.recordExtraRefs) by record key (latin1), all of them: a
+   * few records are shared, nearly all are not, so pruning and commits look counts up here
+   * instead of reading the store for every record they touch. Loaded at open.
+   */
+  private readonly extraRefs = new Map<string, number>();
+  /** Trie nodes read by pruning steps since open (replaying pruned blocks; for benchmarks). */
+  pruneNodeReads = 0;
 
   private constructor(
     readonly store: KvStore,
     opts: WorldStateOptions,
   ) {
-    this.nodeCacheLimit = opts.nodeCacheLimit ?? 1_000_000;
+    const cacheBytes = opts.nodeCacheBytes ?? DEFAULT_NODE_CACHE_BYTES;
+    if (!(Number.isFinite(cacheBytes) && cacheBytes >= 0)) throw new RangeError(`nodeCacheBytes must be a number of bytes, got ${cacheBytes}`);
+    this.nodeCacheLimit = Math.max(65_536, Math.floor(cacheBytes / NODE_CACHE_ENTRY_BYTES));
     this.nodeTableHasher = opts.nodeTableHasher ?? hashNodeTableOffThread;
     const r = opts.retentionBlocks ?? Infinity;
     if (!(r === Infinity || (Number.isInteger(r) && r >= 0))) throw new RangeError(`retentionBlocks must be a whole number of blocks, got ${r}`);
@@ -306,6 +338,8 @@ export class WorldState implements StateReader {
     const cursor = await store.get(keys.pruneCursor());
     // A chain written before births were recorded cannot be pruned safely: keep all of it.
     ws.prunedThrough = cursor !== undefined ? Number(asBuffer(cursor).readBigUInt64BE(0)) : head === undefined ? 0 : null;
+    await migrateBirthMarkers(store);
+    for await (const [k, v] of store.iterator(columnRange(Column.recordExtraRefs))) ws.extraRefs.set(asBuffer(k).toString("latin1", 1), decodeCount(v));
     for await (const [k, v] of store.iterator(columnRange(Column.flatContract))) ws.contracts.set(readFelt(k, 1), decodeContract(v));
     for await (const [k, v] of store.iterator(columnRange(Column.flatStorage))) {
       const addr = readFelt(k, 1);
@@ -456,7 +490,7 @@ export class WorldState implements StateReader {
     const leaves = new Array<Felt>(addrs.length);
     const storageNodes: number[] = [];
     const nodeOps: KvOp[][] = [];
-    const ledger = new RecordLedger(blockNumber);
+    const births = new RecordBirths();
     const groups: Array<Promise<void>> = [];
     const groupSize = Math.max(MIN_COMMIT_GROUP, Math.ceil(addrs.length / COMMIT_GROUPS));
     for (let start = 0; start < addrs.length; start += groupSize) {
@@ -465,9 +499,7 @@ export class WorldState implements StateReader {
       for (let i = start; i < end; i++) {
         const addr = addrs[i]!;
         const writes = norm.storage.get(addr);
-        const u = await this.applyWithFetch("pedersen", STATE_TRIE_HEIGHT, oldContract(addr).storageRoot, writes ? [...writes] : []);
-        ledger.died(Column.pedersenNode, u.replacedNodes);
-        group.push(u);
+        group.push(await this.applyWithFetch("pedersen", STATE_TRIE_HEIGHT, oldContract(addr).storageRoot, writes ? [...writes] : []));
       }
       const g = groups.length;
       // The group's tries and their contract leaves, in one node table.
@@ -483,7 +515,7 @@ export class WorldState implements StateReader {
       const done = table.hash("pedersen", { hasher: this.nodeTableHasher, prefix: Column.pedersenNode }).then((h) => {
         const groupOps: KvOp[] = (nodeOps[g] = []);
         pushRecordOps(groupOps, h.records);
-        ledger.bornRecords(h.records);
+        births.bornRecords(h.records);
         h.roots.forEach((storageRoot, j) => {
           const i = start + j;
           const addr = addrs[i]!;
@@ -498,7 +530,7 @@ export class WorldState implements StateReader {
             const value = encodeContract(rec);
             groupOps.push({ type: "put", key: keys.flatContract(addr), value });
             groupOps.push({ type: "put", key: keys.contractStatePreimage(leaf), value });
-            ledger.born(Column.contractStatePreimage, leaf);
+            births.born(Column.contractStatePreimage, leaf);
           }
         });
         // Cached now: see the end of finishCommit.
@@ -537,7 +569,7 @@ export class WorldState implements StateReader {
       ops,
       nodeOps,
       storageNodes,
-      ledger,
+      births,
     });
     const staged: StagedCommit = { blockNumber, diff: norm, contracts: newContracts, after, prepared: finished.then((p) => ({ ...p, staged })) };
     staged.prepared.catch(() => {}); // the caller awaits it; this only keeps a failure from counting as unhandled
@@ -558,10 +590,10 @@ export class WorldState implements StateReader {
       ops: KvOp[];
       nodeOps: KvOp[][];
       storageNodes: number[];
-      ledger: RecordLedger;
+      births: RecordBirths;
     },
   ): Promise<Omit<PreparedCommit, "staged">> {
-    const { addrs, leaves, ops, ledger } = s1;
+    const { addrs, leaves, ops, births } = s1;
     for (const g of s1.nodeOps) for (const op of g) ops.push(op);
     let hashCount = 3 * addrs.length;
     for (const n of s1.storageNodes) hashCount += n;
@@ -579,9 +611,7 @@ export class WorldState implements StateReader {
     const contracts = await contractsTable.hash("pedersen", { hasher: this.nodeTableHasher, prefix: Column.pedersenNode });
     hashCount += contracts.hashes.length;
     pushRecordOps(ops, contracts.records);
-    ledger.bornRecords(contracts.records);
-    ledger.died(Column.pedersenNode, contractsUpdate.replacedNodes);
-    ledger.died(Column.contractStatePreimage, contractsUpdate.replacedLeaves);
+    births.bornRecords(contracts.records);
 
     // Classes trie (Poseidon).
     const classWrites: Array<[Felt, Felt]> = [...norm.declared].map(([c, cc]) => [c, classLeafHash(cc)]);
@@ -599,10 +629,8 @@ export class WorldState implements StateReader {
     };
 
     pushRecordOps(ops, classes.records);
-    ledger.bornRecords(classes.records);
-    ledger.died(Column.poseidonNode, classesUpdate.replacedNodes);
+    births.bornRecords(classes.records);
     ops.push({ type: "put", key: keys.blockRoots(blockNumber), value: encodeRoots(roots) });
-    ledger.pushOps(ops);
     if (blockNumber === 0) ops.push({ type: "put", key: keys.pruneCursor(), value: u64(0) });
 
     // New nodes are cached now (storage-trie nodes already were), so a block prepared on top
@@ -618,6 +646,7 @@ export class WorldState implements StateReader {
       reverse: s1.reverse,
       contracts: newContracts,
       ops,
+      births,
       hashCount,
       baseHead: s1.parent,
     };
@@ -632,9 +661,11 @@ export class WorldState implements StateReader {
   private async commitNow(prepared: PreparedCommit, opts: { blockHash: Felt; extraOps?: readonly KvOp[] }): Promise<void> {
     if (prepared.baseHead !== this.nextBlockNumber() - 1) throw new WorldStateError("head moved since prepareCommit");
     const head: ChainHead = { blockNumber: prepared.blockNumber, blockHash: opts.blockHash, roots: prepared.roots };
-    const ops = [...prepared.ops, ...(opts.extraOps ?? []), { type: "put" as const, key: keys.head(), value: encodeHead(head) }];
+    const refs = await this.birthRefs(prepared.births);
+    const ops = [...prepared.ops, ...refs.ops, ...(opts.extraOps ?? []), { type: "put" as const, key: keys.head(), value: encodeHead(head) }];
     this.lastBatchBytes = opsBytes(ops);
     await this.store.batch(ops);
+    for (const [k, n] of refs.counts) this.extraRefs.set(k, n);
     // Landed: update memory.
     for (const [addr, rec] of prepared.contracts) {
       if (isEmptyContract(rec)) this.contracts.delete(addr);
@@ -721,10 +752,10 @@ export class WorldState implements StateReader {
 
   /**
    * Prune up to PRUNE_BLOCKS_PER_STEP blocks past the window in one batch; returns how many.
-   * For a pruned block n (the state before it is no longer kept): each record on n's death list
-   * loses one birth marker; a record with no marker left is deleted. n's reverse diff, death
-   * list and the roots of block n-1 go too, and the cursor moves to n, all in the same batch:
-   * a crash leaves the step done or not started.
+   * For a pruned block n (the state before it is no longer kept): each record n stopped
+   * referencing (replayDeaths) loses one reference; a record with none left is deleted. n's
+   * reverse diff and the roots of block n-1 go too, and the cursor moves to n, all in the same
+   * batch: a crash leaves the step done or not started.
    */
   async pruneStep(): Promise<number> {
     return this.exclusive(() => this.pruneStepNow());
@@ -735,39 +766,115 @@ export class WorldState implements StateReader {
     const from = this.prunedThrough + 1;
     const to = Math.min(this.pruneFloor(this.headValue.blockNumber), this.prunedThrough + PRUNE_BLOCKS_PER_STEP);
     if (to < from) return 0;
-    const numbers: number[] = [];
-    for (let n = from; n <= to; n++) numbers.push(n);
-    const lists = await this.store.getMany(numbers.map((n) => keys.recordDeaths(n)));
-    // Deaths per record over the step's blocks.
-    const deaths = new Map<string, number>();
-    for (const list of lists) {
-      if (list === undefined) continue;
-      const b = asBuffer(list);
-      for (let at = 0; at < b.length; at += RECORD_REF_BYTES) {
-        const ref = b.toString("latin1", at, at + RECORD_REF_BYTES);
-        deaths.set(ref, (deaths.get(ref) ?? 0) + 1);
-      }
+    const deaths = new Map<string, { key: Uint8Array; count: number }>();
+    const died = (key: Uint8Array) => {
+      const s = asBuffer(key).toString("latin1");
+      const e = deaths.get(s);
+      if (e !== undefined) e.count++;
+      else deaths.set(s, { key, count: 1 });
+    };
+    // Blocks from `from` on, until the step's deaths are many (one heavy block is a step alone).
+    let last = from - 1;
+    for (let n = from; n <= to && (n === from || deaths.size < PRUNE_MAX_DEATHS_PER_STEP); n++) {
+      await this.replayDeaths(n, died);
+      last = n;
     }
     const ops: KvOp[] = [];
-    for (const [ref, count] of deaths) {
-      const refBytes = Buffer.from(ref, "latin1");
-      const gte = Buffer.concat([Buffer.from([Column.recordBirth]), refBytes]);
-      const lt = Buffer.concat([gte, Buffer.alloc(BIRTH_MARKER_BYTES - gte.length, 0xff)]);
-      const markers: Uint8Array[] = [];
-      for await (const [k] of this.store.iterator({ gte, lt, limit: count + 1 })) markers.push(k);
-      for (let i = 0; i < Math.min(count, markers.length); i++) ops.push({ type: "del", key: markers[i]! });
-      if (markers.length <= count) ops.push({ type: "del", key: refBytes });
+    const counts = new Map<string, number>();
+    for (const [s, r] of deaths) {
+      const extra = this.extraRefs.get(s);
+      const refsLeft = (extra ?? 0) + 1 - r.count;
+      if (refsLeft <= 0) ops.push({ type: "del", key: r.key });
+      if (refsLeft <= 1) {
+        if (extra !== undefined) {
+          ops.push({ type: "del", key: keys.recordExtraRefs(r.key) });
+          counts.set(s, 0);
+        }
+      } else {
+        ops.push({ type: "put", key: keys.recordExtraRefs(r.key), value: encodeCount(refsLeft - 1) });
+        counts.set(s, refsLeft - 1);
+      }
     }
-    for (const n of numbers) {
-      ops.push({ type: "del", key: keys.recordDeaths(n) });
+    for (let n = from; n <= last; n++) {
       ops.push({ type: "del", key: keys.reverseDiff(n) });
       ops.push({ type: "del", key: keys.blockRoots(n - 1) });
+      ops.push({ type: "del", key: keys.recordDeaths(n) }); // legacy death lists, if any
     }
-    ops.push({ type: "put", key: keys.pruneCursor(), value: u64(to) });
+    ops.push({ type: "put", key: keys.pruneCursor(), value: u64(last) });
     await this.store.batch(ops);
-    this.prunedThrough = to;
-    this.blocksPruned += numbers.length;
-    return numbers.length;
+    for (const [k, n] of counts) {
+      if (n === 0) this.extraRefs.delete(k);
+      else this.extraRefs.set(k, n);
+    }
+    this.prunedThrough = last;
+    this.blocksPruned += last - from + 1;
+    return last - from + 1;
+  }
+
+  /**
+   * The records block n stopped referencing, each passed to `died` once per place it left:
+   * n's writes (forward diff; values only as zero / nonzero, which is all a trie's shape
+   * depends on) replayed over the tries of block n-1 with the TrieUpdate the commit used, whose
+   * replaced nodes and leaves are exactly what the commit replaced. Reads nodes, hashes nothing.
+   */
+  private async replayDeaths(n: number, died: (key: Uint8Array) => void): Promise<void> {
+    const [fwdRaw, revRaw, rootsRaw] = await this.store.getMany([keys.forwardDiff(n), keys.reverseDiff(n), keys.blockRoots(n - 1)]);
+    if (fwdRaw === undefined || revRaw === undefined || rootsRaw === undefined) throw new WorldStateError(`block ${n} cannot be pruned: its diffs or the roots of block ${n - 1} are missing`);
+    const fwd = decodeStateDiff(fwdRaw);
+    const rev = decodeReverseDiff(revRaw);
+    const roots = decodeRoots(rootsRaw);
+    const ref = (column: number, hash: Felt) => {
+      const k = Buffer.allocUnsafe(RECORD_REF_BYTES);
+      k[0] = column;
+      writeFelt(k, 1, hash);
+      died(k);
+    };
+    const shape = (writes: Iterable<[Felt, Felt]>): Array<[Felt, Felt]> => [...writes].map(([k, v]) => [k, v === 0n ? 0n : 1n]);
+    const cache = { pedersen: new Map<Felt, TrieNode>(), poseidon: new Map<Felt, TrieNode>() };
+    const oldContracts = new Map(rev.contracts);
+    const cold: Array<{ root: Felt; keys: Felt[] }> = [];
+    for (const [addr, writes] of fwd.storage) cold.push({ root: oldContracts.get(addr)?.storageRoot ?? 0n, keys: [...writes.keys()] });
+    await this.prefetchPaths("pedersen", STATE_TRIE_HEIGHT, cold, cache.pedersen);
+    const contractLeaves: Array<[Felt, Felt]> = [];
+    for (const [addr, old] of rev.contracts) {
+      let storageEmpty = old.storageRoot === 0n;
+      const writes = fwd.storage.get(addr);
+      if (writes !== undefined) {
+        const u = await this.applyWithFetch("pedersen", STATE_TRIE_HEIGHT, old.storageRoot, shape(writes), cache.pedersen);
+        for (const h of u.replacedNodes) ref(Column.pedersenNode, h);
+        storageEmpty = u.rootRef() === null;
+      }
+      const empty = (fwd.deployed.get(addr) ?? old.classHash) === 0n && (fwd.nonces.get(addr) ?? old.nonce) === 0n && storageEmpty;
+      contractLeaves.push([addr, empty ? 0n : 1n]);
+    }
+    const contracts = await this.applyWithFetch("pedersen", STATE_TRIE_HEIGHT, roots.contractsRoot, contractLeaves, cache.pedersen);
+    for (const h of contracts.replacedNodes) ref(Column.pedersenNode, h);
+    for (const h of contracts.replacedLeaves) ref(Column.contractStatePreimage, h);
+    const classes = await this.applyWithFetch("poseidon", STATE_TRIE_HEIGHT, roots.classesRoot, shape(fwd.declared), cache.poseidon);
+    for (const h of classes.replacedNodes) ref(Column.poseidonNode, h);
+  }
+
+  /**
+   * The reference-count writes of a block's new records (see RecordBirths), under the write
+   * lock just before its batch: a record that exists, or is born twice, gets its extra
+   * references counted; a record born once that did not exist needs nothing. Returns the
+   * writes and the new counts (for extraRefs once the batch has landed).
+   */
+  private async birthRefs(births: RecordBirths): Promise<{ ops: KvOp[]; counts: Map<string, number> }> {
+    const born = [...births.counts()];
+    const stored = await this.store.getMany(born.map(([, b]) => b.key));
+    const ops: KvOp[] = [];
+    const counts = new Map<string, number>();
+    born.forEach(([s, b], i) => {
+      const existed = stored[i] !== undefined;
+      if (!existed && b.count === 1) return;
+      // References before this block (0 when the record is new), plus this block's births.
+      const before = existed ? (this.extraRefs.get(s) ?? 0) + 1 : 0;
+      const extra = before + b.count - 1;
+      ops.push({ type: "put", key: keys.recordExtraRefs(b.key), value: encodeCount(extra) });
+      counts.set(s, extra);
+    });
+    return { ops, counts };
   }
 
   // --- history -------------------------------------------------------------------------
@@ -1000,8 +1107,10 @@ export class WorldState implements StateReader {
    * cache the pure update runs once; on a miss, the paths of the written keys are
    * prefetched level by level and the update is re-run (it has no side effects until done).
    */
-  private async applyWithFetch(kind: TrieHashKind, height: number, root: Felt, writes: Array<[Felt, Felt]>): Promise<TrieUpdate> {
-    const source = this.nodeSource(kind);
+  private async applyWithFetch(kind: TrieHashKind, height: number, root: Felt, writes: Array<[Felt, Felt]>, into?: Map<Felt, TrieNode>): Promise<TrieUpdate> {
+    // `into`: a cache of its own (pruning's replays read old nodes, kept out of the node cache).
+    const main = this.nodeCache[kind];
+    const source: TrieNodeSource = into === undefined ? this.nodeSource(kind) : { getNode: (h) => into.get(h) ?? main.get(h) };
     let prefetched = false;
     for (let attempt = 0; ; attempt++) {
       const u = new TrieUpdate(height, source, root);
@@ -1015,11 +1124,16 @@ export class WorldState implements StateReader {
         // after that, fetch any node the walk did not predict one at a time.
         if (!prefetched) {
           prefetched = true;
-          await this.prefetchPaths(kind, height, [{ root, keys: writes.map(([k]) => k) }]);
+          await this.prefetchPaths(kind, height, [{ root, keys: writes.map(([k]) => k) }], into);
           continue;
         }
         const h = BigInt("0x" + missing[1]);
-        if ((await this.getNode(kind, h)) === undefined) throw new WorldStateError(`trie node 0x${missing[1]} is not in the store`);
+        if (into !== undefined) {
+          this.pruneNodeReads++;
+          const v = await this.store.get(keys.trieNode(kind, h));
+          if (v === undefined) throw new WorldStateError(`trie node 0x${missing[1]} is not in the store`);
+          into.set(h, decodeNode(v));
+        } else if ((await this.getNode(kind, h)) === undefined) throw new WorldStateError(`trie node 0x${missing[1]} is not in the store`);
       }
     }
   }
@@ -1029,16 +1143,19 @@ export class WorldState implements StateReader {
    * read per trie level for all the tries together (a block touching a thousand storage tries
    * costs a few reads of many keys, not a few reads per trie).
    */
-  private async prefetchPaths(kind: TrieHashKind, height: number, tries: ReadonlyArray<{ root: Felt; keys: Felt[] }>): Promise<void> {
-    const cache = this.nodeCache[kind];
+  private async prefetchPaths(kind: TrieHashKind, height: number, tries: ReadonlyArray<{ root: Felt; keys: Felt[] }>, into?: Map<Felt, TrieNode>): Promise<void> {
+    const main = this.nodeCache[kind];
+    const cache = into ?? main;
+    const get = (h: Felt) => cache.get(h) ?? (into === undefined ? undefined : main.get(h));
     let frontier: Array<{ hash: Felt; depth: number; keys: Felt[] }> = [];
     for (const t of tries) if (t.root !== 0n && t.keys.length > 0) frontier.push({ hash: t.root, depth: 0, keys: t.keys });
     while (frontier.length > 0) {
-      const missing = frontier.filter((f) => !cache.has(f.hash));
+      const missing = frontier.filter((f) => get(f.hash) === undefined);
       // (Siblings off the written paths are not read: an update needs only their hashes,
       // which their parents hold. A deletion that pulls one up fetches it on its own.)
       if (missing.length > 0) {
-        this.nodeReads += missing.length;
+        if (into === undefined) this.nodeReads += missing.length;
+        else this.pruneNodeReads += missing.length;
         const vals = await this.store.getMany(missing.map((f) => keys.trieNode(kind, f.hash)));
         vals.forEach((v, i) => {
           if (v !== undefined) cache.set(missing[i]!.hash, decodeNode(v));
@@ -1046,7 +1163,7 @@ export class WorldState implements StateReader {
       }
       const next: typeof frontier = [];
       for (const f of frontier) {
-        const node = cache.get(f.hash);
+        const node = get(f.hash);
         if (node === undefined) continue; // reported by the update if it is really needed
         if (node.kind === "binary") {
           const shift = BigInt(height - f.depth - 1);
@@ -1077,16 +1194,51 @@ export class WorldState implements StateReader {
    * rollbacks — fast.
    */
   private trimNodeCache(): void {
-    for (const kind of ["pedersen", "poseidon"] as const) {
-      const cache = this.nodeCache[kind];
-      if (cache.size <= this.nodeCacheLimit) continue;
-      let drop = cache.size - Math.floor(this.nodeCacheLimit / 2);
+    const { pedersen, poseidon } = this.nodeCache;
+    if (pedersen.size + poseidon.size <= this.nodeCacheLimit) return;
+    for (const cache of [pedersen, poseidon]) {
+      // Each kind keeps (about) half its share: the newest half of what it holds.
+      let drop = cache.size - Math.floor(cache.size / 2);
       for (const k of cache.keys()) {
         if (drop-- <= 0) break;
         cache.delete(k);
       }
     }
   }
+}
+
+/**
+ * Converts the first pruning format's birth markers (Column.recordBirth: one key per birth not
+ * yet matched by a pruned death) into extra-reference counts: a record with k markers has k
+ * references, so k - 1 extra. Batches end between records (all of a record's markers in one
+ * batch), so a crash leaves converted records without markers and the rest untouched, and the
+ * next open converts the rest. Costs one pass over the markers (state size), once. The old
+ * per-block death lists are not needed (pruning replays deaths) and go as blocks are pruned.
+ */
+async function migrateBirthMarkers(store: KvStore): Promise<void> {
+  const range = columnRange(Column.recordBirth);
+  let ops: KvOp[] = [];
+  let current: Buffer | null = null;
+  let count = 0;
+  const endRecord = () => {
+    if (current !== null && count > 1) ops.push({ type: "put", key: keys.recordExtraRefs(current), value: encodeCount(count - 1) });
+  };
+  for await (const [k] of store.iterator(range)) {
+    const ref = asBuffer(k).subarray(1, 1 + RECORD_REF_BYTES);
+    if (current === null || !ref.equals(current)) {
+      endRecord();
+      if (ops.length >= 20_000) {
+        await store.batch(ops);
+        ops = [];
+      }
+      current = Buffer.from(ref);
+      count = 0;
+    }
+    count++;
+    ops.push({ type: "del", key: k });
+  }
+  endRecord();
+  if (ops.length > 0) await store.batch(ops);
 }
 
 /**

@@ -6,8 +6,9 @@
 // exact roots; reads and rollbacks past the window are refused.
 
 import { describe, expect, it } from "vitest";
+import { Column, columnRange, key, keys, u64 } from "../../state/columns.js";
 import type { Felt } from "../../state/felt.js";
-import { MemoryKvStore } from "../../state/kv-store.js";
+import { MemoryKvStore, type KvOp } from "../../state/kv-store.js";
 import { emptyStateDiff, type StateDiff } from "../../state/state-diff.js";
 import { computeStateRoots } from "../../state/state-root-input.js";
 import { HistoryPrunedError, WorldState } from "../../state/world-state.js";
@@ -120,6 +121,8 @@ describe("pruning", () => {
         for (let n = oldest; n <= b; n++) await checkRetainedState(ws, n, models[n]!, seen, n === oldest || n === b);
         // No loss (checked above) and no leak: what is stored is what retained states reach.
         expect(await storedRecords(ws.store)).toEqual(seen);
+        // Reference counts only for records that are stored.
+        for await (const [k] of ws.store.iterator(columnRange(Column.recordExtraRefs))) expect(await ws.store.get(k.subarray(1))).toBeDefined();
         if (oldest > 0) {
           await expect(ws.readerAt(oldest - 1)).rejects.toBeInstanceOf(HistoryPrunedError);
           await expect(ws.proofSource(oldest - 1)).rejects.toBeInstanceOf(HistoryPrunedError);
@@ -156,5 +159,54 @@ describe("pruning", () => {
       const stored = await storedRecords(ws.store);
       for (const r of seen) expect(stored.has(r)).toBe(true);
     }
+  });
+
+  it("converts a store of the first pruning format (birth markers) and prunes it exactly", async () => {
+    const rnd = seededRandom(17);
+    const store = new MemoryKvStore();
+    let ws = await WorldState.open(store);
+    const models: ModelState[] = [];
+    let prev: ModelState = { contracts: new Map(), classes: new Map() };
+    for (let b = 0; b < 20; b++) {
+      const d = randomDiff(rnd, b);
+      await commit(ws, d);
+      models.push((prev = applyToModel(prev, d)));
+    }
+    // Rewrite the reference counts the way the first format kept them: one birth marker per
+    // reference not yet matched by a pruned death (column | record key | block | sequence), and
+    // per-block death lists.
+    const ops: KvOp[] = [];
+    let extras = 0;
+    const counts = new Map<string, number>();
+    for await (const [k, v] of store.iterator(columnRange(Column.recordExtraRefs))) {
+      counts.set(Buffer.from(k.subarray(1)).toString("latin1"), Buffer.from(v).readUInt32BE(0));
+      ops.push({ type: "del", key: k });
+      extras++;
+    }
+    expect(extras, "the random states share records (else the test proves little)").toBeGreaterThan(0);
+    let seq = 0;
+    for (const c of [Column.pedersenNode, Column.poseidonNode, Column.contractStatePreimage]) {
+      for await (const [k] of store.iterator(columnRange(c))) {
+        const refs = 1 + (counts.get(Buffer.from(k).toString("latin1")) ?? 0);
+        for (let i = 0; i < refs; i++) ops.push({ type: "put", key: key(Column.recordBirth, k, u64(i), Buffer.from([0, 0, 0, seq++ & 0xff])), value: Buffer.alloc(0) });
+      }
+    }
+    for (let b = 1; b < 20; b++) ops.push({ type: "put", key: keys.recordDeaths(b), value: Buffer.alloc(33) });
+    await store.batch(ops);
+
+    ws = await WorldState.open(store, { retentionBlocks: 4 });
+    for await (const _ of store.iterator(columnRange(Column.recordBirth))) expect.fail("a birth marker was left after open");
+    ws.setHistoryPins(() => []);
+    while ((await ws.pruneStep()) > 0);
+    for (let b = 20; b < 30; b++) {
+      const d = randomDiff(rnd, b);
+      await commit(ws, d);
+      models.push((prev = applyToModel(prev, d)));
+      while ((await ws.pruneStep()) > 0);
+      const seen = new Set<string>();
+      for (let n = ws.oldestStateBlock(); n <= b; n++) await checkRetainedState(ws, n, models[n]!, seen, false);
+      expect(await storedRecords(ws.store)).toEqual(seen);
+    }
+    for await (const [k] of store.iterator(columnRange(Column.recordDeaths))) expect(Buffer.from(k).readBigUInt64BE(1)).toBeGreaterThan(BigInt(ws.oldestStateBlock()));
   });
 });
