@@ -18,6 +18,7 @@ export function isLogLevel(v: unknown): v is LogLevel {
 const NODE_EVENT_LEVELS: Record<string, Exclude<LogLevel, "silent">> = {
   store_write_failed: "error",
   block_failed: "error",
+  block_not_leader: "info",
   listener_failed: "error",
   quarantine_write_failed: "error",
   node_ready: "info",
