@@ -370,10 +370,13 @@ export class ClusterCoordinator {
             .commit(),
         );
         if (res.succeeded) return key;
-        // An earlier copy that did not answer landed before the leader changed.
-        if ((res.responses[1]?.response_range.kvs.length ?? 0) > 0) return key;
         const kv = res.responses[0]?.response_range.kvs[0];
         const leader = kv ? { record: decodeLeaderRecord(kv.value), token: kv.create_revision } : null;
+        // An earlier copy that did not answer landed before the leader changed: replicated (and this node no longer leads).
+        if ((res.responses[1]?.response_range.kvs.length ?? 0) > 0) {
+          this.demote("leader changed after a transaction batch was replicated", leader);
+          return key;
+        }
         this.demote("transaction replication refused: leader changed", leader);
         throw new NotLeaderError("transaction replication refused: leader changed", leader?.record.node_id);
       } catch (e) {
