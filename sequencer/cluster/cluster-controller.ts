@@ -492,25 +492,6 @@ export class ClusterController {
   // --- status -----------------------------------------------------------------------------
 
   /**
-   * The leader's RPC URL (waiting up to `wait_ms` for one to exist); null when this node
-   * leads. Served from the leader the watch and the syncs last saw; etcd is read only when
-   * that is unknown (no leader, or forgotten after a failed forward).
-   */
-  async leaderRpcUrl(wait_ms: number): Promise<string | null> {
-    const until = this.now() + wait_ms;
-    for (;;) {
-      if (this.currentRole === "leader") return null;
-      const known = this.leaderView;
-      if (known !== null && known.record.node_id !== this.coordinator.nodeId) return known.record.rpc_url;
-      const l = await this.coordinator.leader().catch(() => null);
-      if (l !== null && this.role !== "leader") this.leaderView = l;
-      if (l !== null && l.record.node_id !== this.coordinator.nodeId) return l.record.rpc_url;
-      if (this.now() > until) throw new NotLeaderError(`no cluster leader within ${wait_ms} ms`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-
-  /**
    * Where a write goes now (write-forwarder.ts): "local" while this node leads and may write;
    * else the other leader, from the watch's view or etcd. Waits while there is none — a
    * failover, or this node handing over (still "leader", no longer writing) — and while the

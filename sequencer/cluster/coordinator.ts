@@ -384,7 +384,9 @@ export class ClusterCoordinator {
         unanswered = e.message;
       }
       this.log("cluster_tx_replication_ambiguous", { key, attempt, error: unanswered });
-      if (this.now() >= until) {
+      // At least one copy is sent again: after a pause (SIGSTOP, GC) the budget may be spent
+      // before etcd was asked twice, and one answer settles it.
+      if (this.now() >= until && attempt >= 2) {
         throw new ClusterUnavailableError(`transaction replication unresolved within ${this.commitBudgetMs} ms: ${unanswered}`, {
           outcome: "unknown",
           advice: "etcd did not answer: the transaction may still be included; check starknet_getTransactionStatus before sending it again",
