@@ -8,6 +8,7 @@
 // ERC20_name / ERC20_symbol (names ≤ 31 chars), returned as ByteArray by name()/symbol().
 
 import { type Felt, decodeShortString, encodeShortString } from "../state/felt.js";
+import type { StateReader } from "../state/state-diff.js";
 import { defineContract, fnSig, key, data, storageMap, storageVar, storageMapAddress, storageVarAddress, t } from "./runtime/index.js";
 
 const IERC20 = "openzeppelin::token::erc20::interface::IERC20";
@@ -147,6 +148,23 @@ function mint(ctx: Ctx, recipient: Felt, amount: bigint): void {
 }
 
 export const erc20Class = ERC20Def.build();
+
+/**
+ * balance_of of the token at `token` in `state`, read through this class's own storage
+ * layout (ERC20_balances[account], as the view reads it) without a call frame; undefined
+ * when the contract at `token` is not of this class. For the fee checks (BlockContext.feeBalanceOf).
+ */
+export function erc20BalanceOf(state: StateReader, token: Felt, account: Felt): bigint | undefined {
+  if (state.getClassHash(token) !== erc20Class.classHash) return undefined;
+  const storage = erc20Class.storage.accessors({
+    read: (k) => state.getStorage(token, k),
+    write: () => {
+      throw new Error("invariant violated: a balance read wrote storage");
+    },
+    chargeHashes: () => {},
+  }) as unknown as { ERC20_balances: { read(account: Felt): bigint } };
+  return storage.ERC20_balances.read(account);
+}
 
 /** Constructor calldata for an ERC20 deployment (name/symbol as short strings). */
 export function erc20ConstructorCalldata(p: {

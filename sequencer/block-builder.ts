@@ -21,6 +21,7 @@
 //
 // Never reads the clock: the timestamp is an input.
 
+import { erc20BalanceOf } from "../contracts/erc20.js";
 import type { ClassRegistry } from "../contracts/runtime/class-registry.js";
 import { RpcError } from "../contracts/runtime/errors.js";
 import type { GasPrices } from "../contracts/runtime/gas.js";
@@ -119,6 +120,7 @@ export class BlockBuilder {
       chainId: this.deps.chainId,
       gasPrices: inputs.gasPrices,
       feeTokenAddress: this.deps.feeTokenAddress,
+      feeBalanceOf: erc20BalanceOf,
     };
   }
 

@@ -321,40 +321,46 @@ class DumpWriter {
 function wireSubscriptions(node: PerpchainNode, server: RpcServer): void {
   const subs = server.subscriptions;
   node.onBlock(({ block, txs }) => {
-    subs.publishNewHead(block.header);
-    const events = txs.flatMap((t) =>
-      t.receipt.events.map((e, ei) => ({
-        event: {
-          ...e,
-          block_hash: block.header.block_hash,
-          block_number: block.header.block_number,
-          transaction_hash: t.transaction.transaction_hash,
-          transaction_index: t.index,
-          event_index: ei,
-        },
-        finalityStatus: "ACCEPTED_ON_L2" as const,
-      })),
-    );
-    if (events.length > 0) subs.publishEvents(events);
-    for (const t of txs) {
-      const status: Record<string, unknown> = { finality_status: "ACCEPTED_ON_L2", execution_status: t.receipt.execution_status };
-      if (t.receipt.revert_reason !== undefined) status.failure_reason = t.receipt.revert_reason;
-      subs.publishTransactionStatus(BigInt(t.transaction.transaction_hash), status);
+    if (subs.stats().active === 0) return;
+    if (subs.wants("newHeads")) subs.publishNewHead(block.header);
+    if (subs.wants("events")) {
+      const events = txs.flatMap((t) =>
+        t.receipt.events.map((e, ei) => ({
+          event: {
+            ...e,
+            block_hash: block.header.block_hash,
+            block_number: block.header.block_number,
+            transaction_hash: t.transaction.transaction_hash,
+            transaction_index: t.index,
+            event_index: ei,
+          },
+          finalityStatus: "ACCEPTED_ON_L2" as const,
+        })),
+      );
+      if (events.length > 0) subs.publishEvents(events);
     }
-    subs.publishTransactionReceipts(
-      txs.map((t) => ({
-        receipt: { ...t.receipt, block_hash: block.header.block_hash, block_number: block.header.block_number },
-        finalityStatus: "ACCEPTED_ON_L2" as const,
-        senderAddress: BigInt((t.transaction.sender_address as string | undefined) ?? (t.receipt.contract_address as string | undefined) ?? "0x0"),
-      })),
-    );
-    subs.publishTransactions(
-      txs.map((t) => ({
-        transaction: t.transaction,
-        finalityStatus: "ACCEPTED_ON_L2" as const,
-        senderAddress: BigInt((t.transaction.sender_address as string | undefined) ?? "0x0"),
-      })),
-    );
+    if (subs.wants("transactionStatus"))
+      for (const t of txs) {
+        const status: Record<string, unknown> = { finality_status: "ACCEPTED_ON_L2", execution_status: t.receipt.execution_status };
+        if (t.receipt.revert_reason !== undefined) status.failure_reason = t.receipt.revert_reason;
+        subs.publishTransactionStatus(BigInt(t.transaction.transaction_hash), status);
+      }
+    if (subs.wants("newTransactionReceipts"))
+      subs.publishTransactionReceipts(
+        txs.map((t) => ({
+          receipt: { ...t.receipt, block_hash: block.header.block_hash, block_number: block.header.block_number },
+          finalityStatus: "ACCEPTED_ON_L2" as const,
+          senderAddress: BigInt((t.transaction.sender_address as string | undefined) ?? (t.receipt.contract_address as string | undefined) ?? "0x0"),
+        })),
+      );
+    if (subs.wants("newTransactions"))
+      subs.publishTransactions(
+        txs.map((t) => ({
+          transaction: t.transaction,
+          finalityStatus: "ACCEPTED_ON_L2" as const,
+          senderAddress: BigInt((t.transaction.sender_address as string | undefined) ?? "0x0"),
+        })),
+      );
   });
   node.onDropped((hash, status) => subs.publishTransactionStatus(hash, status));
   node.onReorg((r) => {

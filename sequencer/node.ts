@@ -27,7 +27,7 @@ import { DEFAULT_RETENTION_BLOCKS, WorldState, type WorldStateOptions } from "..
 import { Admission, DroppedTransactions, type DroppedRecord, type NodeTx } from "./admission.js";
 import { BlockBuilder, type BlockInputs, type CandidateBlock } from "./block-builder.js";
 import { ChainStore, type BlockRecord, type TxRecord } from "./chain-store.js";
-import { NodePausedError, NotLeaderError, NotSupportedError, RollbackRefusedError, RpcError, TransactionNotIncludedError, UnexpectedError } from "./errors.js";
+import { BlockNotFoundError, NodePausedError, NotLeaderError, NotSupportedError, RollbackRefusedError, RpcError, TransactionNotIncludedError, UnexpectedError } from "./errors.js";
 import { BlockMismatchError } from "./cluster/cluster-controller.js";
 import type { ClusterBlock } from "./cluster/cluster-records.js";
 import { Lifecycle } from "./lifecycle.js";
@@ -865,7 +865,15 @@ export class PerpchainNode {
 
   /** State after block `n` (sync reader). */
   async stateAt(n: number): Promise<StateReader> {
-    return this.world.readerAt(n);
+    const world = this.world;
+    try {
+      return await world.readerAt(n);
+    } catch (e) {
+      // devnet_load / devnet_restart replaced the chain (on --db: rewrote the store under the old
+      // world state) while its diffs were being read: the block asked for is not this chain's.
+      if (this.world !== world && !(e instanceof RpcError)) throw new BlockNotFoundError(`the chain was replaced while the state at block ${n} was read`);
+      throw e;
+    }
   }
 
   // --- rollback --------------------------------------------------------------------------

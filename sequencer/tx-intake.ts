@@ -14,8 +14,8 @@ export interface IntakeTx {
   /** Account address (the deployed address for DEPLOY_ACCOUNT). */
   sender: Felt;
   exec: ExecutableTransaction;
-  /** The transaction as starknet_getTransactionByHash returns it. */
-  json: Record<string, unknown> & { transaction_hash: string; type: string };
+  /** The transaction as starknet_getTransactionByHash returns it (rendered on first read: only a queued transaction's lookup needs it). */
+  readonly json: Record<string, unknown> & { transaction_hash: string; type: string };
 }
 
 export function transactionHash(tx: BroadcastedTxn, chainId: Felt): Felt {
@@ -51,13 +51,16 @@ export function intake(tx: BroadcastedTxn, chainId: Felt): IntakeTx {
     tip: tx.tip,
     paymasterData: tx.paymasterData,
   };
+  let json: IntakeTx["json"] | undefined;
   if (tx.type === "INVOKE") {
     return {
       hash,
       broadcast: tx,
       sender: tx.senderAddress,
       exec: { type: "INVOKE", ...common, senderAddress: tx.senderAddress, calldata: tx.calldata, accountDeploymentData: tx.accountDeploymentData },
-      json: transactionJson(tx, hash),
+      get json() {
+        return (json ??= transactionJson(tx, hash));
+      },
     };
   }
   const sender = deployAccountAddress(tx);
@@ -66,7 +69,9 @@ export function intake(tx: BroadcastedTxn, chainId: Felt): IntakeTx {
     broadcast: tx,
     sender,
     exec: { type: "DEPLOY_ACCOUNT", ...common, classHash: tx.classHash, contractAddressSalt: tx.contractAddressSalt, constructorCalldata: tx.constructorCalldata },
-    json: transactionJson(tx, hash),
+    get json() {
+      return (json ??= transactionJson(tx, hash));
+    },
   };
 }
 

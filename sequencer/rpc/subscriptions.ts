@@ -173,6 +173,16 @@ export class SubscriptionManager {
 
   // --- publishing (called by the node) -----------------------------------------------------
 
+  /**
+   * True when some subscription is of `kind`: the node builds a kind's notices (events with
+   * their block fields, receipts, transactions rendered as JSON) only then, not for every
+   * transaction of every block when nobody listens.
+   */
+  wants(kind: Filter["kind"]): boolean {
+    for (const sub of this.byId.values()) if (sub.filter.kind === kind) return true;
+    return false;
+  }
+
   /** A new block header (BLOCK_HEADER) to every newHeads subscriber. */
   publishNewHead(header: JsonObject): void {
     for (const sub of this.byId.values()) if (sub.filter.kind === "newHeads") this.notify(sub, NOTIFICATION_METHODS.newHeads, header);

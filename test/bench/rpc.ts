@@ -108,7 +108,7 @@ async function main(): Promise<void> {
         ecdsa_verify_per_s: crypto.ecdsa_verify_per_s,
         pedersen_per_s: crypto.pedersen_per_s,
         machine: `${cpus()[0]?.model ?? "?"} x${cpus().length}`,
-        ...(child && PROF_DIR ? { profile_top: await nodeProfile(child, PROF_DIR, window_us, log) } : {}),
+        ...(child && PROF_DIR ? { profile_window_us: window_us, profile_top: await nodeProfile(child, PROF_DIR, window_us, log) } : {}),
       }) + "\n",
     );
   } finally {

@@ -114,3 +114,31 @@ describe("devnet_load paths", () => {
     expect((await rpc(d, "devnet_load", { path: "nightly/chain.dump" })).result).toMatchObject({ head_block: expect.any(Number) });
   });
 });
+
+describe("devnet_load while a past-block read is in flight", () => {
+  it("answers BLOCK_NOT_FOUND for a block of the replaced chain, never an internal error", async () => {
+    const dev = await startDevnet({ seed: 1, dbPath: join(root, "race-db"), dumpDir: join(root, "race-dumps"), triggerEngine: false });
+    try {
+      for (let i = 0; i < 2; i++) await dev.node.createBlock();
+      expect((await rpc(dev, "devnet_dump", { path: "race.dump" })).error).toBeUndefined();
+      const dumped = dev.node.headNumber();
+      for (let i = 0; i < 3; i++) await dev.node.createBlock();
+      // The load lands while the read of block dumped+1 (a block only the running chain has)
+      // waits, made certain by running it from inside the read; on --db it rewrites the store
+      // under the world state being read.
+      const world = dev.node.world;
+      const readerAt = world.readerAt.bind(world);
+      world.readerAt = async (n) => {
+        world.readerAt = readerAt;
+        expect((await rpc(dev, "devnet_load", { path: "race.dump" })).error).toBeUndefined();
+        return readerAt(n);
+      };
+      const strk = dev.contracts.STRK!.address;
+      const answer = await rpc(dev, "starknet_getStorageAt", [strk, "0x1", { block_number: dumped + 1 }]);
+      expect(answer.error).toMatchObject({ code: 24 });
+      expect(dev.node.headNumber()).toBe(dumped);
+    } finally {
+      await dev.stop();
+    }
+  });
+});

@@ -24,6 +24,7 @@ import {
   computeFee,
   GAS,
 } from "../../contracts/index.js";
+import { erc20BalanceOf } from "../../contracts/erc20.js";
 import { mergeStateDiff, emptyStateDiff, type StateDiff } from "../../state/state-diff.js";
 import { encodeShortString } from "../../state/felt.js";
 import { selectorFromName } from "../../state/crypto/hash.js";
@@ -234,6 +235,30 @@ describe("transaction executor: INVOKE v3", () => {
     );
     expect(err).toBeInstanceOf(ContractError);
     expect((err as ContractError).code).toBe(40);
+  });
+
+  it("reads fee balances without a call frame (BlockContext.feeBalanceOf) with exactly the view's answers and outcomes", () => {
+    const DIRECT: BlockContext = { ...BLOCK, feeBalanceOf: erc20BalanceOf };
+    const spent = executeTransaction(reader(genesis.stateDiff), registry, BLOCK, invoke(0, [transfer(7n)], 0n));
+    const after = apply(spent.stateDiff);
+    for (const d of [genesis.stateDiff, after])
+      for (const token of [STRK_ADDRESS, USDC_ADDRESS])
+        for (const who of [a0, a1, SEQUENCER, 0n]) expect(erc20BalanceOf(reader(d), token, who)).toBe(balance(d, token, who));
+    expect(erc20BalanceOf(reader(genesis.stateDiff), a0, a1)).toBeUndefined(); // an account, not a token
+    expect(erc20BalanceOf(reader(genesis.stateDiff), 0x1234n, a1)).toBeUndefined(); // nothing deployed there
+    // Succeeded, reverted, and refused for its max fee: the same result or error either way.
+    const tooMuch = { ...BOUNDS, l2Gas: { maxAmount: 10n ** 15n, maxPricePerUnit: 20_000_000n } };
+    for (const tx of [invoke(0, [transfer(5n)], 0n), invoke(0, [transfer(1n), transfer(10n ** 20n)], 0n), invoke(0, [transfer(1n)], 0n, { bounds: tooMuch })]) {
+      const outcome = (block: BlockContext) => {
+        try {
+          return executeTransaction(reader(genesis.stateDiff), registry, block, tx);
+        } catch (e) {
+          return e;
+        }
+      };
+      expect(outcome(DIRECT)).toEqual(outcome(BLOCK));
+    }
+    expect((catchErr(() => executeTransaction(reader(genesis.stateDiff), registry, DIRECT, invoke(0, [transfer(1n)], 0n, { bounds: tooMuch }))) as Error).constructor).toBe(InsufficientAccountBalanceError);
   });
 });
 
