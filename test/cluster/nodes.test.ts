@@ -59,9 +59,9 @@ async function settleAndCheck(label: string, opts: { noRefusals?: boolean } = {}
   const refusals = load.refusals.splice(0);
   figures[`${label}_refusals`] = refusals.length;
   const leader = await cluster.waitForLeader(10_000);
-  await cluster.waitIncluded(leader, load.acked, 15_000);
+  await cluster.waitIncluded(leader, load.acked, 30_000);
   const head = await cluster.head(leader);
-  await cluster.waitForHeight(head, 10_000);
+  await cluster.waitForHeight(head, 30_000);
   const r = await cluster.checkInvariants(load.acked);
   figures[`${label}_acked`] = load.acked.length;
   figures[`${label}_heights_checked`] = r.heights;
@@ -148,24 +148,25 @@ describe("cluster of 3 nodes on 3 etcd members", () => {
     const h = await cluster.head(leader);
     await etcd.killMember(1);
     const t0 = performance.now();
-    await cluster.waitForHeight(h + 3, 10_000);
+    // Bounded wait, not a speed claim (the figure is reported): on a loaded machine etcd's own re-election can take seconds.
+    await cluster.waitForHeight(h + 3, 30_000);
     figures.etcd_member_kill_3_blocks_ms = Math.round(performance.now() - t0);
     await settleAndCheck("etcd_kill");
     await etcd.restartMember(1);
-  });
+  }, 120_000);
 
   it("cluster rollback to a snapshot: every node ends on the snapshot head with equal roots", async () => {
     const leader = await cluster.waitForLeader(5_000);
     await load.stop();
-    await cluster.waitIncluded(leader, load.acked, 15_000);
+    await cluster.waitIncluded(leader, load.acked, 30_000);
     const snap = await rpc<{ block_number: number }>(cluster.url(leader), "appchain_createSnapshot", ["before"]);
     for (let i = 0; i < 3; i++) await load.sendOne(i % 4);
-    await cluster.waitIncluded(leader, load.acked, 10_000);
+    await cluster.waitIncluded(leader, load.acked, 30_000);
     const r = await rpc<{ removed_transactions: string[]; block_number: number }>(cluster.url(leader), "appchain_rollback", { snapshot: "before", policy: "drop" });
     expect(r.block_number).toBe(snap.block_number);
     const removed = new Set(r.removed_transactions);
     expect(removed.size).toBeGreaterThanOrEqual(3);
-    const until = performance.now() + 10_000;
+    const until = performance.now() + 30_000;
     for (;;) {
       const heads = await Promise.all(cluster.running().map((i) => cluster.head(i)));
       if (heads.every((x) => x === snap.block_number)) break;
@@ -179,7 +180,7 @@ describe("cluster of 3 nodes on 3 etcd members", () => {
     load.acked.splice(0, load.acked.length, ...kept);
     await load.resyncNonces();
     figures.rollback_removed_txs = removed.size;
-  });
+  }, 120_000);
 
   it("a corrupted block in etcd halts the followers (/ready 503, role halted)", async () => {
     const leader = await cluster.waitForLeader(5_000);
