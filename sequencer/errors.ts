@@ -179,8 +179,9 @@ export class NotLeaderError extends RpcError {
 }
 /** Cluster mode: an etcd call did not answer within its deadline (or etcd refused it). */
 export class ClusterUnavailableError extends RpcError {
-  constructor(reason: string) {
-    super(...operator("CLUSTER_UNAVAILABLE", { reason }));
+  /** `extra`: more data fields (e.g. `outcome: "unknown"` when a write may have landed). */
+  constructor(reason: string, extra: Record<string, unknown> = {}) {
+    super(...operator("CLUSTER_UNAVAILABLE", { reason, ...extra }));
   }
 }
 

@@ -18,6 +18,8 @@ export function isLogLevel(v: unknown): v is LogLevel {
 const NODE_EVENT_LEVELS: Record<string, Exclude<LogLevel, "silent">> = {
   store_write_failed: "error",
   block_failed: "error",
+  block_not_leader: "info",
+  cluster_tx_withdrawn: "info",
   listener_failed: "error",
   quarantine_write_failed: "error",
   node_ready: "info",

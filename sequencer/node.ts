@@ -472,7 +472,13 @@ export class PerpchainNode {
   async submit(raw: unknown, parsed: BroadcastedTxn, opts: { operator?: boolean } = {}): Promise<Felt> {
     const tx = await this.admission.submit(raw, parsed, opts);
     this.scheduleBlock();
-    if (this.cluster !== null) await this.cluster.replicateTx(tx.hash, tx.broadcast);
+    if (this.cluster !== null) {
+      try {
+        await this.cluster.replicateTx(tx.hash, tx.broadcast);
+      } catch (e) {
+        return this.withdrawUnreplicated(tx.hash, e);
+      }
+    }
     return tx.hash;
   }
 
@@ -488,6 +494,32 @@ export class PerpchainNode {
       this.log("cluster_writer", { epoch: this.epochValue });
       this.scheduleBlock();
     }
+  }
+
+  /**
+   * Cluster mode: the replication of a just-admitted transaction failed, so the client gets an
+   * error — and then this node must never include it. Under the production lock (after the
+   * block in progress): if a committed block holds it (etcd has that block), the answer is its
+   * hash after all; otherwise it leaves the mempool and the WAL, and `error` is thrown.
+   */
+  private withdrawUnreplicated(hash: Felt, error: unknown): Promise<Felt> {
+    const run = this.produceLock.then(async () => {
+      if ((await this.chain.getTx(hash)) !== undefined) return hash;
+      const entry = this.mempool.get(hash);
+      if (entry !== undefined) {
+        await this.store.batch(this.mempool.removalOps([entry]));
+        this.mempool.forget([entry]);
+      }
+      this.log("cluster_tx_withdrawn", { hash: toHex(hash), error: (error as Error).message });
+      throw error;
+    });
+    this.produceLock = run.catch(() => {});
+    return run;
+  }
+
+  /** A scheduled block was not produced; losing the leadership on the way is expected (not an error). */
+  private blockFailed(e: unknown): void {
+    this.log(e instanceof NotLeaderError ? "block_not_leader" : "block_failed", { error: String(e) });
   }
 
   /** Resolves when no block is being built or committed. */
@@ -710,7 +742,7 @@ export class PerpchainNode {
     const g = this.options.blockGeneration;
     if (g.mode === "interval") {
       this.intervalTimer = setInterval(() => {
-        void this.createBlock().catch((e) => this.log("block_failed", { error: String(e) }));
+        void this.createBlock().catch((e) => this.blockFailed(e));
       }, g.seconds * 1000);
       this.intervalTimer.unref();
     }
@@ -734,7 +766,7 @@ export class PerpchainNode {
         first = false;
         const { ready } = this.mempool.ready((s) => this.world.getNonce(s), 1);
         if (ready.length === 0) break;
-        await this.produceBlock().catch((e) => this.log("block_failed", { error: String(e) }));
+        await this.produceBlock().catch((e) => this.blockFailed(e));
       } while (this.buildAgain || this.mempool.ready((s) => this.world.getNonce(s), 1).ready.length > 0);
     })().finally(() => {
       this.building = null;

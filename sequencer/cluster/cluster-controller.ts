@@ -104,6 +104,9 @@ export interface ClusterStatus {
   halt_reason?: string;
 }
 
+/** Where a write goes: this node (it leads and may write) or the leader's RPC URL. */
+export type WriteTarget = { local: true } | { local: false; url: string; token: string };
+
 const APPLY_BATCH = 64;
 
 export class ClusterController {
@@ -138,7 +141,7 @@ export class ClusterController {
     this.replicator = new TxReplicator({ write: (txs) => this.coordinator.replicateTxs(txs) });
     this.coordinator.onDemoted((d) => {
       if (this.currentRole !== "leader") return;
-      this.port.setWriter(null);
+      this.setWriter(null);
       this.leaderView = d.leader ?? null;
       this.setRole("follower", d.reason);
       this.requestSync();
@@ -379,7 +382,7 @@ export class ClusterController {
     this.setRole("leader", `token ${token}, ${adopted} replicated transactions adopted`);
     this.leadingSince = { token, at: this.now() };
     this.log("cluster_takeover", { token, campaign_ms: Math.round(won_at - campaign_t0), adopt_ms: Math.round(this.now() - won_at), replicated, adopted });
-    this.port.setWriter(token);
+    this.setWriter(token);
     await this.publish(true).catch(() => {});
   }
 
@@ -414,7 +417,7 @@ export class ClusterController {
   async stepDown(): Promise<{ token: string }> {
     const token = this.token;
     if (token === null) throw new NotLeaderError(`node is ${this.currentRole}`, this.leaderView?.record.node_id);
-    this.port.setWriter(null);
+    this.setWriter(null);
     await this.port.quiesce();
     this.campaignCooldownUntil = this.now() + 2 * this.coordinator.leaseTtlS * 1000;
     await this.coordinator.stepDown("appchain_stepDown");
@@ -435,7 +438,7 @@ export class ClusterController {
   async rollback<T>(target: number, reason: string, local: () => Promise<T>, opts: { requeue?: boolean } = {}): Promise<T> {
     const token = this.token;
     if (token === null) throw new NotLeaderError(`node is ${this.currentRole}`, this.leaderView?.record.node_id);
-    this.port.setWriter(null);
+    this.setWriter(null);
     try {
       await this.port.quiesce();
       return await this.exclusive(async () => {
@@ -449,7 +452,7 @@ export class ClusterController {
         return await local();
       });
     } finally {
-      if (this.currentRole === "leader" && this.coordinator.token === token) this.port.setWriter(token);
+      if (this.currentRole === "leader" && this.coordinator.token === token) this.setWriter(token);
     }
   }
 
@@ -489,22 +492,40 @@ export class ClusterController {
   // --- status -----------------------------------------------------------------------------
 
   /**
-   * The leader's RPC URL (waiting up to `wait_ms` for one to exist); null when this node
-   * leads. Served from the leader the watch and the syncs last saw; etcd is read only when
-   * that is unknown (no leader, or forgotten after a failed forward).
+   * Where a write goes now (write-forwarder.ts): "local" while this node leads and may write;
+   * else the other leader, from the watch's view or etcd. Waits while there is none — a
+   * failover, or this node handing over (still "leader", no longer writing) — and while the
+   * only leader etcd shows holds `avoidToken` (a forward there just failed: it is dying or
+   * stepping down). Throws NotLeaderError once `until` (performance.now() ms) has passed.
    */
-  async leaderRpcUrl(wait_ms: number): Promise<string | null> {
-    const until = this.now() + wait_ms;
+  async writeTarget(until: number, avoidToken: string | null = null): Promise<WriteTarget> {
     for (;;) {
-      if (this.currentRole === "leader") return null;
-      const known = this.leaderView;
-      if (known !== null && known.record.node_id !== this.coordinator.nodeId) return known.record.rpc_url;
-      const l = await this.coordinator.leader().catch(() => null);
-      if (l !== null && this.role !== "leader") this.leaderView = l;
-      if (l !== null && l.record.node_id !== this.coordinator.nodeId) return l.record.rpc_url;
-      if (this.now() > until) throw new NotLeaderError(`no cluster leader within ${wait_ms} ms`);
+      if (this.currentRole === "leader" && this.writer !== null) return { local: true };
+      if (this.currentRole !== "leader") {
+        const usable = (l: LeaderView | null): l is LeaderView => l !== null && l.record.node_id !== this.coordinator.nodeId && l.token !== avoidToken;
+        if (usable(this.leaderView)) return { local: false, url: this.leaderView.record.rpc_url, token: this.leaderView.token };
+        const l = await this.coordinator.leader().catch(() => null);
+        if (l !== null && this.role !== "leader") this.leaderView = l;
+        if (usable(l) && this.role !== "leader") return { local: false, url: l.record.rpc_url, token: l.token };
+      }
+      if (this.now() > until) throw new NotLeaderError("no cluster leader to take the write (failover or hand-over still in progress)", this.leaderView?.record.node_id);
       await new Promise((r) => setTimeout(r, 50));
     }
+  }
+
+  /** The leader token the watch last reported while following (null: none known, or this node leads). */
+  get knownLeaderToken(): string | null {
+    return this.currentRole === "leader" ? null : (this.leaderView?.token ?? null);
+  }
+
+  /** True while this node leads and may write (a write it takes is its own). */
+  get writing(): boolean {
+    return this.currentRole === "leader" && this.writer !== null;
+  }
+
+  /** The leader's node id as last seen (for NOT_LEADER answers). */
+  get leaderId(): string | null {
+    return this.leaderView?.record.node_id ?? null;
   }
 
   /** A forward to `rpcUrl` failed: do not send the next one there before etcd confirms it leads. */
@@ -537,9 +558,17 @@ export class ClusterController {
 
   // --- internals --------------------------------------------------------------------------
 
+  /** The token this node writes with (the port's writer), null while it may not write. */
+  private writer: string | null = null;
+
+  private setWriter(token: string | null): void {
+    this.writer = token;
+    this.port.setWriter(token);
+  }
+
   private halt(reason: string): void {
     this.haltReason = reason;
-    this.port.setWriter(null);
+    this.setWriter(null);
     this.setRole("halted", reason);
     void this.publish(true).catch(() => {});
   }
@@ -566,7 +595,7 @@ export class ClusterController {
     await this.stopWatch?.().catch(() => {});
     await this.syncing?.catch(() => {});
     if (this.currentRole === "leader") {
-      this.port.setWriter(null);
+      this.setWriter(null);
       await this.port.quiesce().catch(() => {});
       await this.coordinator.stepDown("node stopping").catch(() => {});
     }

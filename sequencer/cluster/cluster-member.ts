@@ -52,7 +52,7 @@ export async function joinCluster(node: PerpchainNode, gate: ClusterGate, regist
     fetchPeerBlocks: peerBlockFetcher(opts.adminToken !== undefined ? { authorization: `Bearer ${opts.adminToken}` } : {}),
   });
   gate.bind(ctl);
-  registry.setForwarder(writeForwarder(ctl, { wait_ms: 2 * ttl * 1000 + 1_000, adminToken: opts.adminToken }));
+  registry.setForwarder(writeForwarder(ctl, { wait_ms: 2 * ttl * 1000 + 1_000, adminToken: opts.adminToken, chainId: node.chainId }));
   if (opts.onLeader) ctl.onRoleChange((r) => r === "leader" && opts.onLeader!());
   if (opts.metricsRegistry) registerClusterMetrics(opts.metricsRegistry, ctl);
   const genesis = await node.chain.getBlock(0);

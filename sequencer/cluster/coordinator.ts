@@ -344,25 +344,56 @@ export class ClusterCoordinator {
   /**
    * Store a batch of admitted transactions under txs/ (conditional on the token), so that a
    * new leader includes them if this one dies. Resolves once etcd holds them.
+   *
+   * The outcome is never guessed. A call that did not answer may still land, so it is sent
+   * again, identical (same key, same value: whichever copy lands, the result is the same),
+   * until etcd answers within the commit budget. The answer settles it: stored (by this or an
+   * earlier copy: a refused compare reads the batch key back), or refused while the batch key
+   * is absent — the leader key is no longer this token, and as create revisions never repeat,
+   * no copy still in flight can land later (NotLeaderError: definitely not replicated). When
+   * etcd never answers, ClusterUnavailableError with `outcome: "unknown"`.
    */
   async replicateTxs(txs: TxBatchRecord["txs"]): Promise<string> {
     const token = await this.writerToken("transaction replication", this.callDeadlineMs);
     const key = txBatchKey(token, this.txBatchSeq++);
-    const res = await this.call("tx replication", (o) =>
-      this.ns
-        .if(LEADER_KEY, "Create", "==", token)
-        .then(this.ns.put(key).value(encodeRecord({ token, txs })))
-        .else(this.ns.get(LEADER_KEY))
-        .options(o)
-        .commit(),
-    );
-    if (!res.succeeded) {
-      const kv = res.responses[0]?.response_range.kvs[0];
-      const leader = kv ? { record: decodeLeaderRecord(kv.value), token: kv.create_revision } : null;
-      this.demote("transaction replication refused: leader changed", leader);
-      throw new NotLeaderError("transaction replication refused: leader changed", leader?.record.node_id);
+    const value = encodeRecord({ token, txs });
+    const until = this.now() + this.commitBudgetMs;
+    for (let attempt = 1; ; attempt++) {
+      let unanswered: string;
+      try {
+        const res = await this.call("tx replication", (o) =>
+          this.ns
+            .if(LEADER_KEY, "Create", "==", token)
+            .then(this.ns.put(key).value(value))
+            .else(this.ns.get(LEADER_KEY), this.ns.get(key))
+            .options(o)
+            .commit(),
+        );
+        if (res.succeeded) return key;
+        const kv = res.responses[0]?.response_range.kvs[0];
+        const leader = kv ? { record: decodeLeaderRecord(kv.value), token: kv.create_revision } : null;
+        // An earlier copy that did not answer landed before the leader changed: replicated (and this node no longer leads).
+        if ((res.responses[1]?.response_range.kvs.length ?? 0) > 0) {
+          this.demote("leader changed after a transaction batch was replicated", leader);
+          return key;
+        }
+        this.demote("transaction replication refused: leader changed", leader);
+        throw new NotLeaderError("transaction replication refused: leader changed", leader?.record.node_id);
+      } catch (e) {
+        if (!(e instanceof ClusterUnavailableError)) throw e;
+        unanswered = e.message;
+      }
+      this.log("cluster_tx_replication_ambiguous", { key, attempt, error: unanswered });
+      // At least one copy is sent again: after a pause (SIGSTOP, GC) the budget may be spent
+      // before etcd was asked twice, and one answer settles it.
+      if (this.now() >= until && attempt >= 2) {
+        throw new ClusterUnavailableError(`transaction replication unresolved within ${this.commitBudgetMs} ms: ${unanswered}`, {
+          outcome: "unknown",
+          advice: "etcd did not answer: the transaction may still be included; check starknet_getTransactionStatus before sending it again",
+        });
+      }
+      await new Promise((r) => setTimeout(r, 50));
     }
-    return key;
   }
 
   /**

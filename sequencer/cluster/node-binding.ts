@@ -111,7 +111,10 @@ export class ClusterGate implements NodeClusterGate {
   }
 
   notLeader(what: string): NotLeaderError {
-    return new NotLeaderError(`${what}: this node is ${this.ctl?.role ?? "starting"} in the cluster`);
+    const role = this.ctl?.role ?? "starting";
+    // Still "leader" without the right to write: a step-down (or a cluster rollback) is under way.
+    if (role === "leader") return new NotLeaderError(`${what}: this node is handing over or pausing its leadership (step-down or cluster rollback in progress)`);
+    return new NotLeaderError(`${what}: this node is ${role} in the cluster`, this.ctl?.leaderId ?? undefined);
   }
 
   async commitBlock(candidate: CandidateBlock): Promise<void> {

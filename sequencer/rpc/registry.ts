@@ -58,9 +58,10 @@ interface Registered {
 
 /**
  * Cluster mode: answers a call in place of the local handler (a follower forwarding a write
- * to the leader), or returns null to let the local handler answer.
+ * to the leader; `local` runs the local handler, e.g. on the leader), or returns null to let
+ * the local handler answer.
  */
-export type RpcForwarder = (method: string, rawParams: unknown, ctx: RpcContext) => Promise<unknown> | null;
+export type RpcForwarder = (method: string, rawParams: unknown, ctx: RpcContext, local: () => Promise<unknown>) => Promise<unknown> | null;
 
 export class HandlerRegistry {
   private readonly methods = new Map<string, Registered>();
@@ -110,8 +111,12 @@ export class HandlerRegistry {
   async dispatch(method: string, rawParams: unknown, ctx: RpcContext): Promise<unknown> {
     const entry = this.methods.get(method);
     if (!entry || !entry.transports.includes(ctx.transport)) throw methodNotFound(method, ctx.transport, entry);
-    const forwarded = this.forwarder?.(method, rawParams, ctx) ?? null;
+    const forwarded = this.forwarder?.(method, rawParams, ctx, async () => this.callLocal(entry, rawParams, ctx)) ?? null;
     if (forwarded !== null) return forwarded;
+    return this.callLocal(entry, rawParams, ctx);
+  }
+
+  private callLocal(entry: Registered, rawParams: unknown, ctx: RpcContext): unknown {
     const asObject =
       entry.objectParam !== undefined && typeof rawParams === "object" && rawParams !== null && !Array.isArray(rawParams) && !(entry.objectParam in rawParams);
     const params = asObject ? { [entry.objectParam!]: rawParams } : normalizeParams(rawParams, entry.params);

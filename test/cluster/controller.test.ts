@@ -215,6 +215,12 @@ describe("cluster controller", () => {
   });
 });
 
+/** Where `ctl` sends a write now: the leader's RPC URL, or null when it takes the write itself. */
+async function leaderUrl(ctl: ClusterController): Promise<string | null> {
+  const t = await ctl.writeTarget(performance.now() + 1_000);
+  return t.local ? null : t.url;
+}
+
 describe("forwarding target", () => {
   it("a follower names the leader its watch reported, reading etcd only when it does not know one", async () => {
     const chain = `CTL_${process.pid}_${++chainSeq}`;
@@ -226,23 +232,23 @@ describe("forwarding target", () => {
     const c = member(chain, "c", { pollMs: 600_000 });
     await c.ctl.start(GENESIS_HASH);
     const reads = vi.spyOn(c.coordinator, "leader");
-    for (let i = 0; i < 50; i++) expect(await c.ctl.leaderRpcUrl(1_000)).toBe(a.rpcUrl);
+    for (let i = 0; i < 50; i++) expect(await leaderUrl(c.ctl)).toBe(a.rpcUrl);
     expect(reads).toHaveBeenCalledTimes(0);
 
     // a hands over; b or c takes over, and the other one names it.
     await a.ctl.stepDown();
     await until("b or c leads", () => b.ctl.role === "leader" || c.ctl.role === "leader");
     const [leader, other] = b.ctl.role === "leader" ? [b, c] : [c, b];
-    expect(await leader.ctl.leaderRpcUrl(1_000)).toBeNull();
-    await until("the other names the new leader", async () => (await other.ctl.leaderRpcUrl(1_000)) === leader.rpcUrl);
+    expect(await leaderUrl(leader.ctl)).toBeNull();
+    await until("the other names the new leader", async () => (await leaderUrl(other.ctl)) === leader.rpcUrl);
 
     // A failed forward makes it ask etcd again (once), which confirms the leader.
     const otherReads = other === c ? reads : vi.spyOn(b.coordinator, "leader");
     other.ctl.forgetLeader(leader.rpcUrl);
     const before = otherReads.mock.calls.length;
-    expect(await other.ctl.leaderRpcUrl(1_000)).toBe(leader.rpcUrl);
+    expect(await leaderUrl(other.ctl)).toBe(leader.rpcUrl);
     expect(otherReads.mock.calls.length).toBe(before + 1);
-    expect(await other.ctl.leaderRpcUrl(1_000)).toBe(leader.rpcUrl);
+    expect(await leaderUrl(other.ctl)).toBe(leader.rpcUrl);
     expect(otherReads.mock.calls.length).toBe(before + 1);
   });
 });

@@ -8,7 +8,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { resolve } from "node:path";
 import { Etcd3 } from "etcd3";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { AUDIT_PREFIX, chainPrefix } from "../../sequencer/cluster/cluster-keys.js";
 import { decodeAuditRecord } from "../../sequencer/cluster/cluster-records.js";
 import { ClusterCoordinator, type Demotion } from "../../sequencer/cluster/coordinator.js";
@@ -263,6 +263,65 @@ describe("admitted transactions, rollback, retention, members", () => {
     await b.deleteTxBatches([k1]);
     expect((await b.txBatches()).map((x) => x.key)).toEqual([k2]);
     expect(tb).not.toBe(ta);
+  });
+
+  it("a replication whose answer is lost is settled by etcd, never guessed: landed (even if the leader changed since), refused, or unknown", async () => {
+    const chain = newChain();
+    const a = coordinator(chain, "a");
+    await a.ensureGenesis(GENESIS);
+    await a.campaign(0);
+    const raw = rawClient();
+    const ns = raw.namespace(chainPrefix(chain));
+    try {
+      // `mode`: what the next "tx replication" call does before its answer is lost.
+      let mode: "land" | "land-then-leader-gone" | "lost" | "silent" | "real" = "real";
+      const realCall = a.call.bind(a);
+      vi.spyOn(a, "call").mockImplementation(async (what, f) => {
+        if (what !== "tx replication" || mode === "real") return realCall(what, f);
+        const m = mode;
+        if (m !== "silent") mode = "real";
+        if (m === "land" || m === "land-then-leader-gone") await realCall(what, f);
+        if (m === "land-then-leader-gone") await ns.delete().key("leader");
+        throw new ClusterUnavailableError(`etcd ${what} did not answer within 1000 ms`);
+      });
+
+      // The first copy landed, its answer was lost: the copy sent again finds the batch stored.
+      mode = "land";
+      const k1 = await a.replicateTxs([{ hash: "0x21", tx: fakeTx("0x21") }]);
+      // Landed, then the leader key went before the copy sent again: refused, but the batch is there.
+      mode = "land-then-leader-gone";
+      const k2 = await a.replicateTxs([{ hash: "0x22", tx: fakeTx("0x22") }]);
+      const stored = (await ns.getAll().prefix("txs/").keys()).sort();
+      expect(stored).toEqual([k1, k2].sort());
+
+      // Never landed, and the leader changed: definitely not replicated (NOT_LEADER).
+      const c = coordinator(chain, "c");
+      // c believes it leads with a token etcd no longer has (its key was deleted behind its back).
+      await ns.delete().key("leader");
+      await c.campaign(0);
+      const cCall = c.call.bind(c);
+      let lost = true;
+      vi.spyOn(c, "call").mockImplementation(async (what, f) => {
+        if (what === "tx replication" && lost) {
+          lost = false;
+          await ns.delete().key("leader");
+          throw new ClusterUnavailableError(`etcd ${what} did not answer within 1000 ms`);
+        }
+        return cCall(what, f);
+      });
+      await expect(c.replicateTxs([{ hash: "0x23", tx: fakeTx("0x23") }])).rejects.toThrow(NotLeaderError);
+      expect((await ns.getAll().prefix("txs/").keys()).length).toBe(2);
+
+      // etcd never answers: the error says the outcome is unknown.
+      const d = coordinator(chain, "d");
+      await d.campaign(0);
+      vi.spyOn(d, "call").mockImplementation(async (what) => {
+        throw new ClusterUnavailableError(`etcd ${what} did not answer within 1000 ms`);
+      });
+      await expect(d.replicateTxs([{ hash: "0x24", tx: fakeTx("0x24") }])).rejects.toMatchObject({ code: -32014, data: { outcome: "unknown" } });
+    } finally {
+      raw.close();
+    }
   });
 
   it("cluster rollback moves the head back in one transaction with an audit record; the chain continues from there", async () => {

@@ -236,6 +236,12 @@ export class NodeCluster {
 export class TransferLoad {
   readonly acked: string[] = [];
   readonly errors: string[] = [];
+  /**
+   * NOT_LEADER / CLUSTER_UNAVAILABLE answers (the transfer is then sent again). A leader
+   * change must not cause them: a follower's forward waits for the next leader, and so does
+   * a write that reaches a leader handing over.
+   */
+  readonly refusals: string[] = [];
   private stopped = false;
   private running: Promise<void>[] = [];
   private readonly nonces: bigint[];
@@ -290,6 +296,7 @@ export class TransferLoad {
               return { hash: t.hash, acked_ms: performance.now() - t0 };
             }
           }
+          if (e instanceof RpcCallError && (e.code === -32013 || e.code === -32014)) this.refusals.push(`${t.hash} via ${id}: ${e.code} ${JSON.stringify(e.data)}`);
           if (e instanceof RpcCallError && e.code !== -32013 && e.code !== -32014 && e.code !== -32001) this.errors.push(`${t.hash}: ${e.code} ${e.message} ${JSON.stringify(e.data)}`);
         }
       }

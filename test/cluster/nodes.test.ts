@@ -2,7 +2,8 @@
 // --cluster-etcd/--node-id/--lease-ttl, signed transfers sent to random nodes throughout.
 // Scenarios, in order, on the same cluster:
 //   1. kill -9 the leader: a follower commits the next block within lease TTL + 1 s; the
-//      killed node restarts on its directory and catches up as a follower;
+//      killed node restarts on its directory and catches up as a follower; transfers sent
+//      to the followers meanwhile wait for the next leader (no NOT_LEADER answer);
 //   2. SIGSTOP the leader past its lease, then SIGCONT: a new leader took over, the old one
 //      comes back as a follower and no block of it exists past the takeover;
 //   3. appchain_stepDown: a transaction sent right after lands within 1 s;
@@ -49,18 +50,25 @@ afterAll(async () => {
   console.log(`cluster scenario figures: ${JSON.stringify(figures)}`);
 });
 
-/** Stop the load, check the invariants, start it again. */
-async function settleAndCheck(label: string): Promise<void> {
+/**
+ * Stop the load, check the invariants, start it again. With `noRefusals`: no transfer got
+ * NOT_LEADER or CLUSTER_UNAVAILABLE since the last check (a leader change costs clients no error).
+ */
+async function settleAndCheck(label: string, opts: { noRefusals?: boolean } = {}): Promise<void> {
   await load.stop();
+  const refusals = load.refusals.splice(0);
+  figures[`${label}_refusals`] = refusals.length;
   const leader = await cluster.waitForLeader(10_000);
-  await cluster.waitIncluded(leader, load.acked, 15_000);
+  await cluster.waitIncluded(leader, load.acked, 30_000);
   const head = await cluster.head(leader);
-  await cluster.waitForHeight(head, 10_000);
+  await cluster.waitForHeight(head, 30_000);
   const r = await cluster.checkInvariants(load.acked);
   figures[`${label}_acked`] = load.acked.length;
   figures[`${label}_heights_checked`] = r.heights;
   expect(load.errors).toEqual([]);
   load.start();
+  // Checked last: a failure here leaves the load running for the next scenario.
+  if (opts.noRefusals === true) expect(refusals).toEqual([]);
 }
 
 /** Lowest block etcd holds with a token other than `token`, polled until it appears. */
@@ -78,6 +86,7 @@ async function firstBlockNotBy(token: string, fromHeight: number, timeout_ms: nu
 describe("cluster of 3 nodes on 3 etcd members", () => {
   it("kill -9 of the leader: a follower commits the next block within lease TTL + 1 s; the restarted node catches up as a follower", async () => {
     await sleep(500);
+    load.refusals.splice(0);
     const old = await cluster.waitForLeader(5_000);
     const token = (await cluster.status(old)).token!;
     const probe = await FailoverProbe.start(etcd.endpoints, CHAIN, token);
@@ -92,7 +101,7 @@ describe("cluster of 3 nodes on 3 etcd members", () => {
     await cluster.waitForLeader(10_000);
     const st = await cluster.status(old);
     expect(st.role).toBe("follower");
-    await settleAndCheck("kill9");
+    await settleAndCheck("kill9", { noRefusals: true });
   });
 
   it("a leader frozen past its lease comes back as a follower; its writes are refused", async () => {
@@ -114,7 +123,7 @@ describe("cluster of 3 nodes on 3 etcd members", () => {
     const late = (await cluster.etcdBlocksWithToken(n)).filter((b) => b.token === token);
     expect(late).toEqual([]);
     figures.zombie_write_refused = true;
-    await settleAndCheck("freeze");
+    await settleAndCheck("freeze", { noRefusals: true });
   });
 
   it("appchain_stepDown hands over; a transaction sent right after lands within 1 s", async () => {
@@ -131,7 +140,7 @@ describe("cluster of 3 nodes on 3 etcd members", () => {
     expect(leader).not.toBe(old);
     expect(handoff_ms).toBeLessThan(1_000);
     load.start();
-    await settleAndCheck("stepdown");
+    await settleAndCheck("stepdown", { noRefusals: true });
   });
 
   it("kill -9 of an etcd member: blocks keep coming", async () => {
@@ -139,24 +148,25 @@ describe("cluster of 3 nodes on 3 etcd members", () => {
     const h = await cluster.head(leader);
     await etcd.killMember(1);
     const t0 = performance.now();
-    await cluster.waitForHeight(h + 3, 10_000);
+    // Bounded wait, not a speed claim (the figure is reported): on a loaded machine etcd's own re-election can take seconds.
+    await cluster.waitForHeight(h + 3, 30_000);
     figures.etcd_member_kill_3_blocks_ms = Math.round(performance.now() - t0);
     await settleAndCheck("etcd_kill");
     await etcd.restartMember(1);
-  });
+  }, 120_000);
 
   it("cluster rollback to a snapshot: every node ends on the snapshot head with equal roots", async () => {
     const leader = await cluster.waitForLeader(5_000);
     await load.stop();
-    await cluster.waitIncluded(leader, load.acked, 15_000);
+    await cluster.waitIncluded(leader, load.acked, 30_000);
     const snap = await rpc<{ block_number: number }>(cluster.url(leader), "appchain_createSnapshot", ["before"]);
     for (let i = 0; i < 3; i++) await load.sendOne(i % 4);
-    await cluster.waitIncluded(leader, load.acked, 10_000);
+    await cluster.waitIncluded(leader, load.acked, 30_000);
     const r = await rpc<{ removed_transactions: string[]; block_number: number }>(cluster.url(leader), "appchain_rollback", { snapshot: "before", policy: "drop" });
     expect(r.block_number).toBe(snap.block_number);
     const removed = new Set(r.removed_transactions);
     expect(removed.size).toBeGreaterThanOrEqual(3);
-    const until = performance.now() + 10_000;
+    const until = performance.now() + 30_000;
     for (;;) {
       const heads = await Promise.all(cluster.running().map((i) => cluster.head(i)));
       if (heads.every((x) => x === snap.block_number)) break;
@@ -170,7 +180,7 @@ describe("cluster of 3 nodes on 3 etcd members", () => {
     load.acked.splice(0, load.acked.length, ...kept);
     await load.resyncNonces();
     figures.rollback_removed_txs = removed.size;
-  });
+  }, 120_000);
 
   it("a corrupted block in etcd halts the followers (/ready 503, role halted)", async () => {
     const leader = await cluster.waitForLeader(5_000);
