@@ -13,6 +13,8 @@
 import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { Column } from "../../state/columns.js";
 import { Level } from "level";
 import { LevelKvStore } from "../../state/level-store.js";
@@ -68,7 +70,7 @@ async function columnBytes(dir: string): Promise<Record<string, number>> {
 }
 
 function open(dir: string): Promise<Devnet> {
-  return startDevnet({ dbPath: dir, seed: 3, accounts: 2, retentionBlocks: RETENTION, blockGeneration: { mode: "demand" }, bootstrapMarketData: false });
+  return startDevnet({ dbPath: dir, seed: 3, accounts: 2, retentionBlocks: RETENTION, nodeCacheMb: Number(process.env.LONGRUN_CACHE_MB ?? 256), blockGeneration: { mode: "demand" }, bootstrapMarketData: false });
 }
 
 async function timedRestart(dir: string): Promise<{ devnet: Devnet; readyMs: number }> {
@@ -78,6 +80,19 @@ async function timedRestart(dir: string): Promise<{ devnet: Devnet; readyMs: num
   if (res.status !== 200) throw new Error(`restarted node is not ready: ${res.status}`);
   return { devnet, readyMs: performance.now() - t0 };
 }
+
+setFlagsFromString("--expose-gc");
+const gc = runInNewContext("gc") as () => void;
+
+/** Heap and RSS of this process (the node runs in it) after a full GC: flat over a long run when nothing grows with the chain. */
+function memoryAfterGc(): { heap_mb: number; rss_mb: number } {
+  gc();
+  const m = process.memoryUsage();
+  return { heap_mb: +((m.heapUsed + m.external) / 2 ** 20).toFixed(1), rss_mb: Math.round(m.rss / 2 ** 20) };
+}
+
+const MEMORY_EVERY = 2_500;
+const memorySamples: Record<number, { heap_mb: number; rss_mb: number }> = {};
 
 let peakRssMb = 0;
 const sampleRss = () => (peakRssMb = Math.max(peakRssMb, process.memoryUsage().rss / 2 ** 20));
@@ -91,6 +106,7 @@ async function grow(d: Devnet, upTo: number, t0: number): Promise<void> {
     await d.node.submitOperatorInvoke([{ to: strk, selector: mint, calldata: [holder, BigInt(n), 0n] }]);
     const block = await d.node.createBlock();
     if (block.txHashes.length !== 1) throw new Error(`block ${n} has ${block.txHashes.length} transactions`);
+    if (n % MEMORY_EVERY === 0) memorySamples[n] = memoryAfterGc();
     if (n % 500 === 0) {
       sampleRss();
       const s = (performance.now() - t0) / 1000;
@@ -145,6 +161,9 @@ async function main() {
       ready_ms_at_half: Math.round(readyMid),
       ready_ms_at_end: Math.round(readyEnd),
       peak_rss_mb: Math.round(Math.max(peakRssMb, process.resourceUsage().maxRSS / 1024)),
+      // Heap + external and RSS after a full GC, with the node running, every MEMORY_EVERY blocks
+      // (the node is restarted at mid_block): flat when nothing grows with the chain.
+      memory_by_block: memorySamples,
       bytes_per_block_by_column: byColumn,
       logical_mb_by_column_at_end: Object.fromEntries(Object.entries(colsEnd).map(([k, v]) => [k, +(v / 2 ** 20).toFixed(2)])),
       total_s: Math.round((performance.now() - t0) / 1000),
