@@ -7,49 +7,19 @@
 // Also the record round trip on its own: the inputs a record gives back are the inputs the
 // block was built from.
 
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { blockInputsOf } from "../../sequencer/block-builder.js";
 import { blockInputsOfRecord, blockRecordOf } from "../../sequencer/cluster/node-binding.js";
-import { startDevnet, type Devnet } from "../../sequencer/devnet.js";
+import type { Devnet } from "../../sequencer/devnet.js";
 import { rpc, signedTransfer, type PredeployedAccount } from "../crash/child-node.js";
-import { sleep, startEtcd, stopAllEtcd, type EtcdCluster } from "../support/etcd.js";
-
-let etcd: EtcdCluster;
-const devnets: Devnet[] = [];
+import { inProcessCluster, until } from "../support/in-process-cluster.js";
 
 const FRI = { l1_gas: 100_000_000_000n, l1_data_gas: 1_000_000n, l2_gas: 1_000_000_000n };
 const WEI = { l1_gas: 7_000_000_000n, l1_data_gas: 3_000n, l2_gas: 5_000_000n };
+const cluster = inProcessCluster();
 
-beforeAll(async () => {
-  etcd = await startEtcd({ members: 1 });
-});
-afterAll(async () => {
-  for (const d of devnets.reverse()) await d.stop().catch(() => {});
-  await etcd?.stop();
-  await stopAllEtcd();
-});
-
-async function member(nodeId: string): Promise<Devnet> {
-  const d = await startDevnet({
-    inMemory: true,
-    seed: 3,
-    accounts: 2,
-    chainId: "PERP_HDR",
-    gasPrices: FRI,
-    gasPricesWei: WEI,
-    triggerEngine: false,
-    cluster: { etcd: etcd.endpoints, nodeId, leaseTtlS: 2 },
-  });
-  devnets.push(d);
-  return d;
-}
-
-async function until(what: string, f: () => boolean | Promise<boolean>, timeout_ms = 10_000): Promise<void> {
-  const end = performance.now() + timeout_ms;
-  while (!(await f())) {
-    if (performance.now() > end) throw new Error(`timed out waiting for: ${what}`);
-    await sleep(25);
-  }
+function member(nodeId: string): Promise<Devnet> {
+  return cluster.member(nodeId, { seed: 3, accounts: 2, chainId: "PERP_HDR", gasPrices: FRI, gasPricesWei: WEI });
 }
 
 async function roleOf(d: Devnet): Promise<string> {
@@ -64,10 +34,10 @@ describe("a follower re-executes blocks whose WEI gas prices differ from the FRI
     expect(await roleOf(follower)).toBe("follower");
 
     // Block 1+: the genesis market data the leader writes on taking over, then one more.
-    await until("the leader's market-data bootstrap", () => leader.node.headNumber() >= 1);
+    await until("the leader's market-data bootstrap", () => leader.node.headNumber() >= 1, 10_000);
     const b1 = await leader.node.createBlock();
     expect(BigInt(b1.header.l1_gas_price.price_in_wei)).toBe(WEI.l1_gas);
-    await until("the follower at the leader's head", async () => follower.node.headNumber() === leader.node.headNumber() || (await roleOf(follower)) === "halted");
+    await until("the follower at the leader's head", async () => follower.node.headNumber() === leader.node.headNumber() || (await roleOf(follower)) === "halted", 10_000);
     expect(await roleOf(follower)).toBe("follower");
 
     // devnet_setGasPrice: new FRI and WEI prices for the next block.
@@ -75,7 +45,7 @@ describe("a follower re-executes blocks whose WEI gas prices differ from the FRI
     const b2 = await leader.node.createBlock();
     expect(b2.header.l1_gas_price).toEqual({ price_in_wei: "0xb", price_in_fri: "0x15" });
     expect(b2.header.l2_gas_price.price_in_wei).toBe("0xd");
-    await until("the follower at the leader's head", async () => follower.node.headNumber() === b2.header.block_number || (await roleOf(follower)) === "halted");
+    await until("the follower at the leader's head", async () => follower.node.headNumber() === b2.header.block_number || (await roleOf(follower)) === "halted", 10_000);
     expect(await roleOf(follower)).toBe("follower");
 
     // devnet_impersonateAccount (an --in-memory member): the leader runs a transaction with a
@@ -87,7 +57,7 @@ describe("a follower re-executes blocks whose WEI gas prices differ from the FRI
     const forged = signedTransfer({ from: { address: acct!.address, private_key: "0x1234" }, to: acct!.address, token: strk, amount: 1n, nonce, chainId: await rpc<string>(leader.rpcUrl, "starknet_chainId") });
     await rpc(leader.rpcUrl, "starknet_addInvokeTransaction", [forged.tx]);
     const r3 = await leader.node.waitForTx(BigInt(forged.hash), 10_000);
-    await until("the follower at the leader's head", async () => follower.node.headNumber() === r3.blockNumber || (await roleOf(follower)) === "halted");
+    await until("the follower at the leader's head", async () => follower.node.headNumber() === r3.blockNumber || (await roleOf(follower)) === "halted", 10_000);
     expect(await roleOf(follower)).toBe("follower");
     expect(await follower.node.transactionStatus(BigInt(forged.hash))).toMatchObject({ finality_status: "ACCEPTED_ON_L2" });
 
@@ -97,7 +67,7 @@ describe("a follower re-executes blocks whose WEI gas prices differ from the FRI
   }, 60_000);
 
   it("a block record gives back every input the block was built from", async () => {
-    const leader = devnets[0]!;
+    const leader = cluster.started()[0]!;
     const n = leader.node.headNumber();
     const stored = (await leader.node.chain.getStoredBlock(n))!;
     const inputs = blockInputsOf(stored.header);

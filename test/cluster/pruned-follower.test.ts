@@ -5,50 +5,22 @@
 // bad params.
 
 import { Etcd3 } from "etcd3";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { BLOCKS_PREFIX, chainPrefix } from "../../sequencer/cluster/cluster-keys.js";
 import { decodeBlockRecord } from "../../sequencer/cluster/cluster-records.js";
-import { startDevnet, type Devnet } from "../../sequencer/devnet.js";
+import type { Devnet } from "../../sequencer/devnet.js";
 import { rpc, RpcCallError, signedTransfer, type PredeployedAccount } from "../crash/child-node.js";
-import { sleep, startEtcd, stopAllEtcd, type EtcdCluster } from "../support/etcd.js";
+import { inProcessCluster, until } from "../support/in-process-cluster.js";
 
 const CHAIN = "PERP_PRUNED";
-let etcd: EtcdCluster;
-const devnets: Devnet[] = [];
+const cluster = inProcessCluster();
 
-beforeAll(async () => {
-  etcd = await startEtcd({ members: 1 });
-});
-afterAll(async () => {
-  for (const d of devnets.reverse()) await d.stop().catch(() => {});
-  await etcd?.stop();
-  await stopAllEtcd();
-});
-
-async function member(nodeId: string, events: string[] = []): Promise<Devnet> {
-  const d = await startDevnet({
-    inMemory: true,
-    seed: 6,
-    accounts: 2,
-    chainId: CHAIN,
-    triggerEngine: false,
-    log: (event) => void events.push(event),
-    cluster: { etcd: etcd.endpoints, nodeId, leaseTtlS: 2, retentionBlocks: 2 },
-  });
-  devnets.push(d);
-  return d;
-}
-
-async function until(what: string, f: () => boolean | Promise<boolean>, timeout_ms = 15_000): Promise<void> {
-  const end = performance.now() + timeout_ms;
-  while (!(await f())) {
-    if (performance.now() > end) throw new Error(`timed out waiting for: ${what}`);
-    await sleep(25);
-  }
+function member(nodeId: string, events: string[] = []): Promise<Devnet> {
+  return cluster.member(nodeId, { seed: 6, accounts: 2, chainId: CHAIN, log: (event) => void events.push(event) }, { retentionBlocks: 2 });
 }
 
 async function etcdLowestBlock(): Promise<number | undefined> {
-  const c = new Etcd3({ hosts: etcd.endpoints });
+  const c = new Etcd3({ hosts: cluster.etcd().endpoints });
   try {
     const res = await c.namespace(chainPrefix(CHAIN)).getAll().prefix(BLOCKS_PREFIX).sort("Key", "Ascend").limit(1).exec();
     return res.kvs[0] ? decodeBlockRecord(res.kvs[0].value).block_number : undefined;
@@ -69,7 +41,7 @@ describe("a member below etcd's pruning floor", () => {
       await leader.node.waitForTx(BigInt(t.hash), 10_000);
     }
     const head = leader.node.headNumber();
-    await until("etcd pruned", async () => ((await etcdLowestBlock()) ?? 0) >= head - 1);
+    await until("etcd pruned", async () => ((await etcdLowestBlock()) ?? 0) >= head - 1, 15_000);
     const lowest = (await etcdLowestBlock())!;
     expect(lowest).toBeGreaterThan(2);
 
@@ -85,12 +57,12 @@ describe("a member below etcd's pruning floor", () => {
     const t = signedTransfer({ from: acct!, to: other!.address, token: strk, amount: 99n, nonce: 6n, chainId });
     await rpc(late.rpcUrl, "starknet_addInvokeTransaction", [t.tx]); // forwarded to the leader
     const r = await leader.node.waitForTx(BigInt(t.hash), 10_000);
-    await until("the late member follows from etcd", () => late.node.headNumber() >= r.blockNumber);
+    await until("the late member follows from etcd", () => late.node.headNumber() >= r.blockNumber, 15_000);
     expect((await late.node.chain.getBlock(r.blockNumber))?.header.block_hash).toBe((await leader.node.chain.getBlock(r.blockNumber))?.header.block_hash);
   }, 60_000);
 
   it("appchain_getClusterBlocks answers up to the head and refuses bad params", async () => {
-    const leader = devnets[0]!;
+    const leader = cluster.started()[0]!;
     const head = leader.node.headNumber();
     const blocks = await rpc<Array<{ block_number: number; txs: unknown[] }>>(leader.rpcUrl, "appchain_getClusterBlocks", { from: head - 1, count: 5 });
     expect(blocks.map((b) => b.block_number)).toEqual([head - 1, head]);

@@ -5,46 +5,18 @@
 // the requeued transactions again before it goes): the leader rolls back with requeue and
 // leaves; the other member takes over and includes every requeued transaction.
 
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { Etcd3 } from "etcd3";
 import { toHex } from "../../state/felt.js";
 import { chainPrefix, TXS_PREFIX } from "../../sequencer/cluster/cluster-keys.js";
-import { startDevnet, type Devnet } from "../../sequencer/devnet.js";
+import type { Devnet } from "../../sequencer/devnet.js";
 import { rpc, signedTransfer, type PredeployedAccount } from "../crash/child-node.js";
-import { sleep, startEtcd, stopAllEtcd, type EtcdCluster } from "../support/etcd.js";
+import { inProcessCluster, until } from "../support/in-process-cluster.js";
 
-let etcd: EtcdCluster;
-const devnets: Devnet[] = [];
+const cluster = inProcessCluster();
 
-beforeAll(async () => {
-  etcd = await startEtcd({ members: 1 });
-});
-afterAll(async () => {
-  for (const d of devnets.reverse()) await d.stop().catch(() => {});
-  await etcd?.stop();
-  await stopAllEtcd();
-});
-
-async function member(nodeId: string): Promise<Devnet> {
-  const d = await startDevnet({
-    inMemory: true,
-    seed: 4,
-    accounts: 2,
-    chainId: "PERP_REQUEUE",
-    blockGeneration: { mode: "demand" },
-    triggerEngine: false,
-    cluster: { etcd: etcd.endpoints, nodeId, leaseTtlS: 2 },
-  });
-  devnets.push(d);
-  return d;
-}
-
-async function until(what: string, f: () => boolean | Promise<boolean>, timeout_ms = 10_000): Promise<void> {
-  const end = performance.now() + timeout_ms;
-  while (!(await f())) {
-    if (performance.now() > end) throw new Error(`timed out waiting for: ${what}`);
-    await sleep(25);
-  }
+function member(nodeId: string): Promise<Devnet> {
+  return cluster.member(nodeId, { seed: 4, accounts: 2, chainId: "PERP_REQUEUE", blockGeneration: { mode: "demand" } });
 }
 
 const roleOf = async (d: Devnet) => (await rpc<{ role: string }>(d.rpcUrl, "appchain_getClusterStatus")).role;
@@ -67,24 +39,24 @@ describe("cluster rollback with policy requeue", () => {
       acked.push((await rpc<{ transaction_hash: string }>(b.rpcUrl, "starknet_addInvokeTransaction", [t.tx])).transaction_hash);
       await a.node.createBlock();
     }
-    await until("b at a's head", () => b.node.headNumber() === a.node.headNumber());
+    await until("b at a's head", () => b.node.headNumber() === a.node.headNumber(), 10_000);
     // The leader's housekeeping deletes the replicated copies of included (settled)
     // transactions, as it does on a long-running cluster.
-    const c = new Etcd3({ hosts: etcd.endpoints });
+    const c = new Etcd3({ hosts: cluster.etcd().endpoints });
     try {
       const ns = c.namespace(chainPrefix("PERP_REQUEUE"));
-      await until("settled tx batches deleted", async () => (await ns.getAll().prefix(TXS_PREFIX).keys()).length === 0);
+      await until("settled tx batches deleted", async () => (await ns.getAll().prefix(TXS_PREFIX).keys()).length === 0, 10_000);
     } finally {
       c.close();
     }
 
     const r = await a.node.rollbackTo(base, "requeue");
     expect(r.requeued.sort()).toEqual([...acked].sort());
-    await until("b rolled back", () => b.node.headNumber() === base);
+    await until("b rolled back", () => b.node.headNumber() === base, 10_000);
 
     // The leader goes before it built another block: its mempool goes with it.
     await a.stop();
-    await until("b leads", async () => (await roleOf(b)) === "leader");
+    await until("b leads", async () => (await roleOf(b)) === "leader", 10_000);
     expect(acked.map((h) => b.node.mempool.has(BigInt(h)))).toEqual([true, true, true]);
     await b.node.createBlock();
     for (const h of acked) expect(await b.node.transactionStatus(BigInt(h))).toMatchObject({ finality_status: "ACCEPTED_ON_L2" });
