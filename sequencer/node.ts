@@ -503,7 +503,7 @@ export class PerpchainNode {
    * hash after all; otherwise it leaves the mempool and the WAL, and `error` is thrown.
    */
   private withdrawUnreplicated(hash: Felt, error: unknown): Promise<Felt> {
-    const run = this.produceLock.then(async () => {
+    return this.underProduceLock(async () => {
       if ((await this.chain.getTx(hash)) !== undefined) return hash;
       const entry = this.mempool.get(hash);
       if (entry !== undefined) {
@@ -513,8 +513,6 @@ export class PerpchainNode {
       this.log("cluster_tx_withdrawn", { hash: toHex(hash), error: (error as Error).message });
       throw error;
     });
-    this.produceLock = run.catch(() => {});
-    return run;
   }
 
   /** A scheduled block was not produced; losing the leadership on the way is expected (not an error). */
@@ -568,7 +566,7 @@ export class PerpchainNode {
    * BlockMismatchError, and nothing is written.
    */
   applyClusterBlock(record: ClusterBlock, inputs: BlockInputs): Promise<void> {
-    const run = this.produceLock.then(async () => {
+    return this.underProduceLock(async () => {
       const n = record.block_number;
       if (n !== this.world.nextBlockNumber()) throw new Error(`invariant violated: etcd block ${n} applied on head ${this.headNumber()}`);
       let txs;
@@ -588,8 +586,6 @@ export class PerpchainNode {
       const removed = this.mempool.all().filter((e) => included.has(e.hash) || (nonceAfter.has(e.sender) && e.nonce < nonceAfter.get(e.sender)!));
       await this.commitCandidate(candidate, this.mempool.removalOps(removed), removed);
     });
-    this.produceLock = run.catch(() => {});
-    return run;
   }
 
   /** appchain_pause / appchain_resume: refuse (or accept again) non-operator submissions. */
@@ -791,7 +787,12 @@ export class PerpchainNode {
   private produceLock: Promise<unknown> = Promise.resolve();
 
   private produceBlock(): Promise<BlockRecord> {
-    const run = this.produceLock.then(() => this.produceBlockNow());
+    return this.underProduceLock(() => this.produceBlockNow());
+  }
+
+  /** Run `f` after every block, rollback or reset queued before it; the next waits for it (success or not). */
+  private underProduceLock<T>(f: () => Promise<T>): Promise<T> {
+    const run = this.produceLock.then(f);
     this.produceLock = run.catch(() => {});
     return run;
   }
@@ -1009,7 +1010,7 @@ export class PerpchainNode {
   async resetTo(source: MemoryKvStore): Promise<ReorgEvent | null> {
     this.lifecycle.assertReady("chain reset");
     while (this.building) await this.building;
-    const run = this.produceLock.then(async () => {
+    const ev = await this.underProduceLock(async () => {
       const rawGenesis = await source.get(META_GENESIS);
       if (rawGenesis !== undefined) assertSameGenesis(unpack(rawGenesis) as StoredGenesis, this.options);
       let world = await WorldState.open(source, this.worldOptions);
@@ -1045,8 +1046,6 @@ export class PerpchainNode {
       this.resetDevnetState();
       return ev;
     });
-    this.produceLock = run.catch(() => {});
-    const ev = await run;
     if (ev) this.reorgListeners.emit(ev);
     return ev;
   }
