@@ -16,6 +16,7 @@
 //        --cpu-prof DIR (the node runs under `node --cpu-prof`; its profile lands in DIR and the
 //        top self-time functions of the timed part are printed to stderr and in the JSON)
 //        --node-args "FLAGS" (more devnet flags for the spawned node, e.g. "--block-batch-ms 50")
+//        --node-flags "FLAGS" (node/V8 flags for the spawned node, e.g. "--max-semi-space-size=32")
 //        --node-repo DIR (run the node from another checkout, e.g. the previous version, for before/after)
 // Progress on stderr; last stdout line: one JSON object.
 
@@ -57,10 +58,12 @@ async function main(): Promise<void> {
   const extraArgs = extraArg >= 0 ? process.argv[extraArg + 1]!.split(/\s+/).filter(Boolean) : [];
   const repoArg = process.argv.indexOf("--node-repo");
   const nodeRepo = repoArg >= 0 ? { repo: resolve(process.argv[repoArg + 1]!) } : {};
+  const flagsArg = process.argv.indexOf("--node-flags");
+  const nodeFlags = [...(flagsArg >= 0 ? process.argv[flagsArg + 1]!.split(/\s+/).filter(Boolean) : []), ...(PROF_DIR ? ["--cpu-prof", "--cpu-prof-dir", PROF_DIR] : [])];
   const child =
     urlArg >= 0
       ? null
-      : await spawnNode({ dbPath: dir, seed: 11, accounts: ACCOUNTS, timeout_ms: 60_000, extraArgs, ...nodeRepo, ...(PROF_DIR ? { nodeFlags: ["--cpu-prof", "--cpu-prof-dir", PROF_DIR] } : {}) });
+      : await spawnNode({ dbPath: dir, seed: 11, accounts: ACCOUNTS, timeout_ms: 60_000, extraArgs, ...nodeRepo, nodeFlags });
   const url = child?.rpcUrl ?? process.argv[urlArg + 1]!;
   let peakRssKb = 0;
   const rssTimer = setInterval(() => (peakRssKb = Math.max(peakRssKb, child ? groupPeakRssKb(child.proc.pid!) : 0)), 100);
