@@ -9,6 +9,7 @@
 // batch with the head pointer last) → listeners (WS, market data, trigger engine).
 
 import { pack, unpack } from "msgpackr";
+import { accountPublicKeyOf } from "../contracts/account.js";
 import { buildGenesis, type Genesis, type Predeploy, type GenesisAddresses } from "../contracts/genesis.js";
 import { ClassRegistry } from "../contracts/runtime/class-registry.js";
 import type { GasPrices } from "../contracts/runtime/gas.js";
@@ -234,6 +235,7 @@ export class PerpchainNode {
       },
       skipsValidation: (sender) => this.isImpersonated(sender),
       dropped: this.dropped,
+      publicKeyOf: (sender) => accountPublicKeyOf(this.world, sender),
     });
   }
 

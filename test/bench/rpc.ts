@@ -29,7 +29,7 @@ import { cryptoRates, useFastestBackend } from "./bench-backend.js";
 import { intArg, stringArg } from "./bench-args.js";
 import { formatRows, monotonicUs, topSelfTime, type CpuProfile, type SelfTimeRow } from "./cpu-profile.js";
 import { loadFigures, round, round2, runLoad } from "./load-runner.js";
-import { groupCpuMs, groupPeakRssKb, selfCpuMs } from "./proc-stats.js";
+import { groupCpuMs, groupMainThreadCpuMs, groupPeakRssKb, selfCpuMs } from "./proc-stats.js";
 import { eventLoopMaxMs, prepareStarknetLoad, receiptTally, starknetProbe, type StarknetLoadMode } from "./starknet-load.js";
 
 if (process.argv.includes("--in-process")) {
@@ -72,10 +72,14 @@ async function main(): Promise<void> {
     log(load.setup);
     await eventLoopMaxMs(url); // starts the window the timed part is measured in
     const window_us = { from: monotonicUs(), to: 0 };
-    const cpu0 = { node: child ? groupCpuMs(child.proc.pid!) : 0, client: selfCpuMs() };
+    const cpu0 = { node: child ? groupCpuMs(child.proc.pid!) : 0, nodeMain: child ? groupMainThreadCpuMs(child.proc.pid!) : 0, client: selfCpuMs() };
     const r = await runLoad(url, starknetProbe, { queues: load.queues, concurrency: CONCURRENCY, ...(RATE !== undefined ? { rate_per_s: RATE } : {}), log });
     window_us.to = monotonicUs();
-    const cpu = { node: child ? groupCpuMs(child.proc.pid!) - cpu0.node : NaN, client: selfCpuMs() - cpu0.client };
+    const cpu = {
+      node: child ? groupCpuMs(child.proc.pid!) - cpu0.node : NaN,
+      nodeMain: child ? groupMainThreadCpuMs(child.proc.pid!) - cpu0.nodeMain : NaN,
+      client: selfCpuMs() - cpu0.client,
+    };
     const loopMax = await eventLoopMaxMs(url);
     if (r.refused > 0) log(`${r.refused} refused, first: ${r.firstError}`);
     const tally = await receiptTally(url, r.blocks);
@@ -106,6 +110,7 @@ async function main(): Promise<void> {
         avg_txs_per_block: f.avg_txs_per_block,
         event_loop_max_ms: loopMax,
         node_cpu_ms_per_tx: child ? round2(cpu.node / Math.max(1, f.included)) : null,
+        node_main_thread_cpu_ms_per_tx: child ? round2(cpu.nodeMain / Math.max(1, f.included)) : null,
         client_cpu_ms_per_tx: round2(cpu.client / Math.max(1, f.included)),
         peak_rss_mb: round(peakRssKb / 1024),
         ecdsa_verify_per_s: crypto.ecdsa_verify_per_s,
