@@ -38,7 +38,7 @@ import { SnapshotStore } from "./snapshots.js";
 import { installVerifyCache } from "./verify-cache.js";
 import { deriveAccountKeys, deriveOperatorKeys, type AccountKeys } from "./predeployed-accounts.js";
 import { parseBroadcastedTxn, type BroadcastedTxn } from "./rpc/params.js";
-import { decodeFormatVersion, decodeWalEntry, encodeFormatVersion, encodeWalEntry, STORAGE_FORMAT_VERSION } from "./stored-records.js";
+import { decodeFormatVersion, decodeWalEntry, encodeFormatVersion, encodeWalEntry, STORAGE_FORMAT_VERSION, type StoredTx } from "./stored-records.js";
 import { broadcastJson, intake, unsignedInvokeJson } from "./tx-intake.js";
 import { Listeners } from "./listeners.js";
 
@@ -135,7 +135,10 @@ export type TxStatus = {
 
 export interface BlockEvent {
   block: BlockRecord;
+  /** In the block's order (block.txHashes); their JSON renders on first read. */
   txs: TxRecord[];
+  /** The same transactions, typed (what the block wrote). */
+  stored: readonly StoredTx[];
 }
 
 export interface ReorgEvent {
@@ -670,8 +673,8 @@ export class PerpchainNode {
       };
       const timer = setTimeout(() => finish(() => reject(new TransactionNotIncludedError(hex, `not included within ${timeout_ms} ms`))), timeout_ms);
       const stopBlocks = this.onBlock((e) => {
-        const found = e.txs.find((t) => t.transaction.transaction_hash === hex);
-        if (found) return finish(() => resolve(found));
+        const i = e.block.txHashes.indexOf(hex);
+        if (i >= 0) return finish(() => resolve(e.txs[i]!));
       });
       // Dropped at block building or by a rollback (which no block may follow).
       const stopDrops = this.onDropped((h) => {
@@ -851,7 +854,7 @@ export class PerpchainNode {
     dropped: Array<{ hash: Felt; error: RpcError | string }> = [],
   ): Promise<BlockRecord> {
     const commit_t0 = performance.now();
-    const event: BlockEvent = { block: candidate.block, txs: candidate.txs as TxRecord[] };
+    const event: BlockEvent = { block: candidate.block, txs: candidate.txs as TxRecord[], stored: candidate.stored.txs };
     const ops = this.blockWriters.length === 0 ? extraOps : [...extraOps, ...this.blockWriters.flatMap((w) => this.blockWrites(w, event))];
     try {
       await this.builder.commit(candidate, ops);

@@ -309,3 +309,28 @@ describe("a block's execution budget", () => {
     }
   });
 });
+
+describe("a block's transaction records", () => {
+  it("render their JSON on first read, once, and serialize whole (transaction, receipt, trace)", async () => {
+    const node = await PerpchainNode.open({ inMemory: true, seed: 6, accounts: 2, blockGeneration: { mode: "demand" }, clock: () => START_MS });
+    try {
+      const strkAddress = node.genesis.predeployed.find((p) => p.name === "STRK")!.address;
+      const hash = await node.submitSignedInvoke(node.genesis.accounts[0]!.address, node.accountKeys[0]!.privateKey, [
+        { to: strkAddress, selector: selectorFromName("transfer"), calldata: [node.genesis.accounts[1]!.address, 5n, 0n] },
+      ]);
+      await node.createBlock();
+      const record = (await node.chain.getTx(hash))!;
+      expect(Object.keys(record).sort()).toEqual(["blockNumber", "index", "receipt", "trace", "transaction"]);
+      expect(record.receipt).toBe(record.receipt);
+      expect(record.transaction).toBe(record.transaction);
+      expect(record.transaction.transaction_hash).toBe(toHex(hash));
+      expect(record.receipt.execution_status).toBe("SUCCEEDED");
+      const json = JSON.parse(JSON.stringify(record));
+      expect(json.transaction).toEqual(record.transaction);
+      expect(json.receipt).toEqual(record.receipt);
+      expect(json.trace).toEqual(JSON.parse(JSON.stringify(record.trace)));
+    } finally {
+      await node.stop();
+    }
+  });
+});
