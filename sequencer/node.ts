@@ -193,6 +193,11 @@ export class PerpchainNode {
   /** Built on the current world, chain and mempool by wireSubsystems() (again after resetTo()). */
   builder!: BlockBuilder;
   private admission!: Admission;
+
+  /** Admission's off-thread hashing: batches flushed and transactions in them. */
+  get admissionCryptoStats(): { batches: number; txs: number } {
+    return { ...this.admission.crypto.stats };
+  }
   readonly clock: () => number;
   /** Gas prices in FRI of the next block, admission and fee estimates (devnet_setGasPrice changes them). */
   gasPrices: GasPrices;

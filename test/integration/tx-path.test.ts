@@ -13,7 +13,7 @@
 import "./ws-global.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Account, RpcProvider, config } from "starknet";
-import { accountClass } from "../../contracts/account.js";
+import { accountClass, accountPublicKeyOf } from "../../contracts/account.js";
 import { hashBackend, selectorFromName } from "../../state/crypto/hash.js";
 import { selectHashBackend } from "../../state/crypto/select-backend.js";
 import { toHex, type Felt } from "../../state/felt.js";
@@ -329,6 +329,36 @@ describe("a block's transaction records", () => {
       expect(json.transaction).toEqual(record.transaction);
       expect(json.receipt).toEqual(record.receipt);
       expect(json.trace).toEqual(JSON.parse(JSON.stringify(record.trace)));
+    } finally {
+      await node.stop();
+    }
+  });
+});
+
+describe("admission's signature prefetch", () => {
+  it("reads an account's stored key without a call frame (undefined for another class), and a burst of submissions is hashed in batches", async () => {
+    const node = await PerpchainNode.open({ inMemory: true, seed: 7, accounts: 3, blockGeneration: { mode: "demand" }, clock: () => START_MS });
+    try {
+      const strkAddress = node.genesis.predeployed.find((p) => p.name === "STRK")!.address;
+      node.genesis.accounts.forEach((a, i) => expect(accountPublicKeyOf(node.world, a.address)).toBe(node.accountKeys[i]!.publicKey));
+      expect(accountPublicKeyOf(node.world, strkAddress)).toBeUndefined();
+      const before = node.admissionCryptoStats;
+      const hashes = await Promise.all(
+        [0, 1, 2].map((i) =>
+          node.submitSignedInvoke(node.genesis.accounts[i]!.address, node.accountKeys[i]!.privateKey, [
+            { to: strkAddress, selector: selectorFromName("transfer"), calldata: [node.genesis.accounts[(i + 1) % 3]!.address, 7n, 0n] },
+          ]),
+        ),
+      );
+      const after = node.admissionCryptoStats;
+      if (hashBackend().poseidonProgramAsync) {
+        expect(after.txs - before.txs).toBe(3);
+        expect(after.batches - before.batches).toBe(1); // submitted in one turn of the event loop
+      } else {
+        expect(after).toEqual(before); // the JS backend hashes at once, without batches
+      }
+      const block = await node.createBlock();
+      expect(block.txHashes).toEqual(expect.arrayContaining(hashes.map(toHex)));
     } finally {
       await node.stop();
     }
