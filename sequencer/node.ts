@@ -72,13 +72,13 @@ export interface NodeOptions {
    * In "transaction" mode, while the node is busy, blocks start at most this often (ms) so
    * each collects the transactions arriving meanwhile; a block that took longer is followed
    * at once, and so is one that had to leave ready transactions behind (its budget ran out).
-   * The first block after an idle period is built at once. Default 150 ms.
+   * The first block after an idle period is built at once. Default 250 ms.
    */
   blockBatchMs?: number;
   /**
    * A block stops taking transactions once executing them has taken this long (ms; at
    * least one is taken); the rest wait for the next block. Bounds the event-loop stall of a
-   * block and so the latency of everything else. Default 100 ms; 0: no budget (only
+   * block and so the latency of everything else. Default 200 ms; 0: no budget (only
    * maxTxsPerBlock bounds a block).
    */
   blockBudgetMs?: number;
@@ -227,8 +227,8 @@ export class PerpchainNode {
     this.initialGasPrices = { fri: this.gasPrices, wei: this.gasPricesWei };
     this.worldOptions = {};
     this.maxTxsPerBlock = opts.maxTxsPerBlock ?? 2_000;
-    this.blockBatchMs = opts.blockBatchMs ?? 150;
-    this.blockBudgetMs = opts.blockBudgetMs ?? 100;
+    this.blockBatchMs = opts.blockBatchMs ?? 250;
+    this.blockBudgetMs = opts.blockBudgetMs ?? 200;
     this.log = opts.log ?? (() => {});
     this.cluster = opts.clusterGate ?? null;
     this.observe = opts.observe ?? (() => {});
