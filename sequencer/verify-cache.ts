@@ -46,7 +46,7 @@ export function withVerifyCache(inner: HashBackend, capacity = 65_536): HashBack
       const keys = items.map((it) => keyOf(it.msgHash, it.r, it.s, it.publicKey));
       const todo = items.filter((_, i) => !memo.has(keys[i]!));
       if (todo.length === 0) return;
-      const answers = await verifyAsync(todo);
+      const answers = await verifyAsync(todo, { urgent: true }); // admission waits on it
       todo.forEach((it, i) => remember(keyOf(it.msgHash, it.r, it.s, it.publicKey), answers[i]!));
     };
   }
