@@ -133,6 +133,9 @@ export type TxStatus = {
   failure_reason?: string;
 };
 
+/** A block's execution yields to the event loop after each slice this long (ms): requests are answered meanwhile. */
+const EXECUTION_SLICE_MS = 10;
+
 export interface BlockEvent {
   block: BlockRecord;
   /** In the block's order (block.txHashes); their JSON renders on first read. */
@@ -831,7 +834,7 @@ export class PerpchainNode {
     const candidate = await this.builder.execute(
       this.nextBlockInputs(),
       offered.map((e) => e.payload.tx),
-      this.blockBudgetMs > 0 ? { ms: this.blockBudgetMs, now: () => performance.now() } : undefined,
+      this.blockBudgetMs > 0 ? { ms: this.blockBudgetMs, now: () => performance.now(), sliceMs: EXECUTION_SLICE_MS } : undefined,
     );
     // What the budget left untaken stays queued, in order, for the next block.
     const ready = candidate.considered === offered.length ? offered : offered.slice(0, candidate.considered);

@@ -304,6 +304,22 @@ describe("a block's execution budget", () => {
       const none = await node.builder.execute(inputs, queued, { ms: 0, now: () => 0 });
       expect(none.considered).toBe(1);
       expect((await node.builder.execute(inputs, queued)).considered).toBe(4);
+
+      // With slices, the loop yields to the event loop between transactions: other callbacks run meanwhile.
+      let ticks = 0;
+      let running = true;
+      const tick = () => {
+        ticks++;
+        if (running) setImmediate(tick);
+      };
+      setImmediate(tick);
+      const seen: number[] = [];
+      let c = 0;
+      const sliced = await node.builder.execute(inputs, queued, { ms: 1e9, now: () => (seen.push(ticks), c++), sliceMs: 1 });
+      running = false;
+      expect(sliced.considered).toBe(4);
+      expect(sliced.blockHash).toBe((await node.builder.execute(inputs, queued)).blockHash);
+      expect(seen.at(-1)!).toBeGreaterThan(seen[0]!);
     } finally {
       await node.stop();
     }
