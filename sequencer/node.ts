@@ -243,6 +243,7 @@ export class PerpchainNode {
   private wireSubsystems(): void {
     const { world, chain, mempool, genesis } = this;
     this.builder = new BlockBuilder({ world, chain, registry: genesis.registry, chainId: genesis.chainId, feeTokenAddress: this.feeTokenAddress });
+    this.admission?.retire();
     this.admission = new Admission({
       world,
       chain,

@@ -23,6 +23,7 @@ import { blockInputsOf, reexecutionOf } from "../../sequencer/block-builder.js";
 import { PerpchainNode } from "../../sequencer/node.js";
 import { parseBroadcastedTxn } from "../../sequencer/rpc/params.js";
 import { intake, unsignedInvokeJson } from "../../sequencer/tx-intake.js";
+import { NodeNotReadyError } from "../../sequencer/errors.js";
 
 config.set("logLevel", "ERROR");
 
@@ -375,6 +376,15 @@ describe("admission's signature prefetch", () => {
       }
       const block = await node.createBlock();
       expect(block.txHashes).toEqual(expect.arrayContaining(hashes.map(toHex)));
+
+      // A submission whose hash is being computed when the node swaps its chain (devnet_restart,
+      // devnet_load replace the admission) is refused, not queued on the chain that is gone.
+      const late = node.submitSignedInvoke(node.genesis.accounts[0]!.address, node.accountKeys[0]!.privateKey, [
+        { to: strkAddress, selector: selectorFromName("transfer"), calldata: [node.genesis.accounts[1]!.address, 9n, 0n] },
+      ]);
+      (node as unknown as { admission: { retire(): void } }).admission.retire();
+      await expect(late).rejects.toBeInstanceOf(NodeNotReadyError);
+      expect(node.mempool.size).toBe(0);
     } finally {
       await node.stop();
     }
