@@ -221,4 +221,44 @@ describe("world state", () => {
     await ws.commit(await old.prepared, { blockHash: 4n });
     await expect(ws.stageCommit(3, emptyStateDiff(), { after: s2 })).rejects.toThrow(/behind the head/);
   });
+  it("reads the store for the new records at the bottom of written paths only, climbing further only where records already existed", async () => {
+    const ws = await WorldState.open(new MemoryKvStore(), { retentionBlocks: 1 });
+    const rnd = seededRandom(5);
+    const c = 0x4242n;
+    const genesis = emptyStateDiff();
+    genesis.deployed.set(c, 0x1234n);
+    genesis.storage.set(c, new Map(Array.from({ length: 2000 }, () => [rnd.bits(251), rnd.bits(100) + 1n] as [bigint, bigint])));
+    await commitBlock(ws, genesis);
+    const fresh = Array.from({ length: 50 }, () => rnd.bits(251));
+    const lookupsOf = async (d: StateDiff) => {
+      const before = ws.birthLookups;
+      const p = await ws.prepareCommit(ws.nextBlockNumber(), d);
+      await ws.commit(p, { blockHash: BigInt(p.blockNumber + 1000) });
+      return { lookups: ws.birthLookups - before, records: p.births.index().size };
+    };
+    // 50 new leaves: about ten new nodes on each path, and at most two reads: the edge above
+    // the new leaf and the shortened edge of the split branch, neither found.
+    const add = emptyStateDiff();
+    add.storage.set(c, new Map(fresh.map((k) => [k, 7n] as [bigint, bigint])));
+    const added = await lookupsOf(add);
+    expect(added.lookups).toBeGreaterThan(0);
+    expect(added.lookups).toBeLessThanOrEqual(100);
+    expect(added.records).toBeGreaterThan(3 * added.lookups);
+    // The same leaves deleted: the trie is the genesis trie again, every record it needs exists
+    // (genesis is still inside the window), so every one of them is read and counted.
+    const del = emptyStateDiff();
+    del.storage.set(c, new Map(fresh.map((k) => [k, 0n] as [bigint, bigint])));
+    const deleted = await lookupsOf(del);
+    expect(deleted.lookups).toBe(deleted.records);
+    expect(ws.head()!.roots).toEqual((await ws.rootsAt(0))!);
+    // Pruning blocks 1 and 2 keeps the genesis trie whole: a fresh world state on the same store (no cache) extends it to the right root.
+    await commitBlock(ws, emptyStateDiff());
+    await ws.settle();
+    expect(ws.oldestStateBlock()).toBe(2);
+    const reopened = await WorldState.open(ws.store);
+    const more = emptyStateDiff();
+    more.storage.set(c, new Map(Array.from({ length: 200 }, () => [rnd.bits(251), rnd.bits(100) + 1n] as [bigint, bigint])));
+    const roots = await commitBlock(reopened, more);
+    expect(BigInt((await computeStateRoots(fullState(reopened))).global_root)).toBe(roots.globalRoot);
+  });
 });
