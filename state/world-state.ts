@@ -1203,14 +1203,32 @@ export class WorldState implements StateReader {
     for (let i = 0; i < hashes.length; i++) cache.set(hashes[i]!, nodes[i]!);
   }
 
+  /** Trie nodes the cache holds now, both hash kinds (for tests and benchmarks). */
+  nodeCacheSize(): number {
+    return this.nodeCache.pedersen.size + this.nodeCache.poseidon.size;
+  }
+
+  /** Trie nodes the cache keeps before a block (nodeCacheBytes over NODE_CACHE_ENTRY_BYTES, at least 65,536). */
+  nodeCacheCapacity(): number {
+    return this.nodeCacheLimit;
+  }
+
   /** Synchronous node source over the cache (nodes must have been fetched). */
   nodeSource(kind: TrieHashKind): TrieNodeSource {
     const cache = this.nodeCache[kind];
     return { getNode: (h) => cache.get(h) };
   }
 
-  /** Fetch a node from cache or disk. */
+  /**
+   * Fetch a node from cache or disk. A node read from disk is cached while the cache is below
+   * its capacity (proof and recovery reads between blocks never grow it past its budget).
+   */
   async getNode(kind: TrieHashKind, hash: Felt): Promise<TrieNode | undefined> {
+    return this.loadNode(kind, hash, this.nodeCacheSize() < this.nodeCacheLimit);
+  }
+
+  /** getNode for a block's trie update, which finds the node in the cache next (so it is cached in any case). */
+  private async loadNode(kind: TrieHashKind, hash: Felt, cacheIt: boolean): Promise<TrieNode | undefined> {
     const cache = this.nodeCache[kind];
     const hit = cache.get(hash);
     if (hit !== undefined) return hit;
@@ -1218,7 +1236,7 @@ export class WorldState implements StateReader {
     const v = await this.store.get(keys.trieNode(kind, hash));
     if (v === undefined) return undefined;
     const node = decodeNode(v);
-    cache.set(hash, node);
+    if (cacheIt) cache.set(hash, node);
     return node;
   }
 
@@ -1263,7 +1281,9 @@ export class WorldState implements StateReader {
         return u;
       } catch (e) {
         const missing = e instanceof TrieError ? /missing trie node 0x([0-9a-f]+)/.exec(e.message) : null;
-        if (missing === null || attempt > 64) throw e;
+        // Each attempt reads a node the last one missed; a write needs at most a couple the
+        // prefetch does not predict (a sibling a deletion pulls up, an edge it merges).
+        if (missing === null || attempt > 64 + 2 * writes.length) throw e;
         // Cold cache: load every path the writes touch in a few batched reads, once;
         // after that, fetch any node the walk did not predict one at a time.
         if (!prefetched) {
@@ -1277,7 +1297,7 @@ export class WorldState implements StateReader {
           const v = await this.store.get(keys.trieNode(kind, h));
           if (v === undefined) throw new WorldStateError(`trie node 0x${missing[1]} is not in the store`);
           into.set(h, decodeNode(v));
-        } else if ((await this.getNode(kind, h)) === undefined) throw new WorldStateError(`trie node 0x${missing[1]} is not in the store`);
+        } else if ((await this.loadNode(kind, h, true)) === undefined) throw new WorldStateError(`trie node 0x${missing[1]} is not in the store`);
       }
     }
   }
@@ -1324,7 +1344,9 @@ export class WorldState implements StateReader {
           const shift = BigInt(height - d);
           const mask = (1n << BigInt(node.length)) - 1n;
           const matching = f.keys.filter((k) => ((k >> shift) & mask) === node.path);
-          if (d < height && matching.length > 0) next.push({ hash: node.child, depth: d, keys: matching });
+          // A key leaving the edge splits it, and the update then reads the edge's child (to
+          // merge it if it is an edge): read it too, without descending for those keys.
+          if (d < height && (matching.length > 0 || f.keys.length > 0)) next.push({ hash: node.child, depth: d, keys: matching });
         }
       }
       frontier = next;
