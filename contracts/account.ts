@@ -7,6 +7,7 @@
 // Not implemented: set_public_key (key rotation).
 
 import { type Felt, encodeShortString } from "../state/felt.js";
+import type { StateReader } from "../state/state-diff.js";
 import { defineContract, fnSig, key, storageVar, t } from "./runtime/index.js";
 
 const ISRC6 = "openzeppelin::account::interface::ISRC6";
@@ -92,3 +93,20 @@ export const accountClass = AccountDef.constructor_({ public_key: t.felt252 }, (
   .view(IPublicKeyCamel, account.getPublicKeyCamel, (ctx) => ctx.storage.Account_public_key.read())
   .view(ISRC5, account.supportsInterface, (_ctx, a) => a.interface_id === ISRC6_ID || a.interface_id === ISRC5_ID)
   .build();
+
+/**
+ * The public key an account of this class stores (Account_public_key, as get_public_key
+ * reads it), without a call frame; undefined when the contract at `address` is not of this
+ * class. For admission's signature prefetch: a hint, never a substitute for __validate__.
+ */
+export function accountPublicKeyOf(state: StateReader, address: Felt): Felt | undefined {
+  if (state.getClassHash(address) !== accountClass.classHash) return undefined;
+  const storage = accountClass.storage.accessors({
+    read: (k) => state.getStorage(address, k),
+    write: () => {
+      throw new Error("invariant violated: a public key read wrote storage");
+    },
+    chargeHashes: () => {},
+  }) as unknown as { Account_public_key: { read(): Felt } };
+  return storage.Account_public_key.read();
+}

@@ -13,6 +13,7 @@ import { toHex, type Felt } from "../state/felt.js";
 import type { WorldState } from "../state/world-state.js";
 import type { ChainStore } from "./chain-store.js";
 import { DuplicateTxError, InvalidTransactionNonceError, UnsupportedTxVersionError, type RpcError } from "./errors.js";
+import { AdmissionCrypto } from "./admission-crypto.js";
 import type { Mempool } from "./mempool.js";
 import type { BroadcastedTxn } from "./rpc/params.js";
 import { intake, type IntakeTx } from "./tx-intake.js";
@@ -39,13 +40,23 @@ export interface AdmissionDeps {
   /** Devnet impersonation: true for a sender whose signature is not checked (nonce and fee are). */
   skipsValidation?: (sender: Felt) => boolean;
   dropped: DroppedTransactions;
+  /** The stored public key of a sender, when its account class is known (signature prefetch; a hint). */
+  publicKeyOf?: (sender: Felt) => Felt | undefined;
 }
 
 export class Admission {
   /** Hashes whose submission is between its duplicate check and its WAL write. */
   private readonly submitting = new Set<Felt>();
 
-  constructor(private readonly deps: AdmissionDeps) {}
+  readonly crypto: AdmissionCrypto;
+
+  constructor(private readonly deps: AdmissionDeps) {
+    this.crypto = new AdmissionCrypto({
+      chainId: deps.chainId,
+      // Impersonated senders are not validated: nothing to prefetch.
+      publicKeyOf: (sender) => (deps.skipsValidation?.(sender) ? undefined : deps.publicKeyOf?.(sender)),
+    });
+  }
 
   /**
    * Check, log durably, queue. Resolves with the hash once the transaction is in the WAL;
@@ -55,7 +66,10 @@ export class Admission {
     const { world, chain, mempool } = this.deps;
     this.deps.assertAccepting({ operator: opts.operator ?? false });
     if (parsed.isQuery) throw new UnsupportedTxVersionError("a query transaction cannot be submitted");
-    const tx = intake(parsed, this.deps.chainId);
+    const hash = await this.crypto.hash(parsed, parsed.type === "INVOKE" ? parsed.senderAddress : undefined);
+    // The node may have stopped taking transactions while the hash was computed.
+    this.deps.assertAccepting({ operator: opts.operator ?? false });
+    const tx = intake(parsed, this.deps.chainId, hash);
     // `submitting`: the same tx sent twice at once would otherwise pass both checks while the
     // first one's WAL write is in flight, and be logged (and acknowledged) twice.
     if (mempool.has(tx.hash) || this.submitting.has(tx.hash)) throw new DuplicateTxError();

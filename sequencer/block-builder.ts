@@ -66,6 +66,11 @@ export interface CandidateBlock {
   readonly inputs: BlockInputs;
   readonly included: readonly IncludedTx[];
   readonly dropped: readonly DroppedTx[];
+  /**
+   * How many of the given transactions the block took (included or dropped), in order: all
+   * of them unless the execution budget ran out first; the rest were not looked at.
+   */
+  readonly considered: number;
   /** What the chain store writes (typed). */
   readonly stored: { readonly block: StoredBlock; readonly txs: readonly StoredTx[] };
   /** The same, rendered as the RPC returns it (for caches and listeners). */
@@ -127,13 +132,21 @@ export class BlockBuilder {
   /**
    * Execute `txs` in order on top of the head and seal the result. A transaction whose
    * pre-check or validation fails is dropped; any other exception is a bug and propagates.
+   * `budget`: stop taking transactions once executing them has taken `ms` by `now()` (at
+   * least one is taken), so a block's execution stalls the event loop for a bounded time
+   * whatever the backlog; `considered` says how many were taken. Re-execution (followers,
+   * replay) passes no budget: it takes the block's list whole.
    */
-  async execute(inputs: BlockInputs, txs: readonly IntakeTx[]): Promise<CandidateBlock> {
+  async execute(inputs: BlockInputs, txs: readonly IntakeTx[], budget?: { ms: number; now: () => number }): Promise<CandidateBlock> {
     const ctx = this.context(inputs);
     const pending = new PendingState(this.deps.world);
     const included: IncludedTx[] = [];
     const dropped: DroppedTx[] = [];
+    const deadline = budget ? budget.now() + budget.ms : Infinity;
+    let considered = 0;
     for (const tx of txs) {
+      if (considered > 0 && budget && budget.now() >= deadline) break;
+      considered++;
       let exec: TransactionExecution;
       try {
         const skipValidate = inputs.unvalidatedSenders === "all" || (inputs.unvalidatedSenders?.has(tx.sender) ?? false);
@@ -146,12 +159,12 @@ export class BlockBuilder {
       pending.apply(exec.stateDiff);
       included.push({ tx, exec });
     }
-    return this.seal(inputs, included, dropped, pending.diff);
+    return this.seal(inputs, included, dropped, pending.diff, considered);
   }
 
   /** A block with no transactions whose state change is `diff` (genesis). */
   fromDiff(inputs: BlockInputs, diff: StateDiff): Promise<CandidateBlock> {
-    return this.seal(inputs, [], [], diff);
+    return this.seal(inputs, [], [], diff, 0);
   }
 
   /**
@@ -165,7 +178,7 @@ export class BlockBuilder {
     this.deps.chain.cacheBlock(candidate.block, candidate.txs);
   }
 
-  private async seal(inputs: BlockInputs, included: IncludedTx[], dropped: DroppedTx[], diff: StateDiff): Promise<CandidateBlock> {
+  private async seal(inputs: BlockInputs, included: IncludedTx[], dropped: DroppedTx[], diff: StateDiff, considered: number): Promise<CandidateBlock> {
     const { world } = this.deps;
     const parent = world.head();
     if (inputs.number !== world.nextBlockNumber()) throw new Error(`invariant violated: block ${inputs.number} built on head ${parent?.blockNumber ?? "none"}`);
@@ -206,6 +219,7 @@ export class BlockBuilder {
       inputs,
       included,
       dropped,
+      considered,
       stored: { block: storedBlock, txs: storedTxs },
       block: blockRecordOf(storedBlock),
       txs: storedTxs.map(txRecordOf),

@@ -102,7 +102,7 @@ export class ChainStore {
   /** Remember a block that has just been committed (after its batch landed). */
   cacheBlock(block: BlockRecord, txs: readonly TxRecord[]): void {
     this.blockCache.set(block.header.block_number, block);
-    for (const tx of txs) this.txCache.set(tx.transaction.transaction_hash, tx);
+    txs.forEach((tx, i) => this.txCache.set(block.txHashes[i]!, tx)); // txs are in the block's order
     if (this.blockCache.size > ChainStore.BLOCK_CACHE) this.blockCache.delete(this.blockCache.keys().next().value!);
     while (this.txCache.size > ChainStore.TX_CACHE) this.txCache.delete(this.txCache.keys().next().value!);
   }

@@ -37,7 +37,8 @@ Usage: npm start -- [options]        (--flag VALUE or --flag=VALUE)
   --retention-blocks N          state history kept for rollback and past-block reads (default 10000 blocks;
                                 snapshots pin theirs); older trie nodes and diffs are pruned
   --node-cache-mb N             memory for cached trie nodes (default 256 MB; they stay on disk)
-  --block-batch-ms MS           while busy, wait this long between blocks to batch (default 150)
+  --block-batch-ms MS           while busy, start blocks at most this often, to batch (default 150)
+  --block-budget-ms MS          a block stops taking transactions after executing them this long (default 100; 0: none)
   --market-data SOURCE          push (default) | simulator | replay:FILE (JSONL of push objects)
   --admin-token TOKEN           also accept operator methods from non-loopback clients with this bearer token
   --dump-dir DIR                devnet_dump/devnet_load paths are relative to DIR (default: dumps/ beside --db)
@@ -74,6 +75,7 @@ const FLAGS = {
   db: { type: "string" },
   "hash-threads": { type: "string" },
   "block-batch-ms": { type: "string" },
+  "block-budget-ms": { type: "string" },
   "retention-blocks": { type: "string" },
   "node-cache-mb": { type: "string" },
   "market-data": { type: "string" },
@@ -134,6 +136,7 @@ export function parseDevnetArgs(argv: readonly string[], randomSeed: () => numbe
   if (values["retention-blocks"] !== undefined) o.retentionBlocks = int("--retention-blocks", values["retention-blocks"], 0);
   if (values["node-cache-mb"] !== undefined) o.nodeCacheMb = int("--node-cache-mb", values["node-cache-mb"], 16);
   if (values["block-batch-ms"] !== undefined) o.blockBatchMs = int("--block-batch-ms", values["block-batch-ms"], 0);
+  if (values["block-budget-ms"] !== undefined) o.blockBudgetMs = int("--block-budget-ms", values["block-budget-ms"], 0);
   if (values["market-data"] !== undefined) {
     const v = values["market-data"];
     if (v === "push" || v === "simulator") o.marketData = v;

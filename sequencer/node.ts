@@ -9,6 +9,7 @@
 // batch with the head pointer last) → listeners (WS, market data, trigger engine).
 
 import { pack, unpack } from "msgpackr";
+import { accountPublicKeyOf } from "../contracts/account.js";
 import { buildGenesis, type Genesis, type Predeploy, type GenesisAddresses } from "../contracts/genesis.js";
 import { ClassRegistry } from "../contracts/runtime/class-registry.js";
 import type { GasPrices } from "../contracts/runtime/gas.js";
@@ -37,7 +38,7 @@ import { SnapshotStore } from "./snapshots.js";
 import { installVerifyCache } from "./verify-cache.js";
 import { deriveAccountKeys, deriveOperatorKeys, type AccountKeys } from "./predeployed-accounts.js";
 import { parseBroadcastedTxn, type BroadcastedTxn } from "./rpc/params.js";
-import { decodeFormatVersion, decodeWalEntry, encodeFormatVersion, encodeWalEntry, STORAGE_FORMAT_VERSION } from "./stored-records.js";
+import { decodeFormatVersion, decodeWalEntry, encodeFormatVersion, encodeWalEntry, STORAGE_FORMAT_VERSION, type StoredTx } from "./stored-records.js";
 import { broadcastJson, intake, unsignedInvokeJson } from "./tx-intake.js";
 import { Listeners } from "./listeners.js";
 
@@ -68,11 +69,19 @@ export interface NodeOptions {
   extraClasses?: ConstructorParameters<typeof ClassRegistry>[0];
   maxTxsPerBlock?: number;
   /**
-   * In "transaction" mode, while blocks follow each other back to back (the node is busy),
-   * wait this long before the next block so it collects the transactions arriving
-   * meanwhile. The first block after an idle period is built at once. Default 150 ms.
+   * In "transaction" mode, while the node is busy, blocks start at most this often (ms) so
+   * each collects the transactions arriving meanwhile; a block that took longer is followed
+   * at once, and so is one that had to leave ready transactions behind (its budget ran out).
+   * The first block after an idle period is built at once. Default 150 ms.
    */
   blockBatchMs?: number;
+  /**
+   * A block stops taking transactions once executing them has taken this long (ms; at
+   * least one is taken); the rest wait for the next block. Bounds the event-loop stall of a
+   * block and so the latency of everything else. Default 100 ms; 0: no budget (only
+   * maxTxsPerBlock bounds a block).
+   */
+  blockBudgetMs?: number;
   /**
    * Worker threads that hash trie levels off the main thread (which keeps serving RPC
    * meanwhile). Default 0 (inline): measured slower on 2 cores shared with clients.
@@ -126,7 +135,10 @@ export type TxStatus = {
 
 export interface BlockEvent {
   block: BlockRecord;
+  /** In the block's order (block.txHashes); their JSON renders on first read. */
   txs: TxRecord[];
+  /** The same transactions, typed (what the block wrote). */
+  stored: readonly StoredTx[];
 }
 
 export interface ReorgEvent {
@@ -161,6 +173,9 @@ export class PerpchainNode {
   private snapshotStore!: SnapshotStore;
   private hashPool: HashPool | null = null;
   readonly blockBatchMs: number;
+  readonly blockBudgetMs: number;
+  /** When the last block of the busy loop started (performance.now()), and whether it left ready transactions behind. */
+  private lastBlock = { startedAt: -Infinity, full: false };
   private epochValue = 0;
   private pausedByOperator = false;
   private fatal: Error | null = null;
@@ -208,6 +223,7 @@ export class PerpchainNode {
     this.worldOptions = {};
     this.maxTxsPerBlock = opts.maxTxsPerBlock ?? 2_000;
     this.blockBatchMs = opts.blockBatchMs ?? 150;
+    this.blockBudgetMs = opts.blockBudgetMs ?? 100;
     this.log = opts.log ?? (() => {});
     this.cluster = opts.clusterGate ?? null;
     this.observe = opts.observe ?? (() => {});
@@ -234,6 +250,7 @@ export class PerpchainNode {
       },
       skipsValidation: (sender) => this.isImpersonated(sender),
       dropped: this.dropped,
+      publicKeyOf: (sender) => accountPublicKeyOf(this.world, sender),
     });
   }
 
@@ -656,8 +673,8 @@ export class PerpchainNode {
       };
       const timer = setTimeout(() => finish(() => reject(new TransactionNotIncludedError(hex, `not included within ${timeout_ms} ms`))), timeout_ms);
       const stopBlocks = this.onBlock((e) => {
-        const found = e.txs.find((t) => t.transaction.transaction_hash === hex);
-        if (found) return finish(() => resolve(found));
+        const i = e.block.txHashes.indexOf(hex);
+        if (i >= 0) return finish(() => resolve(e.txs[i]!));
       });
       // Dropped at block building or by a rollback (which no block may follow).
       const stopDrops = this.onDropped((h) => {
@@ -757,8 +774,12 @@ export class PerpchainNode {
       do {
         this.buildAgain = false;
         if (!this.lifecycle.isReady || this.fatalError || !this.mayProduce()) break;
-        // Busy: let the next block gather what arrives while it waits (bounded by a full block).
-        if (!first && this.blockBatchMs > 0 && this.mempool.size < this.maxTxsPerBlock) await new Promise((r) => setTimeout(r, this.blockBatchMs));
+        // Busy: let the next block gather what arrives until blockBatchMs after the last one
+        // started; no wait when the last block took that long already, or left a backlog.
+        if (!first && this.blockBatchMs > 0 && !this.lastBlock.full && this.mempool.size < this.maxTxsPerBlock) {
+          const wait = this.lastBlock.startedAt + this.blockBatchMs - performance.now();
+          if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        }
         first = false;
         const { ready } = this.mempool.ready((s) => this.world.getNonce(s), 1);
         if (ready.length === 0) break;
@@ -800,12 +821,16 @@ export class PerpchainNode {
   private async produceBlockNow(): Promise<BlockRecord> {
     if (this.fatalError) throw new UnexpectedError(`block production stopped after a store failure: ${this.fatalError.message}`);
     const built_t0 = performance.now();
-    const { ready, stale } = this.mempool.ready((s) => this.world.getNonce(s), this.maxTxsPerBlock);
+    const { ready: offered, stale } = this.mempool.ready((s) => this.world.getNonce(s), this.maxTxsPerBlock);
     if (!this.mayProduce()) throw this.cluster!.notLeader("block production");
     const candidate = await this.builder.execute(
       this.nextBlockInputs(),
-      ready.map((e) => e.payload.tx),
+      offered.map((e) => e.payload.tx),
+      this.blockBudgetMs > 0 ? { ms: this.blockBudgetMs, now: () => performance.now() } : undefined,
     );
+    // What the budget left untaken stays queued, in order, for the next block.
+    const ready = candidate.considered === offered.length ? offered : offered.slice(0, candidate.considered);
+    this.lastBlock = { startedAt: built_t0, full: ready.length < offered.length || offered.length >= this.maxTxsPerBlock };
     this.observe("block_build_seconds", (performance.now() - built_t0) / 1000);
     // Cluster mode: etcd first. A refused or unresolved commit throws here, before anything
     // is written: the candidate is dropped and the mempool keeps its transactions.
@@ -829,7 +854,7 @@ export class PerpchainNode {
     dropped: Array<{ hash: Felt; error: RpcError | string }> = [],
   ): Promise<BlockRecord> {
     const commit_t0 = performance.now();
-    const event: BlockEvent = { block: candidate.block, txs: candidate.txs as TxRecord[] };
+    const event: BlockEvent = { block: candidate.block, txs: candidate.txs as TxRecord[], stored: candidate.stored.txs };
     const ops = this.blockWriters.length === 0 ? extraOps : [...extraOps, ...this.blockWriters.flatMap((w) => this.blockWrites(w, event))];
     try {
       await this.builder.commit(candidate, ops);

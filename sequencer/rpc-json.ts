@@ -20,16 +20,21 @@ export function blockRecordOf(b: StoredBlock): BlockRecord {
   return { header: blockJson(b.header), txHashes: b.txHashes.map(toHex), stateDiff: stateDiffJson(b.stateDiff), oldRoot: toHex(b.oldRoot) };
 }
 
-/** A stored transaction as the RPC layer reads it; the trace is rendered only when asked for. */
+/**
+ * A stored transaction as the RPC layer reads it. Its JSON (transaction, receipt, trace) is
+ * rendered on first read, once: a block's records are made for every transaction, most of
+ * which nobody asks about over RPC.
+ */
 export function txRecordOf(t: StoredTx): TxRecord {
+  let transaction: TxRecord["transaction"] | undefined;
+  let receipt: TxRecord["receipt"] | undefined;
   let trace: unknown;
-  const record = {
-    transaction: transactionJson(t.tx, t.hash),
-    receipt: receiptJson(t.hash, t.tx.type, t.exec),
-    blockNumber: t.blockNumber,
-    index: t.index,
-  } as TxRecord;
-  Object.defineProperty(record, "trace", { enumerable: true, get: () => (trace ??= traceJson(t.tx.type, t.exec)) });
+  const record = { blockNumber: t.blockNumber, index: t.index } as TxRecord;
+  Object.defineProperties(record, {
+    transaction: { enumerable: true, get: () => (transaction ??= transactionJson(t.tx, t.hash)) },
+    receipt: { enumerable: true, get: () => (receipt ??= receiptJson(t.hash, t.tx.type, t.exec)) },
+    trace: { enumerable: true, get: () => (trace ??= traceJson(t.tx.type, t.exec)) },
+  });
   return record;
 }
 

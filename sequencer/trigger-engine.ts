@@ -88,7 +88,7 @@ export class TriggerEngine {
     for (let n = Math.min(cursor, head) + 1; n <= head; n++) {
       const block = await this.node.chain.getBlock(n);
       if (block === undefined) continue;
-      this.learn(await this.node.chain.getTxs(block.txHashes), ops);
+      this.learn(await this.node.chain.getStoredTxs(block.txHashes.map(BigInt)), ops);
       this.replayedBlocks++;
     }
     if (cursor !== head) await this.persist(ops, head);
@@ -119,13 +119,13 @@ export class TriggerEngine {
   private blockWrites(e: BlockEvent): KvOp[] {
     const ops: KvOp[] = [];
     const n = e.block.header.block_number;
-    if (this.learn(e.txs, ops)) this.priceMovedAt = n;
+    if (this.learn(e.stored, ops)) this.priceMovedAt = n;
     ops.push({ type: "put", key: CURSOR_KEY, value: u64(n) });
     return ops;
   }
 
   private onBlock(e: BlockEvent): void {
-    for (const tx of e.txs) this.inFlight.delete(tx.transaction.transaction_hash);
+    for (const hash of e.block.txHashes) this.inFlight.delete(hash);
     const priceMoved = this.priceMovedAt === e.block.header.block_number;
     if (priceMoved && this.enabled && this.node.lifecycle.isReady) void this.scan().catch((err) => this.node.log("trigger_scan_failed", { error: String(err) }));
   }
@@ -141,13 +141,13 @@ export class TriggerEngine {
    * Record depositors and conditional orders from receipts (their puts go to `ops`); true when
    * an oracle update is among them.
    */
-  private learn(txs: BlockEvent["txs"], ops: KvOp[]): boolean {
+  private learn(txs: BlockEvent["stored"], ops: KvOp[]): boolean {
     let priceMoved = false;
     for (const tx of txs) {
-      for (const ev of tx.receipt.events) {
-        const from = BigInt(ev.from_address);
+      for (const ev of tx.exec.events) {
+        const from = ev.from_address;
         if (from !== EXCHANGE_ADDRESS && from !== ORACLE_ADDRESS) continue;
-        const decoded = decodeEvent(from === EXCHANGE_ADDRESS ? ExchangeClass : OracleClass, ev.keys.map(BigInt), ev.data.map(BigInt));
+        const decoded = decodeEvent(from === EXCHANGE_ADDRESS ? ExchangeClass : OracleClass, ev.keys, ev.data);
         if (decoded === undefined) continue;
         const v = decoded.values as Record<string, bigint>;
         if (from === ORACLE_ADDRESS) {

@@ -4,7 +4,8 @@
 
 import type { ExecutableTransaction } from "../contracts/runtime/transaction-executor.js";
 import { toHex, type Felt } from "../state/felt.js";
-import { deployAccountAddress, deployAccountV3Hash, invokeV3Hash } from "../state/tx-hash.js";
+import { evalPlan, type ManyPlan } from "../state/crypto/hash-plan.js";
+import { deployAccountAddress, deployAccountV3HashPlan, invokeV3HashPlan } from "../state/tx-hash.js";
 import type { BroadcastedTxn, ResourceBoundsMapping } from "./rpc/params.js";
 
 export interface IntakeTx {
@@ -19,6 +20,11 @@ export interface IntakeTx {
 }
 
 export function transactionHash(tx: BroadcastedTxn, chainId: Felt): Felt {
+  return evalPlan(transactionHashPlan(tx, chainId));
+}
+
+/** transactionHash as a plan (fields checked here), for hashing a burst of submissions at once. */
+export function transactionHashPlan(tx: BroadcastedTxn, chainId: Felt): ManyPlan {
   const common = {
     chainId,
     nonce: tx.nonce,
@@ -30,7 +36,7 @@ export function transactionHash(tx: BroadcastedTxn, chainId: Felt): Felt {
     query: tx.isQuery,
   };
   if (tx.type === "INVOKE") {
-    return invokeV3Hash({
+    return invokeV3HashPlan({
       ...common,
       senderAddress: tx.senderAddress,
       calldata: tx.calldata,
@@ -38,11 +44,11 @@ export function transactionHash(tx: BroadcastedTxn, chainId: Felt): Felt {
       ...(tx.proofFacts && tx.proofFacts.length > 0 ? { proofFacts: tx.proofFacts } : {}),
     });
   }
-  return deployAccountV3Hash({ ...common, classHash: tx.classHash, contractAddressSalt: tx.contractAddressSalt, constructorCalldata: tx.constructorCalldata });
+  return deployAccountV3HashPlan({ ...common, classHash: tx.classHash, contractAddressSalt: tx.contractAddressSalt, constructorCalldata: tx.constructorCalldata });
 }
 
-export function intake(tx: BroadcastedTxn, chainId: Felt): IntakeTx {
-  const hash = transactionHash(tx, chainId);
+/** `hash`: transactionHash(tx, chainId) when the caller already has it (admission's batch). */
+export function intake(tx: BroadcastedTxn, chainId: Felt, hash: Felt = transactionHash(tx, chainId)): IntakeTx {
   const common = {
     transactionHash: hash,
     signature: tx.signature,

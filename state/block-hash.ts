@@ -19,12 +19,10 @@ import { poseidonMany } from "./crypto/hash.js";
 import {
   CommitmentInputError,
   compareStarknetVersions,
+  blockCommitments,
   concatenatedCounts,
-  eventCommitment,
-  receiptCommitment,
   stateDiffCommitment,
   stateDiffLength,
-  transactionCommitment,
   type EventForCommitment,
   type L1DataAvailabilityMode,
   type ReceiptForCommitment,
@@ -158,11 +156,7 @@ export async function computeBlockHeader(input: BlockHeaderInput): Promise<Block
     l1Gas: t.l1Gas,
     l1DataGas: t.l1DataGas,
   }));
-  const [txCommitment, evCommitment, rcCommitment] = await Promise.all([
-    transactionCommitment(txs, starknetVersion),
-    eventCommitment(events),
-    receiptCommitment(receipts),
-  ]);
+  const c = await blockCommitments(txs, events, receipts, starknetVersion);
   const fields: BlockHashInput = {
     blockNumber: input.blockNumber,
     parentHash: input.parentHash,
@@ -174,9 +168,9 @@ export async function computeBlockHeader(input: BlockHeaderInput): Promise<Block
     stateDiffLength: stateDiffLength(input.stateDiff),
     l1DaMode: input.l1DaMode,
     stateDiffCommitment: stateDiffCommitment(input.stateDiff),
-    transactionCommitment: txCommitment,
-    eventCommitment: evCommitment,
-    receiptCommitment: rcCommitment,
+    transactionCommitment: c.transactionCommitment,
+    eventCommitment: c.eventCommitment,
+    receiptCommitment: c.receiptCommitment,
     l1GasPrice: input.l1GasPrice,
     l1DataGasPrice: input.l1DataGasPrice,
     l2GasPrice: input.l2GasPrice,

@@ -19,8 +19,9 @@
 // Never reads the clock, randomness or the environment.
 
 import { P, encodeShortString, type Felt } from "./felt.js";
-import { poseidonMany, snKeccak } from "./crypto/hash.js";
-import { computeRootFromLeaves } from "./patricia-trie.js";
+import { snKeccak } from "./crypto/hash.js";
+import { evalPlan, evalPlans, many, type ManyPlan } from "./crypto/hash-plan.js";
+import { computeRootFromLeaves, hashNodeTableOffThread } from "./patricia-trie.js";
 import type { StateDiff } from "./state-diff.js";
 
 export const COMMITMENT_TRIE_HEIGHT = 64;
@@ -81,21 +82,34 @@ export class CommitmentInputError extends RangeError {
  * poseidon(tx_hash); in 0.13.2–0.13.3 it hashed as poseidon(tx_hash, 0).
  */
 export function transactionLeaf(tx: TransactionForCommitment, starknetVersion: string): Felt {
+  return evalPlan(transactionLeafPlan(tx, starknetVersion));
+}
+
+/** transactionLeaf as a plan (inputs checked here); see state/crypto/hash-plan.ts. */
+export function transactionLeafPlan(tx: TransactionForCommitment, starknetVersion: string): ManyPlan {
   checkFelt(tx.hash, "transaction.hash");
   checkFelts(tx.signature, "transaction.signature");
   const signature = tx.signature.length === 0 && compareStarknetVersions(starknetVersion, "0.13.4") < 0 ? [0n] : tx.signature;
-  return poseidonMany([tx.hash, ...signature]);
+  return many([tx.hash, ...signature]);
 }
 
 export function eventLeaf(e: EventForCommitment): Felt {
+  return evalPlan(eventLeafPlan(e));
+}
+
+export function eventLeafPlan(e: EventForCommitment): ManyPlan {
   checkFelt(e.fromAddress, "event.from_address");
   checkFelt(e.transactionHash, "event.transaction_hash");
   checkFelts(e.keys, "event.keys");
   checkFelts(e.data, "event.data");
-  return poseidonMany([e.fromAddress, e.transactionHash, BigInt(e.keys.length), ...e.keys, BigInt(e.data.length), ...e.data]);
+  return many([e.fromAddress, e.transactionHash, BigInt(e.keys.length), ...e.keys, BigInt(e.data.length), ...e.data]);
 }
 
 export function messagesSentHash(messages: readonly MessageToL1[]): Felt {
+  return evalPlan(messagesSentPlan(messages));
+}
+
+function messagesSentPlan(messages: readonly MessageToL1[]): ManyPlan {
   const elements: Felt[] = [BigInt(messages.length)];
   for (const m of messages) {
     checkFelt(m.fromAddress, "message.from_address");
@@ -103,7 +117,7 @@ export function messagesSentHash(messages: readonly MessageToL1[]): Felt {
     checkFelts(m.payload, "message.payload");
     elements.push(m.fromAddress, m.toAddress, BigInt(m.payload.length), ...m.payload);
   }
-  return poseidonMany(elements);
+  return many(elements);
 }
 
 /** sn_keccak of the revert reason's bytes (UTF-8), 0 for a successful transaction. */
@@ -112,14 +126,18 @@ export function revertReasonHash(revertReason: string | undefined): Felt {
 }
 
 export function receiptLeaf(r: ReceiptForCommitment): Felt {
+  return evalPlan(receiptLeafPlan(r));
+}
+
+export function receiptLeafPlan(r: ReceiptForCommitment): ManyPlan {
   checkFelt(r.transactionHash, "receipt.transaction_hash");
   checkFelt(r.actualFee, "receipt.actual_fee");
   checkFelt(r.l1Gas, "receipt.l1_gas");
   checkFelt(r.l1DataGas, "receipt.l1_data_gas");
-  return poseidonMany([
+  return many([
     r.transactionHash,
     r.actualFee,
-    messagesSentHash(r.messagesSent),
+    messagesSentPlan(r.messagesSent),
     revertReasonHash(r.revertReason),
     0n, // L2 gas consumed: Starknet hashes 0 here
     r.l1Gas,
@@ -129,16 +147,38 @@ export function receiptLeaf(r: ReceiptForCommitment): Felt {
 
 // --------------------------------------------------------------------------------------- commitments
 
-export function transactionCommitment(txs: readonly TransactionForCommitment[], starknetVersion: string): Promise<Felt> {
-  return indexTrieRoot(txs.map((tx) => transactionLeaf(tx, starknetVersion)));
+export async function transactionCommitment(txs: readonly TransactionForCommitment[], starknetVersion: string): Promise<Felt> {
+  return indexTrieRoot(await evalPlans(txs.map((tx) => transactionLeafPlan(tx, starknetVersion))));
 }
 
-export function eventCommitment(events: readonly EventForCommitment[]): Promise<Felt> {
-  return indexTrieRoot(events.map(eventLeaf));
+export async function eventCommitment(events: readonly EventForCommitment[]): Promise<Felt> {
+  return indexTrieRoot(await evalPlans(events.map(eventLeafPlan)));
 }
 
-export function receiptCommitment(receipts: readonly ReceiptForCommitment[]): Promise<Felt> {
-  return indexTrieRoot(receipts.map(receiptLeaf));
+export async function receiptCommitment(receipts: readonly ReceiptForCommitment[]): Promise<Felt> {
+  return indexTrieRoot(await evalPlans(receipts.map(receiptLeafPlan)));
+}
+
+/**
+ * The three index commitments of a block at once: every leaf in one batch of Poseidon
+ * (on the backend's hash thread when it has one), then the three tries. Same values as the
+ * three functions above.
+ */
+export async function blockCommitments(
+  txs: readonly TransactionForCommitment[],
+  events: readonly EventForCommitment[],
+  receipts: readonly ReceiptForCommitment[],
+  starknetVersion: string,
+): Promise<{ transactionCommitment: Felt; eventCommitment: Felt; receiptCommitment: Felt }> {
+  const plans = [...txs.map((tx) => transactionLeafPlan(tx, starknetVersion)), ...events.map(eventLeafPlan), ...receipts.map(receiptLeafPlan)];
+  const leaves = await evalPlans(plans);
+  const e0 = txs.length, r0 = e0 + events.length;
+  const [transactionCommitment, eventCommitment, receiptCommitment] = await Promise.all([
+    indexTrieRoot(leaves.slice(0, e0)),
+    indexTrieRoot(leaves.slice(e0, r0)),
+    indexTrieRoot(leaves.slice(r0)),
+  ]);
+  return { transactionCommitment, eventCommitment, receiptCommitment };
 }
 
 /** Number of entries the state diff contributes to `state_diff_length`. */
@@ -149,6 +189,10 @@ export function stateDiffLength(diff: StateDiffForCommitment): number {
 }
 
 export function stateDiffCommitment(diff: StateDiffForCommitment): Felt {
+  return evalPlan(stateDiffCommitmentPlan(diff));
+}
+
+export function stateDiffCommitmentPlan(diff: StateDiffForCommitment): ManyPlan {
   const out: Felt[] = [STATE_DIFF_PREFIX];
   pushSortedPairs(out, diff.deployed, "deployed");
   pushSortedPairs(out, diff.declared, "declared");
@@ -164,7 +208,7 @@ export function stateDiffCommitment(diff: StateDiffForCommitment): Felt {
     pushSortedPairs(out, writes, "storage");
   }
   pushSortedPairs(out, diff.nonces, "nonces");
-  return poseidonMany(out);
+  return many(out);
 }
 
 /** tx_count | event_count | state_diff_length (64 bits each) | DA byte | 7 zero bytes. */
@@ -215,7 +259,7 @@ function parseVersion(v: string): number[] {
 
 function indexTrieRoot(leaves: Felt[]): Promise<Felt> {
   // Zero-valued leaves cannot occur in practice (Poseidon outputs), and the trie drops zeros.
-  return computeRootFromLeaves(COMMITMENT_TRIE_HEIGHT, "poseidon", leaves.map((v, i) => [BigInt(i), v] as [Felt, Felt]));
+  return computeRootFromLeaves(COMMITMENT_TRIE_HEIGHT, "poseidon", leaves.map((v, i) => [BigInt(i), v] as [Felt, Felt]), hashNodeTableOffThread);
 }
 
 function pushSortedPairs(out: Felt[], map: ReadonlyMap<Felt, Felt>, field: string): void {

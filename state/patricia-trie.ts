@@ -520,10 +520,11 @@ export async function computeRootFromLeaves(
   height: number,
   hash: TrieHashKind,
   leaves: Map<Felt, Felt> | Array<[Felt, Felt]>,
+  hasher?: NodeTableHasher,
 ): Promise<Felt> {
   const u = new TrieUpdate(height, EMPTY_NODE_SOURCE, 0n);
   u.apply(leaves instanceof Map ? leaves.entries() : leaves);
-  const { tries } = await hashPendingTries([u], hash);
+  const { tries } = await hashPendingTries([u], hash, hasher ? { hasher } : {});
   return tries[0]!.root;
 }
 

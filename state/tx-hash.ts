@@ -15,7 +15,8 @@
 // Never reads the clock, randomness or the environment.
 
 import { P, encodeShortString, type Felt } from "./felt.js";
-import { pedersenOnElements, poseidonMany } from "./crypto/hash.js";
+import { pedersenOnElements } from "./crypto/hash.js";
+import { evalPlan, many, type HashPlan, type ManyPlan } from "./crypto/hash-plan.js";
 
 /** Bit 128: marks a transaction version as query-only (simulate / estimate fee). */
 export const QUERY_VERSION_BASE: Felt = 1n << 128n;
@@ -100,27 +101,32 @@ export class TxHashInputError extends RangeError {
 
 /** Hash of an INVOKE v3 transaction (query version when `tx.query`). */
 export function invokeV3Hash(tx: InvokeV3): Felt {
+  return evalPlan(invokeV3HashPlan(tx));
+}
+
+/** invokeV3Hash as a plan (fields checked here), for hashing many at once (evalPlans). */
+export function invokeV3HashPlan(tx: InvokeV3): ManyPlan {
   checkFelt(tx.senderAddress, "sender_address");
-  const elements = [
+  const elements: HashPlan[] = [
     ...commonV3Elements(INVOKE_PREFIX, tx.senderAddress, tx),
-    poseidonMany(checkFelts(tx.accountDeploymentData, "account_deployment_data")),
-    poseidonMany(checkFelts(tx.calldata, "calldata")),
+    many(checkFelts(tx.accountDeploymentData, "account_deployment_data")),
+    many(checkFelts(tx.calldata, "calldata")),
   ];
   if (tx.proofFacts !== undefined && tx.proofFacts.length > 0) {
-    elements.push(poseidonMany(checkFelts(tx.proofFacts, "proof_facts")));
+    elements.push(many(checkFelts(tx.proofFacts, "proof_facts")));
   }
-  return poseidonMany(elements);
+  return many(elements);
 }
 
 /** Hash of a DEPLOY_ACCOUNT v3 transaction; the address hashed is the one being deployed (deployer 0). */
 export function deployAccountV3Hash(tx: DeployAccountV3): Felt {
+  return evalPlan(deployAccountV3HashPlan(tx));
+}
+
+/** deployAccountV3Hash as a plan (the address is computed here: Pedersen, not part of the plan). */
+export function deployAccountV3HashPlan(tx: DeployAccountV3): ManyPlan {
   const address = deployAccountAddress(tx);
-  return poseidonMany([
-    ...commonV3Elements(DEPLOY_ACCOUNT_PREFIX, address, tx),
-    poseidonMany(tx.constructorCalldata),
-    tx.classHash,
-    tx.contractAddressSalt,
-  ]);
+  return many([...commonV3Elements(DEPLOY_ACCOUNT_PREFIX, address, tx), many(tx.constructorCalldata), tx.classHash, tx.contractAddressSalt]);
 }
 
 /** Hash of a DECLARE v3 transaction (for completeness: this chain rejects DECLARE). */
@@ -128,12 +134,14 @@ export function declareV3Hash(tx: DeclareV3): Felt {
   checkFelt(tx.senderAddress, "sender_address");
   checkFelt(tx.classHash, "class_hash");
   checkFelt(tx.compiledClassHash, "compiled_class_hash");
-  return poseidonMany([
-    ...commonV3Elements(DECLARE_PREFIX, tx.senderAddress, tx),
-    poseidonMany(checkFelts(tx.accountDeploymentData, "account_deployment_data")),
-    tx.classHash,
-    tx.compiledClassHash,
-  ]);
+  return evalPlan(
+    many([
+      ...commonV3Elements(DECLARE_PREFIX, tx.senderAddress, tx),
+      many(checkFelts(tx.accountDeploymentData, "account_deployment_data")),
+      tx.classHash,
+      tx.compiledClassHash,
+    ]),
+  );
 }
 
 /** The address a DEPLOY_ACCOUNT transaction deploys to (deployer address 0). */
@@ -162,10 +170,14 @@ export function calculateContractAddress(
 
 /** poseidon(tip, packed L1_GAS, packed L2_GAS[, packed L1_DATA]) — SNIP-8. */
 export function tipAndResourceBoundsHash(tip: bigint, bounds: ResourceBounds): Felt {
+  return evalPlan(tipAndResourceBoundsPlan(tip, bounds));
+}
+
+function tipAndResourceBoundsPlan(tip: bigint, bounds: ResourceBounds): ManyPlan {
   checkUint(tip, U64_MAX, "tip");
   const elements = [tip, packResourceBound(L1_GAS_NAME, bounds.l1Gas, "l1_gas"), packResourceBound(L2_GAS_NAME, bounds.l2Gas, "l2_gas")];
   if (bounds.l1DataGas !== undefined) elements.push(packResourceBound(L1_DATA_GAS_NAME, bounds.l1DataGas, "l1_data_gas"));
-  return poseidonMany(elements);
+  return many(elements);
 }
 
 /** nonce_da_mode << 32 | fee_da_mode, with L1 = 0 and L2 = 1. */
@@ -175,15 +187,15 @@ export function packDataAvailabilityModes(nonceMode: DataAvailabilityMode, feeMo
 
 // ---------------------------------------------------------------------------------------
 
-function commonV3Elements(prefix: Felt, address: Felt, tx: V3CommonFields): Felt[] {
+function commonV3Elements(prefix: Felt, address: Felt, tx: V3CommonFields): HashPlan[] {
   checkFelt(tx.chainId, "chain_id");
   checkFelt(tx.nonce, "nonce");
   return [
     prefix,
     tx.query === true ? TX_VERSION_3_QUERY : TX_VERSION_3,
     address,
-    tipAndResourceBoundsHash(tx.tip, tx.resourceBounds),
-    poseidonMany(checkFelts(tx.paymasterData, "paymaster_data")),
+    tipAndResourceBoundsPlan(tx.tip, tx.resourceBounds),
+    many(checkFelts(tx.paymasterData, "paymaster_data")),
     tx.chainId,
     tx.nonce,
     packDataAvailabilityModes(tx.nonceDataAvailabilityMode, tx.feeDataAvailabilityMode),

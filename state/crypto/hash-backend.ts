@@ -4,6 +4,14 @@
 
 import type { Felt } from "../felt.js";
 
+/** One signature check: (r, s) over msgHash for the public key (x coordinate). */
+export interface EcdsaItem {
+  msgHash: Felt;
+  r: Felt;
+  s: Felt;
+  publicKey: Felt;
+}
+
 export interface HashBackend {
   /** Short name printed at start-up ("native", "scure-js", ...). */
   readonly name: string;
@@ -23,6 +31,13 @@ export interface HashBackend {
   hashNodeTable?(kind: "pedersen" | "poseidon", table: Uint32Array, felts: readonly Felt[], prefix: number): Uint8Array;
   /** Optional: hashNodeTable on a thread of the backend's own, so the caller can go on meanwhile. */
   hashNodeTableAsync?(kind: "pedersen" | "poseidon", table: Uint32Array, felts: readonly Felt[], prefix: number): Promise<Uint8Array>;
+  /**
+   * Optional: a Poseidon program (state/crypto/hash-plan.ts: jobs of poseidon_hash_many whose
+   * operands are felts or earlier jobs' outputs) on the backend's own thread; one output per job.
+   */
+  poseidonProgramAsync?(ops: Uint32Array, felts: readonly Felt[]): Promise<Felt[]>;
+  /** Optional: ecdsaVerify of many items on the backend's own thread. */
+  ecdsaVerifyBatchAsync?(items: readonly EcdsaItem[]): Promise<boolean[]>;
   /** Optional: the felts at offset, offset + stride, ... of fixed-size records (node-table hashes). */
   recordFelts?(bytes: Uint8Array, offset: number, stride: number): Felt[];
   /** Stark ECDSA verify of (r, s) over msgHash for the public key (x coordinate). */

@@ -56,3 +56,22 @@ export function selfCpuMs(): number {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
 }
+
+/**
+ * CPU time so far of each process's main thread (its thread id is its pid) in a process
+ * group, summed, in ms: what bounds a single-threaded event loop's rate once the other
+ * threads (hash thread, GC helpers, LevelDB) have a core of their own.
+ */
+export function groupMainThreadCpuMs(pgid: number): number {
+  let ticks = 0;
+  for (const { pid } of groupStats(pgid)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // process gone
+    }
+  }
+  return (ticks * 1000) / TICKS_PER_S;
+}

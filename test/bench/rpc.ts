@@ -16,6 +16,7 @@
 //        --cpu-prof DIR (the node runs under `node --cpu-prof`; its profile lands in DIR and the
 //        top self-time functions of the timed part are printed to stderr and in the JSON)
 //        --node-args "FLAGS" (more devnet flags for the spawned node, e.g. "--block-batch-ms 50")
+//        --node-flags "FLAGS" (node/V8 flags for the spawned node, e.g. "--max-semi-space-size=32")
 //        --node-repo DIR (run the node from another checkout, e.g. the previous version, for before/after)
 // Progress on stderr; last stdout line: one JSON object.
 
@@ -28,7 +29,7 @@ import { cryptoRates, useFastestBackend } from "./bench-backend.js";
 import { intArg, stringArg } from "./bench-args.js";
 import { formatRows, monotonicUs, topSelfTime, type CpuProfile, type SelfTimeRow } from "./cpu-profile.js";
 import { loadFigures, round, round2, runLoad } from "./load-runner.js";
-import { groupCpuMs, groupPeakRssKb, selfCpuMs } from "./proc-stats.js";
+import { groupCpuMs, groupMainThreadCpuMs, groupPeakRssKb, selfCpuMs } from "./proc-stats.js";
 import { eventLoopMaxMs, prepareStarknetLoad, receiptTally, starknetProbe, type StarknetLoadMode } from "./starknet-load.js";
 
 if (process.argv.includes("--in-process")) {
@@ -57,10 +58,12 @@ async function main(): Promise<void> {
   const extraArgs = extraArg >= 0 ? process.argv[extraArg + 1]!.split(/\s+/).filter(Boolean) : [];
   const repoArg = process.argv.indexOf("--node-repo");
   const nodeRepo = repoArg >= 0 ? { repo: resolve(process.argv[repoArg + 1]!) } : {};
+  const flagsArg = process.argv.indexOf("--node-flags");
+  const nodeFlags = [...(flagsArg >= 0 ? process.argv[flagsArg + 1]!.split(/\s+/).filter(Boolean) : []), ...(PROF_DIR ? ["--cpu-prof", "--cpu-prof-dir", PROF_DIR] : [])];
   const child =
     urlArg >= 0
       ? null
-      : await spawnNode({ dbPath: dir, seed: 11, accounts: ACCOUNTS, timeout_ms: 60_000, extraArgs, ...nodeRepo, ...(PROF_DIR ? { nodeFlags: ["--cpu-prof", "--cpu-prof-dir", PROF_DIR] } : {}) });
+      : await spawnNode({ dbPath: dir, seed: 11, accounts: ACCOUNTS, timeout_ms: 60_000, extraArgs, ...nodeRepo, nodeFlags });
   const url = child?.rpcUrl ?? process.argv[urlArg + 1]!;
   let peakRssKb = 0;
   const rssTimer = setInterval(() => (peakRssKb = Math.max(peakRssKb, child ? groupPeakRssKb(child.proc.pid!) : 0)), 100);
@@ -69,10 +72,14 @@ async function main(): Promise<void> {
     log(load.setup);
     await eventLoopMaxMs(url); // starts the window the timed part is measured in
     const window_us = { from: monotonicUs(), to: 0 };
-    const cpu0 = { node: child ? groupCpuMs(child.proc.pid!) : 0, client: selfCpuMs() };
+    const cpu0 = { node: child ? groupCpuMs(child.proc.pid!) : 0, nodeMain: child ? groupMainThreadCpuMs(child.proc.pid!) : 0, client: selfCpuMs() };
     const r = await runLoad(url, starknetProbe, { queues: load.queues, concurrency: CONCURRENCY, ...(RATE !== undefined ? { rate_per_s: RATE } : {}), log });
     window_us.to = monotonicUs();
-    const cpu = { node: child ? groupCpuMs(child.proc.pid!) - cpu0.node : NaN, client: selfCpuMs() - cpu0.client };
+    const cpu = {
+      node: child ? groupCpuMs(child.proc.pid!) - cpu0.node : NaN,
+      nodeMain: child ? groupMainThreadCpuMs(child.proc.pid!) - cpu0.nodeMain : NaN,
+      client: selfCpuMs() - cpu0.client,
+    };
     const loopMax = await eventLoopMaxMs(url);
     if (r.refused > 0) log(`${r.refused} refused, first: ${r.firstError}`);
     const tally = await receiptTally(url, r.blocks);
@@ -103,6 +110,7 @@ async function main(): Promise<void> {
         avg_txs_per_block: f.avg_txs_per_block,
         event_loop_max_ms: loopMax,
         node_cpu_ms_per_tx: child ? round2(cpu.node / Math.max(1, f.included)) : null,
+        node_main_thread_cpu_ms_per_tx: child ? round2(cpu.nodeMain / Math.max(1, f.included)) : null,
         client_cpu_ms_per_tx: round2(cpu.client / Math.max(1, f.included)),
         peak_rss_mb: round(peakRssKb / 1024),
         ecdsa_verify_per_s: crypto.ecdsa_verify_per_s,

@@ -19,7 +19,7 @@ import { selectHashBackend } from "../../state/crypto/select-backend.js";
 import { toHex, type Felt } from "../../state/felt.js";
 import { deployAccountAddress } from "../../state/tx-hash.js";
 import { startDevnet, type Devnet } from "../../sequencer/devnet.js";
-import { reexecutionOf } from "../../sequencer/block-builder.js";
+import { blockInputsOf, reexecutionOf } from "../../sequencer/block-builder.js";
 import { PerpchainNode } from "../../sequencer/node.js";
 import { parseBroadcastedTxn } from "../../sequencer/rpc/params.js";
 import { intake, unsignedInvokeJson } from "../../sequencer/tx-intake.js";
@@ -254,6 +254,83 @@ describe("the block builder without RPC or mempool", () => {
     } finally {
       await leader.stop();
       await follower.stop();
+    }
+  });
+});
+
+describe("a block's execution budget", () => {
+  it("stops taking transactions when the budget runs out; the rest stay queued, in order, for the next blocks", async () => {
+    const node = await PerpchainNode.open({ inMemory: true, seed: 4, accounts: 2, blockGeneration: { mode: "demand" }, clock: () => START_MS, blockBudgetMs: 1e-6 });
+    try {
+      const strkAddress = node.genesis.predeployed.find((p) => p.name === "STRK")!.address;
+      const hashes: Felt[] = [];
+      for (let k = 0; k < 5; k++) {
+        const tx = await node.submitSignedInvoke(node.genesis.accounts[k % 2]!.address, node.accountKeys[k % 2]!.privateKey, [
+          { to: strkAddress, selector: selectorFromName("transfer"), calldata: [node.genesis.accounts[(k + 1) % 2]!.address, BigInt(1000 + k), 0n] },
+        ]);
+        hashes.push(tx);
+      }
+      // A 1 ns budget: every block takes its first transaction only.
+      const blocks = [];
+      for (let k = 0; k < 5; k++) blocks.push(await node.createBlock());
+      expect(blocks.map((b) => b.txHashes.length)).toEqual([1, 1, 1, 1, 1]);
+      expect(blocks.flatMap((b) => b.txHashes).sort()).toEqual(hashes.map(toHex).sort());
+      expect(node.mempool.size).toBe(0);
+      for (const h of hashes) expect((await node.chain.getTx(h))?.receipt.execution_status).toBe("SUCCEEDED");
+    } finally {
+      await node.stop();
+    }
+  });
+
+  it("the builder takes transactions until now() reaches the deadline (at least one), and says how many", async () => {
+    const node = await PerpchainNode.open({ inMemory: true, seed: 5, accounts: 2, blockGeneration: { mode: "demand" }, clock: () => START_MS });
+    try {
+      const strkAddress = node.genesis.predeployed.find((p) => p.name === "STRK")!.address;
+      const txs = [];
+      for (let k = 0; k < 4; k++) {
+        const sender = node.genesis.accounts[0]!.address;
+        txs.push(
+          (await node.submitSignedInvoke(sender, node.accountKeys[0]!.privateKey, [{ to: strkAddress, selector: selectorFromName("transfer"), calldata: [node.genesis.accounts[1]!.address, 1n, 0n] }])),
+        );
+      }
+      const queued = txs.map((t) => node.mempool.get(t)!.payload.tx);
+      const genesis = (await node.chain.getStoredBlock(0))!;
+      const inputs = { ...blockInputsOf(genesis.header), number: 1 };
+      let t = 0;
+      const budget = { ms: 2, now: () => t++ }; // deadline 2: the clock reads 1 before the 2nd tx, 2 before the 3rd
+      const candidate = await node.builder.execute(inputs, queued, budget);
+      expect(candidate.considered).toBe(2);
+      expect(candidate.included.map((i) => i.tx.hash)).toEqual(queued.slice(0, 2).map((q) => q.hash));
+      const none = await node.builder.execute(inputs, queued, { ms: 0, now: () => 0 });
+      expect(none.considered).toBe(1);
+      expect((await node.builder.execute(inputs, queued)).considered).toBe(4);
+    } finally {
+      await node.stop();
+    }
+  });
+});
+
+describe("a block's transaction records", () => {
+  it("render their JSON on first read, once, and serialize whole (transaction, receipt, trace)", async () => {
+    const node = await PerpchainNode.open({ inMemory: true, seed: 6, accounts: 2, blockGeneration: { mode: "demand" }, clock: () => START_MS });
+    try {
+      const strkAddress = node.genesis.predeployed.find((p) => p.name === "STRK")!.address;
+      const hash = await node.submitSignedInvoke(node.genesis.accounts[0]!.address, node.accountKeys[0]!.privateKey, [
+        { to: strkAddress, selector: selectorFromName("transfer"), calldata: [node.genesis.accounts[1]!.address, 5n, 0n] },
+      ]);
+      await node.createBlock();
+      const record = (await node.chain.getTx(hash))!;
+      expect(Object.keys(record).sort()).toEqual(["blockNumber", "index", "receipt", "trace", "transaction"]);
+      expect(record.receipt).toBe(record.receipt);
+      expect(record.transaction).toBe(record.transaction);
+      expect(record.transaction.transaction_hash).toBe(toHex(hash));
+      expect(record.receipt.execution_status).toBe("SUCCEEDED");
+      const json = JSON.parse(JSON.stringify(record));
+      expect(json.transaction).toEqual(record.transaction);
+      expect(json.receipt).toEqual(record.receipt);
+      expect(json.trace).toEqual(JSON.parse(JSON.stringify(record.trace)));
+    } finally {
+      await node.stop();
     }
   });
 });

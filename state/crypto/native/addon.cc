@@ -367,56 +367,86 @@ napi_value HashNodeTable(napi_env env, napi_callback_info info) {
 }
 
 // ---- the hash thread ----
-// hashNodeTableAsync hashes a node table on one native thread per JS environment (started on
-// first use, stopped with the environment), so the calling thread can go on with its own
-// work. Jobs run one at a time in submission order; each settles a promise on the calling
-// thread. No JS heap or event loop on the hash thread: only the table, the felts and the
+// The async functions (hashNodeTableAsync, poseidonProgramAsync, ecdsaVerifyBatchAsync) run
+// on one native thread per JS environment (started on first use, stopped with the
+// environment), so the calling thread can go on with its own work. Jobs run one at a time in
+// submission order; each settles a promise on the calling thread. No JS heap or event loop on
+// the hash thread: only the job's inputs (copied and checked on the calling thread) and its
 // output buffer, all owned by the job.
-struct TableJob {
-  int kind = 0;
-  uint8_t prefix = 0;
-  std::vector<uint32_t> table;
-  std::vector<U256> felts;
+struct HashThread;
+
+struct Job {
+  virtual ~Job() {}
+  // Node tables of one hash kind (0 or 1) may be hashed together; other jobs are -1.
+  virtual int table_kind() const { return -1; }
+  virtual void run(HashThread& ht) = 0;
   napi_ref out_ref = nullptr;  // the output Buffer, kept alive until the job settles
   uint8_t* out = nullptr;
   napi_deferred deferred = nullptr;
   bool ok = false;
+  const char* code = "ERR_NODE_TABLE";
   char err[160] = {0};
+};
+
+struct TableJob : Job {
+  int kind = 0;
+  uint8_t prefix = 0;
+  std::vector<uint32_t> table;
+  std::vector<U256> felts;
+  int table_kind() const override { return kind; }
+  void run(HashThread&) override {
+    ok = hash_node_table(kind, table.data(), table.size() / 3, felts.data(), felts.size(), prefix, out, err, sizeof err);
+  }
+};
+
+// A Poseidon program (see PoseidonProgramAsync): checked when it was submitted.
+struct ProgramJob : Job {
+  std::vector<uint32_t> ops;
+  std::vector<U256> felts;
+  void run(HashThread&) override;
+};
+
+// ECDSA checks, (msgHash, r, s, publicKey) each; one byte out per check.
+struct EcdsaJob : Job {
+  std::vector<U256> items;
+  void run(HashThread& ht) override;
 };
 
 struct HashThread {
   std::thread thread;
   std::mutex m;
   std::condition_variable cv;
-  std::deque<TableJob*> queue;
+  std::deque<Job*> queue;
   bool stop = false;
   bool started = false;
   napi_threadsafe_function done = nullptr;
   size_t outstanding = 0;  // submitted, not yet settled (touched on the JS thread only)
+  // The hash thread's own key tables (the JS thread's cache is not shared across threads).
+  stark::KeyCache keys{DEFAULT_KEY_CACHE_CAPACITY};
 
   void run() {
     for (;;) {
-      std::vector<TableJob*> jobs;
+      std::vector<Job*> jobs;
       {
         std::unique_lock<std::mutex> lock(m);
         cv.wait(lock, [&] { return stop || !queue.empty(); });
         if (stop) return;
-        // Jobs queued together (of one hash kind) are hashed together: their ranks merge
-        // into bigger batches, and big batches take the faster affine path.
-        size_t entries = 0;
-        while (!queue.empty() && entries < MAX_COALESCED_ENTRIES && (jobs.empty() || queue.front()->kind == jobs[0]->kind)) {
-          entries += queue.front()->table.size() / 3;
+        // Node tables queued together (of one hash kind) are hashed together: their ranks
+        // merge into bigger batches, and big batches take the faster affine path.
+        jobs.push_back(queue.front());
+        queue.pop_front();
+        const int kind = jobs[0]->table_kind();
+        size_t entries = kind < 0 ? 0 : ((TableJob*)jobs[0])->table.size() / 3;
+        while (kind >= 0 && !queue.empty() && entries < MAX_COALESCED_ENTRIES && queue.front()->table_kind() == kind) {
+          entries += ((TableJob*)queue.front())->table.size() / 3;
           jobs.push_back(queue.front());
           queue.pop_front();
         }
       }
       if (jobs.size() == 1 || !hash_together(jobs)) {
-        for (TableJob* job : jobs) {
-          job->ok = hash_node_table(job->kind, job->table.data(), job->table.size() / 3, job->felts.data(),
-                                    job->felts.size(), job->prefix, job->out, job->err, sizeof job->err);
-        }
+        for (Job* job : jobs) job->run(*this);
       }
-      for (TableJob* job : jobs) napi_call_threadsafe_function(done, job, napi_tsfn_blocking);
+      for (Job* job : jobs) napi_call_threadsafe_function(done, job, napi_tsfn_blocking);
     }
   }
 
@@ -425,7 +455,9 @@ struct HashThread {
   // One table made of several jobs' tables (operands renumbered), hashed once, its records
   // handed back to each job. False (nothing settled) when the joint table is refused, so
   // each job is then hashed alone and only a bad one fails.
-  static bool hash_together(const std::vector<TableJob*>& jobs) {
+  static bool hash_together(const std::vector<Job*>& all) {
+    std::vector<TableJob*> jobs;
+    for (Job* j : all) jobs.push_back((TableJob*)j);
     size_t entries = 0, nf = 0;
     for (const TableJob* j : jobs) {
       // Each table must be valid on its own: renumbered, a bad operand could name another's.
@@ -471,9 +503,65 @@ struct HashThread {
   }
 };
 
-void settle_table_job(napi_env env, napi_value, void* context, void* data) {
+// A Poseidon program: a sequence of poseidon_hash_many jobs, each written as its input count
+// then that many operands; an operand with bit 31 set names an earlier job's output,
+// otherwise it indexes `felts`. Output: 32 bytes (big-endian) per job, in order.
+// Checks the program against `nf` felts; returns the number of jobs, or -1 with `err` set.
+long check_program(const uint32_t* ops, size_t n, size_t nf, char* err, size_t err_len) {
+  size_t pos = 0;
+  long jobs = 0;
+  while (pos < n) {
+    const uint32_t len = ops[pos++];
+    if (len > n - pos) {
+      snprintf(err, err_len, "poseidon program job %ld wants %u operands, %zu remain", jobs, len, n - pos);
+      return -1;
+    }
+    for (uint32_t k = 0; k < len; k++) {
+      const uint32_t v = ops[pos + k];
+      if ((v & TABLE_REF) ? (long)(v & ~TABLE_REF) >= jobs : v >= nf) {
+        snprintf(err, err_len, "poseidon program job %ld operand %u names %s %u", jobs, k, (v & TABLE_REF) ? "job" : "felt",
+                 v & ~TABLE_REF);
+        return -1;
+      }
+    }
+    pos += len;
+    jobs++;
+  }
+  return jobs;
+}
+
+void run_program(const uint32_t* ops, size_t n, const U256* felts, uint8_t* out) {
+  std::vector<U256> outputs, in;
+  size_t pos = 0;
+  while (pos < n) {
+    const uint32_t len = ops[pos++];
+    in.resize(len);
+    for (uint32_t k = 0; k < len; k++) {
+      const uint32_t v = ops[pos + k];
+      in[k] = (v & TABLE_REF) ? outputs[v & ~TABLE_REF] : felts[v];
+    }
+    pos += len;
+    const U256 h = stark::poseidon_many(in.data(), (int)len);
+    u256_to_be(out + 32 * outputs.size(), h);
+    outputs.push_back(h);
+  }
+}
+
+void ProgramJob::run(HashThread&) {
+  run_program(ops.data(), ops.size(), felts.data(), out);
+  ok = true;
+}
+
+void EcdsaJob::run(HashThread& ht) {
+  const size_t n = items.size() / 4;
+  for (size_t i = 0; i < n; i++)
+    out[i] = stark::ecdsa_verify(&ht.keys, items[4 * i], items[4 * i + 1], items[4 * i + 2], items[4 * i + 3]) ? 1 : 0;
+  ok = true;
+}
+
+void settle_job(napi_env env, napi_value, void* context, void* data) {
   HashThread* ht = (HashThread*)context;
-  TableJob* job = (TableJob*)data;
+  Job* job = (Job*)data;
   if (env != nullptr) {
     if (job->ok) {
       napi_value out;
@@ -481,7 +569,7 @@ void settle_table_job(napi_env env, napi_value, void* context, void* data) {
       napi_resolve_deferred(env, job->deferred, out);
     } else {
       napi_value code, msg, err;
-      napi_create_string_utf8(env, "ERR_NODE_TABLE", NAPI_AUTO_LENGTH, &code);
+      napi_create_string_utf8(env, job->code, NAPI_AUTO_LENGTH, &code);
       napi_create_string_utf8(env, job->err, NAPI_AUTO_LENGTH, &msg);
       napi_create_range_error(env, code, msg, &err);
       napi_reject_deferred(env, job->deferred, err);
@@ -501,46 +589,36 @@ void stop_hash_thread(void* data) {
     }
     ht->cv.notify_all();
     ht->thread.join();
-    for (TableJob* job : ht->queue) delete job;
+    for (Job* job : ht->queue) delete job;
     napi_release_threadsafe_function(ht->done, napi_tsfn_abort);
   }
   delete ht;
 }
 
-// hashNodeTableAsync(kind, table: Uint32Array, felts: Uint8Array, prefix) -> Promise<Buffer>
-// Same arguments, checks and result as hashNodeTable; table errors reject the promise.
-napi_value HashNodeTableAsync(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
-  void* data = nullptr;
-  if (napi_get_cb_info(env, info, &argc, argv, nullptr, &data) != napi_ok) return nullptr;
-  if (argc < 4) {
-    throw_type(env, "hashNodeTableAsync: expected 4 arguments");
-    return nullptr;
-  }
-  HashThread* ht = (HashThread*)data;
-  TableArgs args;
-  if (!read_table_args(env, argv, "hashNodeTableAsync", args)) return nullptr;
-  const size_t count = args.count;
-  TableJob* job = new TableJob();
-  job->kind = args.kind;
-  job->prefix = (uint8_t)args.prefix;
-  job->table.assign(args.table, args.table + count);
-  job->felts = std::move(args.felts);
-  napi_value out = new_buffer(env, TABLE_RECORD * (count / 3), &job->out);
+// Gives `job` an output Buffer of `out_len` bytes and a promise, and queues it on the hash
+// thread (starting the thread on first use). Takes ownership of `job`; nullptr with a JS
+// exception pending on failure.
+napi_value submit_job(napi_env env, HashThread* ht, Job* job, size_t out_len, const char* name) {
+  napi_value out = new_buffer(env, out_len, &job->out);
   napi_value promise;
   if (!out || napi_create_reference(env, out, 1, &job->out_ref) != napi_ok ||
       napi_create_promise(env, &job->deferred, &promise) != napi_ok) {
     delete job;
-    napi_throw_error(env, "ERR_NAPI", "hashNodeTableAsync: could not set up the job");
+    char msg[120];
+    snprintf(msg, sizeof msg, "%s: could not set up the job", name);
+    napi_throw_error(env, "ERR_NAPI", msg);
     return nullptr;
   }
   if (!ht->started) {
-    napi_value name;
-    napi_create_string_utf8(env, "perpchain hash thread", NAPI_AUTO_LENGTH, &name);
-    if (napi_create_threadsafe_function(env, nullptr, nullptr, name, 0, 1, nullptr, nullptr, ht, settle_table_job,
+    napi_value tname;
+    napi_create_string_utf8(env, "perpchain hash thread", NAPI_AUTO_LENGTH, &tname);
+    if (napi_create_threadsafe_function(env, nullptr, nullptr, tname, 0, 1, nullptr, nullptr, ht, settle_job,
                                         &ht->done) != napi_ok) {
-      napi_throw_error(env, "ERR_NAPI", "hashNodeTableAsync: could not create the completion channel");
+      napi_delete_reference(env, job->out_ref);
+      delete job;
+      char msg[120];
+      snprintf(msg, sizeof msg, "%s: could not create the completion channel", name);
+      napi_throw_error(env, "ERR_NAPI", msg);
       return nullptr;
     }
     napi_unref_threadsafe_function(env, ht->done);
@@ -554,6 +632,122 @@ napi_value HashNodeTableAsync(napi_env env, napi_callback_info info) {
   }
   ht->cv.notify_one();
   return promise;
+}
+
+HashThread* thread_of(napi_env env, napi_callback_info info, size_t want, napi_value* argv, const char* name) {
+  size_t argc = want;
+  void* data = nullptr;
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, &data) != napi_ok) return nullptr;
+  if (argc < want) {
+    char msg[120];
+    snprintf(msg, sizeof msg, "%s: expected %zu arguments", name, want);
+    throw_type(env, msg);
+    return nullptr;
+  }
+  return (HashThread*)data;
+}
+
+// hashNodeTableAsync(kind, table: Uint32Array, felts: Uint8Array, prefix) -> Promise<Buffer>
+// Same arguments, checks and result as hashNodeTable; table errors reject the promise.
+napi_value HashNodeTableAsync(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  HashThread* ht = thread_of(env, info, 4, argv, "hashNodeTableAsync");
+  if (!ht) return nullptr;
+  TableArgs args;
+  if (!read_table_args(env, argv, "hashNodeTableAsync", args)) return nullptr;
+  const size_t count = args.count;
+  TableJob* job = new TableJob();
+  job->kind = args.kind;
+  job->prefix = (uint8_t)args.prefix;
+  job->table.assign(args.table, args.table + count);
+  job->felts = std::move(args.felts);
+  return submit_job(env, ht, job, TABLE_RECORD * (count / 3), "hashNodeTableAsync");
+}
+
+// Reads a Uint32Array argument.
+bool read_u32s(napi_env env, napi_value v, const uint32_t*& data, size_t& count, const char* what) {
+  bool is_ta = false;
+  napi_is_typedarray(env, v, &is_ta);
+  napi_typedarray_type type;
+  size_t offset = 0;
+  void* ptr = nullptr;
+  napi_value ab;
+  if (!is_ta || napi_get_typedarray_info(env, v, &type, &count, &ptr, &ab, &offset) != napi_ok || type != napi_uint32_array) {
+    char msg[120];
+    snprintf(msg, sizeof msg, "%s: expected a Uint32Array", what);
+    return throw_type(env, msg);
+  }
+  data = (const uint32_t*)ptr;
+  return true;
+}
+
+// The arguments of poseidonProgram(Async), checked; the felts decoded. Returns the job count or -1.
+long read_program_args(napi_env env, napi_value* argv, const char* name, const uint32_t*& ops, size_t& n, std::vector<U256>& felts) {
+  char what[64];
+  snprintf(what, sizeof what, "%s ops", name);
+  if (!read_u32s(env, argv[0], ops, n, what)) return -1;
+  const uint8_t* fdata;
+  size_t flen;
+  snprintf(what, sizeof what, "%s felts", name);
+  if (!read_bytes(env, argv[1], fdata, flen, 32, what)) return -1;
+  felts.resize(flen / 32);
+  if (!decode_felts(env, fdata, felts.size(), felts.data(), what)) return -1;
+  char err[160];
+  const long jobs = check_program(ops, n, felts.size(), err, sizeof err);
+  if (jobs < 0) napi_throw_range_error(env, "ERR_POSEIDON_PROGRAM", err);
+  return jobs;
+}
+
+// poseidonProgram(ops: Uint32Array, felts: Uint8Array) -> Buffer (32 bytes per job); see check_program.
+napi_value PoseidonProgram(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  const uint32_t* ops;
+  size_t n;
+  std::vector<U256> felts;
+  if (!get_args(env, info, 2, argv)) return nullptr;
+  const long jobs = read_program_args(env, argv, "poseidonProgram", ops, n, felts);
+  if (jobs < 0) return nullptr;
+  uint8_t* dst;
+  napi_value buf = new_buffer(env, 32 * (size_t)jobs, &dst);
+  if (!buf) return nullptr;
+  run_program(ops, n, felts.data(), dst);
+  return buf;
+}
+
+// poseidonProgramAsync(ops, felts) -> Promise<Buffer>: poseidonProgram on the hash thread; a
+// malformed program or felt throws here, at once.
+napi_value PoseidonProgramAsync(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  HashThread* ht = thread_of(env, info, 2, argv, "poseidonProgramAsync");
+  if (!ht) return nullptr;
+  const uint32_t* ops;
+  size_t n;
+  ProgramJob* job = new ProgramJob();
+  const long jobs = read_program_args(env, argv, "poseidonProgramAsync", ops, n, job->felts);
+  if (jobs < 0) {
+    delete job;
+    return nullptr;
+  }
+  job->ops.assign(ops, ops + n);
+  return submit_job(env, ht, job, 32 * (size_t)jobs, "poseidonProgramAsync");
+}
+
+// ecdsaVerifyBatchAsync(items: Uint8Array of 128-byte (msgHash, r, s, publicKey) records)
+// -> Promise<Buffer>, one byte per item (1 = valid), verified on the hash thread.
+napi_value EcdsaVerifyBatchAsync(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  HashThread* ht = thread_of(env, info, 1, argv, "ecdsaVerifyBatchAsync");
+  if (!ht) return nullptr;
+  const uint8_t* data;
+  size_t len;
+  if (!read_bytes(env, argv[0], data, len, 128, "signatures buffer")) return nullptr;
+  EcdsaJob* job = new EcdsaJob();
+  job->items.resize(len / 32);
+  if (!decode_felts(env, data, job->items.size(), job->items.data(), "signatures buffer")) {
+    delete job;
+    return nullptr;
+  }
+  return submit_job(env, ht, job, len / 128, "ecdsaVerifyBatchAsync");
 }
 
 napi_value EcdsaVerify(napi_env env, napi_callback_info info) {
@@ -717,6 +911,7 @@ NAPI_MODULE_INIT() {
       {"pedersenBatchBuffer", PedersenBatchBuffer},
       {"poseidonBatchBuffer", PoseidonBatchBuffer},
       {"hashNodeTable", HashNodeTable},
+      {"poseidonProgram", PoseidonProgram},
       {"ecdsaVerify", EcdsaVerify},
       {"ecdsaVerifyBatchBuffer", EcdsaVerifyBatchBuffer},
       {"ecdsaSign", EcdsaSign},
@@ -735,10 +930,20 @@ NAPI_MODULE_INIT() {
   {
     HashThread* ht = new HashThread();
     napi_value v;
-    if (napi_add_env_cleanup_hook(env, stop_hash_thread, ht) != napi_ok ||
-        napi_create_function(env, "hashNodeTableAsync", NAPI_AUTO_LENGTH, HashNodeTableAsync, ht, &v) != napi_ok ||
-        napi_set_named_property(env, exports, "hashNodeTableAsync", v) != napi_ok)
-      return nullptr;
+    if (napi_add_env_cleanup_hook(env, stop_hash_thread, ht) != napi_ok) return nullptr;
+    const struct {
+      const char* name;
+      napi_callback fn;
+    } async_fns[] = {
+        {"hashNodeTableAsync", HashNodeTableAsync},
+        {"poseidonProgramAsync", PoseidonProgramAsync},
+        {"ecdsaVerifyBatchAsync", EcdsaVerifyBatchAsync},
+    };
+    for (const auto& f : async_fns) {
+      if (napi_create_function(env, f.name, NAPI_AUTO_LENGTH, f.fn, ht, &v) != napi_ok ||
+          napi_set_named_property(env, exports, f.name, v) != napi_ok)
+        return nullptr;
+    }
   }
 
   return exports;

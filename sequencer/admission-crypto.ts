@@ -1,0 +1,75 @@
+// Admission's hashing and signature checks, off the main thread: the transactions submitted
+// in one turn of the event loop are hashed together in one Poseidon program on the hash
+// thread, then their signatures are verified there too, and the answers go into the verify
+// memo (verify-cache.ts) that __validate__ consults. Validation itself still runs in full on
+// the main thread, against the state: the prefetched answer only turns its signature check
+// into a memo hit, so a wrong hint (a rotated key, another account class) costs time, never
+// an answer. Without a hash thread (the JS backend) hashes are computed at once, here.
+//
+// Never decides admission (admission.ts does) and never touches the store.
+
+import { hashBackend } from "../state/crypto/hash.js";
+import type { EcdsaItem } from "../state/crypto/hash-backend.js";
+import { evalPlan, evalPlans, type ManyPlan } from "../state/crypto/hash-plan.js";
+import type { Felt } from "../state/felt.js";
+import type { BroadcastedTxn } from "./rpc/params.js";
+import { transactionHashPlan } from "./tx-intake.js";
+import { prefetchVerifications } from "./verify-cache.js";
+
+interface Pending {
+  plan: ManyPlan;
+  /** The key __validate__ will check the signature against, when known. */
+  publicKey: Felt | undefined;
+  signature: readonly Felt[];
+  resolve: (hash: Felt) => void;
+  reject: (e: unknown) => void;
+}
+
+export interface AdmissionCryptoDeps {
+  chainId: Felt;
+  /** The stored public key of a sender whose account class is known (a hint; undefined otherwise). */
+  publicKeyOf: (sender: Felt) => Felt | undefined;
+}
+
+export class AdmissionCrypto {
+  private queue: Pending[] = [];
+  /** Batches flushed and transactions in them (appchain_getStatus / metrics can show the batching). */
+  readonly stats = { batches: 0, txs: 0 };
+
+  constructor(private readonly deps: AdmissionCryptoDeps) {}
+
+  /**
+   * The transaction's hash; with a hash thread, its signature is verified there first (for a
+   * sender whose key is known), so validation finds the answer in the memo. A field that
+   * cannot be hashed throws here (TxHashInputError), before anything is queued.
+   */
+  hash(tx: BroadcastedTxn, sender: Felt | undefined): Promise<Felt> {
+    const plan = transactionHashPlan(tx, this.deps.chainId);
+    if (!hashBackend().poseidonProgramAsync) return Promise.resolve(evalPlan(plan));
+    const publicKey = sender === undefined || tx.signature.length !== 2 ? undefined : this.deps.publicKeyOf(sender);
+    return new Promise<Felt>((resolve, reject) => {
+      if (this.queue.push({ plan, publicKey, signature: tx.signature, resolve, reject }) === 1) setImmediate(() => void this.flush());
+    });
+  }
+
+  private async flush(): Promise<void> {
+    const batch = this.queue;
+    this.queue = [];
+    this.stats.batches++;
+    this.stats.txs += batch.length;
+    let hashes: Felt[];
+    try {
+      hashes = await evalPlans(batch.map((p) => p.plan));
+    } catch (e) {
+      for (const p of batch) p.reject(e);
+      return;
+    }
+    const checks: EcdsaItem[] = [];
+    batch.forEach((p, i) => {
+      if (p.publicKey !== undefined) checks.push({ msgHash: hashes[i]!, r: p.signature[0]!, s: p.signature[1]!, publicKey: p.publicKey });
+    });
+    // A failed prefetch only means __validate__ verifies on this thread, as it always could.
+    await prefetchVerifications(checks).catch(() => {});
+    batch.forEach((p, i) => p.resolve(hashes[i]!));
+  }
+}

@@ -1,0 +1,103 @@
+// Nested poseidon_hash_many computations as data ("plans"), so one description serves both
+// the calling thread (evalPlan) and a whole batch on the backend's hash thread (evalPlans:
+// a block's commitment leaves, the transaction hashes of a burst of submissions). A plan is
+// a felt or `many(inputs)`, where inputs are plans themselves:
+//   many([a, many([b, c])]) = poseidon_hash_many([a, poseidon_hash_many([b, c])])
+// Inputs are trusted felts (< P); the callers check them. Never reads the clock, randomness
+// or the environment.
+
+import type { Felt } from "../felt.js";
+import { hashBackend } from "./hash.js";
+
+export type HashPlan = Felt | ManyPlan;
+
+export interface ManyPlan {
+  readonly many: readonly HashPlan[];
+}
+
+/** poseidon_hash_many over `inputs` (felts or plans). */
+export function many(inputs: readonly HashPlan[]): ManyPlan {
+  return { many: inputs };
+}
+
+/** A plan's value, computed here. */
+export function evalPlan(plan: HashPlan): Felt {
+  if (typeof plan === "bigint") return plan;
+  const inputs = plan.many;
+  const values = new Array<Felt>(inputs.length);
+  for (let i = 0; i < inputs.length; i++) {
+    const p = inputs[i]!;
+    values[i] = typeof p === "bigint" ? p : evalPlan(p);
+  }
+  return hashBackend().poseidonMany(values);
+}
+
+/** Operand of a program that names an earlier job's output (bit 31), as the native addon reads it. */
+export const PROGRAM_REF = 0x80000000;
+
+/**
+ * Plans as one Poseidon program: jobs in order, each its input count then its operands
+ * (a felt index, or PROGRAM_REF | job index). `outputs[i]` is plan i's job, or -1 − felt
+ * index when plan i is a bare felt.
+ */
+export interface PoseidonProgram {
+  ops: Uint32Array;
+  felts: Felt[];
+  jobs: number;
+  outputs: Int32Array;
+}
+
+export function compilePlans(plans: readonly HashPlan[]): PoseidonProgram {
+  const ops: number[] = [];
+  const felts: Felt[] = [];
+  let jobs = 0;
+  const operand = (p: HashPlan): number => {
+    if (typeof p === "bigint") return felts.push(p) - 1;
+    return (PROGRAM_REF | emit(p)) >>> 0;
+  };
+  const emit = (p: ManyPlan): number => {
+    const refs = p.many.map(operand); // children first: their jobs come before this one
+    ops.push(refs.length, ...refs);
+    return jobs++;
+  };
+  const outputs = new Int32Array(plans.length);
+  for (let i = 0; i < plans.length; i++) {
+    const p = plans[i]!;
+    outputs[i] = typeof p === "bigint" ? -1 - (felts.push(p) - 1) : emit(p);
+  }
+  return { ops: Uint32Array.from(ops), felts, jobs, outputs };
+}
+
+/** Runs a compiled program with poseidonMany on the calling thread (the reference the addon matches). */
+export function runProgram(program: Pick<PoseidonProgram, "ops" | "felts">): Felt[] {
+  const { ops, felts } = program;
+  const out: Felt[] = [];
+  for (let at = 0; at < ops.length; ) {
+    const len = ops[at++]!;
+    const values = new Array<Felt>(len);
+    for (let k = 0; k < len; k++) {
+      const v = ops[at + k]!;
+      values[k] = v & PROGRAM_REF ? out[(v & ~PROGRAM_REF) >>> 0]! : felts[v]!;
+    }
+    at += len;
+    out.push(hashBackend().poseidonMany(values));
+  }
+  return out;
+}
+
+/**
+ * The values of many plans, computed together: on the backend's hash thread when it has one
+ * (the caller's thread goes on meanwhile), else here. Same values as evalPlan.
+ */
+export async function evalPlans(plans: readonly HashPlan[]): Promise<Felt[]> {
+  if (plans.length === 0) return [];
+  const program = compilePlans(plans);
+  const backend = hashBackend();
+  const results = program.jobs === 0 ? [] : backend.poseidonProgramAsync ? await backend.poseidonProgramAsync(program.ops, program.felts) : runProgram(program);
+  const out = new Array<Felt>(plans.length);
+  for (let i = 0; i < plans.length; i++) {
+    const o = program.outputs[i]!;
+    out[i] = o >= 0 ? results[o]! : program.felts[-1 - o]!;
+  }
+  return out;
+}

@@ -1,0 +1,104 @@
+// Poseidon plans and programs (state/crypto/hash-plan.ts) and the native addon's hash-thread
+// functions: poseidonProgram(Async) and ecdsaVerifyBatchAsync give what the per-call
+// functions give (and the @scure/starknet reference), and a malformed program is refused at
+// the call with a typed error, before anything is queued.
+import * as scure from "@scure/starknet";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { hashBackend, setHashBackend } from "../../state/crypto/hash.js";
+import { compilePlans, evalPlan, evalPlans, many, runProgram, type HashPlan } from "../../state/crypto/hash-plan.js";
+import { createNativeBackend, loadNativeAddon, type NativeAddon } from "../../state/crypto/native-backend.js";
+import { scureBackend } from "../../state/crypto/scure-backend.js";
+import { CURVE_ORDER, P, SeededRandom } from "../vectors/crypto/prng.js";
+
+let addon: NativeAddon;
+const before = hashBackend();
+beforeAll(() => {
+  const loaded = loadNativeAddon();
+  if (loaded instanceof Error) throw new Error(`native addon missing, run: node scripts/build-native.mjs (${loaded.message})`);
+  addon = loaded;
+});
+afterEach(() => setHashBackend(before));
+
+/** Random nested plans: felts, empty and long `many`s, several levels deep. */
+function randomPlans(rng: SeededRandom, count: number): HashPlan[] {
+  const plan = (depth: number): HashPlan => {
+    if (depth === 0 || rng.below(4n) === 0n) return rng.below(P);
+    const n = Number(rng.below(depth === 3 ? 12n : 5n));
+    return many(Array.from({ length: n }, () => plan(depth - 1)));
+  };
+  return Array.from({ length: count }, () => plan(3));
+}
+
+/** The reference: poseidon_hash_many of @scure/starknet, recursively. */
+function scureEval(p: HashPlan): bigint {
+  return typeof p === "bigint" ? p : BigInt(scure.poseidonHashMany(p.many.map(scureEval)));
+}
+
+describe("hash plans", () => {
+  it("evalPlan, evalPlans (native hash thread) and runProgram agree with @scure/starknet on 120 random nested plans", async () => {
+    const plans = randomPlans(new SeededRandom(0x5eed01), 120);
+    const want = plans.map(scureEval);
+    setHashBackend(createNativeBackend(addon));
+    expect(plans.map(evalPlan)).toEqual(want);
+    expect(await evalPlans(plans)).toEqual(want);
+    const program = compilePlans(plans);
+    const jobs = runProgram(program);
+    expect(jobs.length).toBe(program.jobs);
+    const sync = addon.recordFelts(addon.poseidonProgram(program.ops, addon.feltsToBuffer(program.felts)), 0, 32);
+    expect(sync).toEqual(jobs);
+    setHashBackend(scureBackend);
+    expect(await evalPlans(plans)).toEqual(want); // no hash thread: computed on the calling thread
+  });
+
+  it("a plan list of bare felts needs no job, and an empty list gives an empty answer", async () => {
+    setHashBackend(createNativeBackend(addon));
+    expect(compilePlans([5n, 7n]).jobs).toBe(0);
+    expect(await evalPlans([5n, 7n])).toEqual([5n, 7n]);
+    expect(await evalPlans([])).toEqual([]);
+    expect(await evalPlans([many([])])).toEqual([BigInt(scure.poseidonHashMany([]))]);
+  });
+
+  it("a malformed program is refused at the call (ERR_POSEIDON_PROGRAM), not on the hash thread", () => {
+    const felts = addon.feltsToBuffer([1n, 2n]);
+    const cases: Array<[Uint32Array, RegExp]> = [
+      [new Uint32Array([2, 0, 2]), /names felt 2/],
+      [new Uint32Array([1, 0x80000000]), /names job 0/],
+      [new Uint32Array([1, 0, 2, 0x80000001, 0]), /names job 1/],
+      [new Uint32Array([3, 0, 1]), /wants 3 operands, 2 remain/],
+    ];
+    for (const [ops, msg] of cases) {
+      for (const call of [() => addon.poseidonProgram(ops, felts), () => addon.poseidonProgramAsync(ops, felts)]) {
+        let err: (Error & { code?: string }) | undefined;
+        try {
+          void call();
+        } catch (e) {
+          err = e as Error & { code?: string };
+        }
+        expect(err?.code).toBe("ERR_POSEIDON_PROGRAM");
+        expect(err?.message).toMatch(msg);
+      }
+    }
+    expect(() => addon.poseidonProgramAsync(new Uint32Array([1, 0]), addon.feltsToBuffer([P - 1n]).fill(0xff))).toThrow(/not below the field prime/);
+  });
+});
+
+describe("ecdsaVerifyBatchAsync", () => {
+  it("agrees with ecdsaVerify on valid, tampered and out-of-range signatures, for repeated keys (hash-thread key tables)", async () => {
+    const rng = new SeededRandom(0xec0dd);
+    const keys = Array.from({ length: 3 }, () => 1n + rng.below(CURVE_ORDER - 1n));
+    const items = [];
+    for (let i = 0; i < 60; i++) {
+      const priv = keys[i % 3]!;
+      const msgHash = rng.below(1n << 251n);
+      const { r, s } = createNativeBackend(addon).ecdsaSign(msgHash, priv);
+      const publicKey = addon.publicKey(priv);
+      const kind = i % 4;
+      items.push(
+        kind === 0 ? { msgHash, r, s, publicKey } : kind === 1 ? { msgHash: msgHash ^ 1n, r, s, publicKey } : kind === 2 ? { msgHash, r, s: P - 1n, publicKey } : { msgHash, r, s, publicKey: addon.publicKey(keys[(i + 1) % 3]!) },
+      );
+    }
+    const want = items.map((it) => addon.ecdsaVerify(it.msgHash, it.r, it.s, it.publicKey));
+    expect(want.filter(Boolean).length).toBe(15);
+    expect(await createNativeBackend(addon).ecdsaVerifyBatchAsync!(items)).toEqual(want);
+  });
+});
