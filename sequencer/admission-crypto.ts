@@ -59,9 +59,16 @@ export class AdmissionCrypto {
     this.stats.txs += batch.length;
     let hashes: Felt[];
     try {
-      hashes = await evalPlans(batch.map((p) => p.plan));
-    } catch (e) {
-      for (const p of batch) p.reject(e);
+      hashes = await evalPlans(batch.map((p) => p.plan), { urgent: true }); // requests wait on it
+    } catch {
+      // One bad input must not fail the others queued with it: each is hashed on its own here.
+      for (const p of batch) {
+        try {
+          p.resolve(evalPlan(p.plan));
+        } catch (e) {
+          p.reject(e);
+        }
+      }
       return;
     }
     const checks: EcdsaItem[] = [];

@@ -12,7 +12,7 @@ import { validateTransaction, type BlockContext } from "../contracts/runtime/tra
 import { toHex, type Felt } from "../state/felt.js";
 import type { WorldState } from "../state/world-state.js";
 import type { ChainStore } from "./chain-store.js";
-import { DuplicateTxError, InvalidTransactionNonceError, UnsupportedTxVersionError, type RpcError } from "./errors.js";
+import { DuplicateTxError, InvalidTransactionNonceError, NodeNotReadyError, UnsupportedTxVersionError, type RpcError } from "./errors.js";
 import { AdmissionCrypto } from "./admission-crypto.js";
 import type { Mempool } from "./mempool.js";
 import type { BroadcastedTxn } from "./rpc/params.js";
@@ -47,6 +47,8 @@ export interface AdmissionDeps {
 export class Admission {
   /** Hashes whose submission is between its duplicate check and its WAL write. */
   private readonly submitting = new Set<Felt>();
+  /** Set when the node replaced this admission (devnet_restart / devnet_load swapped the chain). */
+  private retired = false;
 
   readonly crypto: AdmissionCrypto;
 
@@ -67,7 +69,9 @@ export class Admission {
     this.deps.assertAccepting({ operator: opts.operator ?? false });
     if (parsed.isQuery) throw new UnsupportedTxVersionError("a query transaction cannot be submitted");
     const hash = await this.crypto.hash(parsed, parsed.type === "INVOKE" ? parsed.senderAddress : undefined);
-    // The node may have stopped taking transactions while the hash was computed.
+    // The node may have stopped taking transactions, or swapped its chain (and this admission
+    // with it), while the hash was computed: nothing is queued on a chain that is gone.
+    if (this.retired) throw new NodeNotReadyError("resetting");
     this.deps.assertAccepting({ operator: opts.operator ?? false });
     const tx = intake(parsed, this.deps.chainId, hash);
     // `submitting`: the same tx sent twice at once would otherwise pass both checks while the
@@ -84,6 +88,11 @@ export class Admission {
     }
     this.deps.dropped.forget(tx.hash);
     return tx;
+  }
+
+  /** The node replaced this admission (with its world, chain and mempool): submissions still in flight are refused. */
+  retire(): void {
+    this.retired = true;
   }
 
   /** The block's pre-check and validation against the committed head, plus the queue's nonce window. */

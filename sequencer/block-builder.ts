@@ -134,18 +134,29 @@ export class BlockBuilder {
    * pre-check or validation fails is dropped; any other exception is a bug and propagates.
    * `budget`: stop taking transactions once executing them has taken `ms` by `now()` (at
    * least one is taken), so a block's execution stalls the event loop for a bounded time
-   * whatever the backlog; `considered` says how many were taken. Re-execution (followers,
-   * replay) passes no budget: it takes the block's list whole.
+   * whatever the backlog; `considered` says how many were taken. With `budget.sliceMs`, the
+   * executing yields to the event loop after each slice that long, so requests are answered
+   * while a big block executes (the block sees only its own pending state: nothing it reads
+   * can change meanwhile, since blocks, rollbacks and resets wait for the production lock).
+   * Re-execution (followers, replay) passes no budget: it takes the block's list whole.
    */
-  async execute(inputs: BlockInputs, txs: readonly IntakeTx[], budget?: { ms: number; now: () => number }): Promise<CandidateBlock> {
+  async execute(inputs: BlockInputs, txs: readonly IntakeTx[], budget?: { ms: number; now: () => number; sliceMs?: number }): Promise<CandidateBlock> {
     const ctx = this.context(inputs);
     const pending = new PendingState(this.deps.world);
     const included: IncludedTx[] = [];
     const dropped: DroppedTx[] = [];
     const deadline = budget ? budget.now() + budget.ms : Infinity;
+    let sliceEnd = budget?.sliceMs !== undefined ? budget.now() + budget.sliceMs : Infinity;
     let considered = 0;
     for (const tx of txs) {
-      if (considered > 0 && budget && budget.now() >= deadline) break;
+      if (considered > 0 && budget) {
+        const now = budget.now();
+        if (now >= deadline) break;
+        if (now >= sliceEnd) {
+          await new Promise<void>((r) => setImmediate(r));
+          sliceEnd = budget.now() + budget.sliceMs!;
+        }
+      }
       considered++;
       let exec: TransactionExecution;
       try {

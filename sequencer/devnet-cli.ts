@@ -37,8 +37,8 @@ Usage: npm start -- [options]        (--flag VALUE or --flag=VALUE)
   --retention-blocks N          state history kept for rollback and past-block reads (default 10000 blocks;
                                 snapshots pin theirs); older trie nodes and diffs are pruned
   --node-cache-mb N             memory for cached trie nodes (default 256 MB; they stay on disk)
-  --block-batch-ms MS           while busy, start blocks at most this often, to batch (default 150)
-  --block-budget-ms MS          a block stops taking transactions after executing them this long (default 100; 0: none)
+  --block-batch-ms MS           while busy, start blocks at most this often, to batch (default 250)
+  --block-budget-ms MS          a block stops taking transactions after executing them this long (default 200; 0: none)
   --market-data SOURCE          push (default) | simulator | replay:FILE (JSONL of push objects)
   --admin-token TOKEN           also accept operator methods from non-loopback clients with this bearer token
   --dump-dir DIR                devnet_dump/devnet_load paths are relative to DIR (default: dumps/ beside --db)

@@ -72,13 +72,13 @@ export interface NodeOptions {
    * In "transaction" mode, while the node is busy, blocks start at most this often (ms) so
    * each collects the transactions arriving meanwhile; a block that took longer is followed
    * at once, and so is one that had to leave ready transactions behind (its budget ran out).
-   * The first block after an idle period is built at once. Default 150 ms.
+   * The first block after an idle period is built at once. Default 250 ms.
    */
   blockBatchMs?: number;
   /**
    * A block stops taking transactions once executing them has taken this long (ms; at
    * least one is taken); the rest wait for the next block. Bounds the event-loop stall of a
-   * block and so the latency of everything else. Default 100 ms; 0: no budget (only
+   * block and so the latency of everything else. Default 200 ms; 0: no budget (only
    * maxTxsPerBlock bounds a block).
    */
   blockBudgetMs?: number;
@@ -132,6 +132,9 @@ export type TxStatus = {
   execution_status?: "SUCCEEDED" | "REVERTED";
   failure_reason?: string;
 };
+
+/** A block's execution yields to the event loop after each slice this long (ms): requests are answered meanwhile. */
+const EXECUTION_SLICE_MS = 10;
 
 export interface BlockEvent {
   block: BlockRecord;
@@ -193,6 +196,11 @@ export class PerpchainNode {
   /** Built on the current world, chain and mempool by wireSubsystems() (again after resetTo()). */
   builder!: BlockBuilder;
   private admission!: Admission;
+
+  /** Admission's off-thread hashing: batches flushed and transactions in them. */
+  get admissionCryptoStats(): { batches: number; txs: number } {
+    return { ...this.admission.crypto.stats };
+  }
   readonly clock: () => number;
   /** Gas prices in FRI of the next block, admission and fee estimates (devnet_setGasPrice changes them). */
   gasPrices: GasPrices;
@@ -222,8 +230,8 @@ export class PerpchainNode {
     this.initialGasPrices = { fri: this.gasPrices, wei: this.gasPricesWei };
     this.worldOptions = {};
     this.maxTxsPerBlock = opts.maxTxsPerBlock ?? 2_000;
-    this.blockBatchMs = opts.blockBatchMs ?? 150;
-    this.blockBudgetMs = opts.blockBudgetMs ?? 100;
+    this.blockBatchMs = opts.blockBatchMs ?? 250;
+    this.blockBudgetMs = opts.blockBudgetMs ?? 200;
     this.log = opts.log ?? (() => {});
     this.cluster = opts.clusterGate ?? null;
     this.observe = opts.observe ?? (() => {});
@@ -235,6 +243,7 @@ export class PerpchainNode {
   private wireSubsystems(): void {
     const { world, chain, mempool, genesis } = this;
     this.builder = new BlockBuilder({ world, chain, registry: genesis.registry, chainId: genesis.chainId, feeTokenAddress: this.feeTokenAddress });
+    this.admission?.retire();
     this.admission = new Admission({
       world,
       chain,
@@ -826,7 +835,7 @@ export class PerpchainNode {
     const candidate = await this.builder.execute(
       this.nextBlockInputs(),
       offered.map((e) => e.payload.tx),
-      this.blockBudgetMs > 0 ? { ms: this.blockBudgetMs, now: () => performance.now() } : undefined,
+      this.blockBudgetMs > 0 ? { ms: this.blockBudgetMs, now: () => performance.now(), sliceMs: EXECUTION_SLICE_MS } : undefined,
     );
     // What the budget left untaken stays queued, in order, for the next block.
     const ready = candidate.considered === offered.length ? offered : offered.slice(0, candidate.considered);

@@ -12,13 +12,34 @@ const PREFETCH = Symbol("perpchain.verifyCache.prefetch");
 
 type Wrapped = HashBackend & { [CACHED]?: true; [INNER]?: HashBackend; [PREFETCH]?: (items: readonly EcdsaItem[]) => Promise<void> };
 
-const keyOf = (msgHash: bigint, r: bigint, s: bigint, publicKey: bigint) => `${msgHash.toString(16)}:${r.toString(16)}:${s.toString(16)}:${publicKey.toString(16)}`;
+const MAX_PER_HASH = 4;
+
+/** One remembered answer; several may share a message hash (other signatures or keys). */
+interface Answer {
+  r: bigint;
+  s: bigint;
+  publicKey: bigint;
+  ok: boolean;
+  next: Answer | undefined;
+}
 
 export function withVerifyCache(inner: HashBackend, capacity = 65_536): HashBackend {
-  const memo = new Map<string, boolean>();
-  const remember = (k: string, ok: boolean) => {
-    if (memo.size >= capacity) memo.delete(memo.keys().next().value!);
-    memo.set(k, ok);
+  // Keyed by the message hash (a bigint: hashed by value, no string to build); a short chain
+  // per hash holds the (r, s, key) answers. Oldest hash forgotten first.
+  const memo = new Map<bigint, Answer>();
+  const lookup = (msgHash: bigint, r: bigint, s: bigint, publicKey: bigint): boolean | undefined => {
+    for (let a = memo.get(msgHash); a !== undefined; a = a.next) if (a.r === r && a.s === s && a.publicKey === publicKey) return a.ok;
+    return undefined;
+  };
+  const remember = (msgHash: bigint, r: bigint, s: bigint, publicKey: bigint, ok: boolean) => {
+    const head = memo.get(msgHash);
+    if (head === undefined && memo.size >= capacity) memo.delete(memo.keys().next().value!);
+    const added: Answer = { r, s, publicKey, ok, next: head };
+    // At most MAX_PER_HASH answers a hash (resubmitting one transaction with ever new signatures must not grow a chain).
+    let a: Answer = added;
+    for (let n = 1; n < MAX_PER_HASH && a.next !== undefined; n++) a = a.next;
+    a.next = undefined;
+    memo.set(msgHash, added);
   };
   const wrapped: Wrapped = {
     ...inner,
@@ -30,11 +51,10 @@ export function withVerifyCache(inner: HashBackend, capacity = 65_536): HashBack
     poseidonBatch: inner.poseidonBatch,
     ecdsaSign: inner.ecdsaSign,
     ecdsaVerify(msgHash, r, s, publicKey) {
-      const k = keyOf(msgHash, r, s, publicKey);
-      const hit = memo.get(k);
+      const hit = lookup(msgHash, r, s, publicKey);
       if (hit !== undefined) return hit;
       const ok = inner.ecdsaVerify(msgHash, r, s, publicKey);
-      remember(k, ok);
+      remember(msgHash, r, s, publicKey, ok);
       return ok;
     },
   };
@@ -43,11 +63,12 @@ export function withVerifyCache(inner: HashBackend, capacity = 65_536): HashBack
   const verifyAsync = inner.ecdsaVerifyBatchAsync?.bind(inner);
   if (verifyAsync) {
     wrapped[PREFETCH] = async (items) => {
-      const keys = items.map((it) => keyOf(it.msgHash, it.r, it.s, it.publicKey));
-      const todo = items.filter((_, i) => !memo.has(keys[i]!));
+      const todo = items.filter((it) => lookup(it.msgHash, it.r, it.s, it.publicKey) === undefined);
       if (todo.length === 0) return;
-      const answers = await verifyAsync(todo);
-      todo.forEach((it, i) => remember(keyOf(it.msgHash, it.r, it.s, it.publicKey), answers[i]!));
+      const answers = await verifyAsync(todo, { urgent: true }); // admission waits on it
+      todo.forEach((it, i) => {
+        if (lookup(it.msgHash, it.r, it.s, it.publicKey) === undefined) remember(it.msgHash, it.r, it.s, it.publicKey, answers[i]!);
+      });
     };
   }
   return wrapped;

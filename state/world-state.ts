@@ -1054,6 +1054,9 @@ export class WorldState implements StateReader {
       try {
         overlay = await this.overlayDownTo(blockNumber, head.blockNumber);
       } catch (e) {
+        // A rollback's batch may have removed diffs being read before it moved the head in
+        // memory: let the writes in flight land before deciding.
+        await this.writeChain;
         // The window moved past the block while its diffs were being read.
         this.assertRetained(blockNumber);
         if (this.headValue === head) throw e;

@@ -150,6 +150,17 @@ export class StorageLayout<S extends Record<string, StorageSpec>> {
     out[RAW] = raw;
     return out as unknown as StorageAccessors<S>;
   }
+
+  /** Accessors that read through `read` without a call frame (a write through them is a bug and throws). */
+  readOnly(read: (key: Felt) => Felt): StorageAccessors<S> {
+    return this.accessors({
+      read,
+      write: () => {
+        throw new Error("invariant violated: a storage read outside a call frame wrote storage");
+      },
+      chargeHashes: () => {},
+    });
+  }
 }
 
 const RAW = Symbol("raw storage");

@@ -12,6 +12,10 @@ export interface EcdsaItem {
   publicKey: Felt;
 }
 
+export interface AsyncHashOptions {
+  urgent?: boolean;
+}
+
 export interface HashBackend {
   /** Short name printed at start-up ("native", "scure-js", ...). */
   readonly name: string;
@@ -34,10 +38,11 @@ export interface HashBackend {
   /**
    * Optional: a Poseidon program (state/crypto/hash-plan.ts: jobs of poseidon_hash_many whose
    * operands are felts or earlier jobs' outputs) on the backend's own thread; one output per job.
+   * `urgent`: a request waits on it, so it may go before queued bulk work (trie node tables).
    */
-  poseidonProgramAsync?(ops: Uint32Array, felts: readonly Felt[]): Promise<Felt[]>;
+  poseidonProgramAsync?(ops: Uint32Array, felts: readonly Felt[], opts?: AsyncHashOptions): Promise<Felt[]>;
   /** Optional: ecdsaVerify of many items on the backend's own thread. */
-  ecdsaVerifyBatchAsync?(items: readonly EcdsaItem[]): Promise<boolean[]>;
+  ecdsaVerifyBatchAsync?(items: readonly EcdsaItem[], opts?: AsyncHashOptions): Promise<boolean[]>;
   /** Optional: the felts at offset, offset + stride, ... of fixed-size records (node-table hashes). */
   recordFelts?(bytes: Uint8Array, offset: number, stride: number): Felt[];
   /** Stark ECDSA verify of (r, s) over msgHash for the public key (x coordinate). */

@@ -8,6 +8,7 @@
 
 import type { Felt } from "../felt.js";
 import { hashBackend } from "./hash.js";
+import type { AsyncHashOptions } from "./hash-backend.js";
 
 export type HashPlan = Felt | ManyPlan;
 
@@ -87,13 +88,14 @@ export function runProgram(program: Pick<PoseidonProgram, "ops" | "felts">): Fel
 
 /**
  * The values of many plans, computed together: on the backend's hash thread when it has one
- * (the caller's thread goes on meanwhile), else here. Same values as evalPlan.
+ * (the caller's thread goes on meanwhile), else here. Same values as evalPlan. `urgent`: see
+ * HashBackend.poseidonProgramAsync.
  */
-export async function evalPlans(plans: readonly HashPlan[]): Promise<Felt[]> {
+export async function evalPlans(plans: readonly HashPlan[], opts: AsyncHashOptions = {}): Promise<Felt[]> {
   if (plans.length === 0) return [];
   const program = compilePlans(plans);
   const backend = hashBackend();
-  const results = program.jobs === 0 ? [] : backend.poseidonProgramAsync ? await backend.poseidonProgramAsync(program.ops, program.felts) : runProgram(program);
+  const results = program.jobs === 0 ? [] : backend.poseidonProgramAsync ? await backend.poseidonProgramAsync(program.ops, program.felts, opts) : runProgram(program);
   const out = new Array<Felt>(plans.length);
   for (let i = 0; i < plans.length; i++) {
     const o = program.outputs[i]!;

@@ -25,9 +25,10 @@ export interface NativeAddon {
   hashNodeTableAsync(kind: 0 | 1, table: Uint32Array, felts: Uint8Array, prefix: number): Promise<Buffer>;
   /** Poseidon program (see state/crypto/hash-plan.ts) -> 32 bytes per job; poseidonProgramAsync on the hash thread. */
   poseidonProgram(ops: Uint32Array, felts: Uint8Array): Buffer;
-  poseidonProgramAsync(ops: Uint32Array, felts: Uint8Array): Promise<Buffer>;
+  /** `urgent`: a caller waits on it to answer a request; it goes before queued node tables (a bounded number in a row). */
+  poseidonProgramAsync(ops: Uint32Array, felts: Uint8Array, urgent?: boolean): Promise<Buffer>;
   /** ecdsaVerifyBatchBuffer on the hash thread (which keeps key tables of its own). */
-  ecdsaVerifyBatchAsync(items: Uint8Array): Promise<Buffer>;
+  ecdsaVerifyBatchAsync(items: Uint8Array, urgent?: boolean): Promise<Buffer>;
   ecdsaVerify(msgHash: Felt, r: Felt, s: Felt, publicKey: Felt): boolean;
   /** Items as 128-byte records (msgHash, r, s, publicKey) -> one byte each, 1 = valid. */
   ecdsaVerifyBatchBuffer(items: Uint8Array): Buffer;
@@ -67,10 +68,10 @@ export function createNativeBackend(addon: NativeAddon): HashBackend {
     hashNodeTable: (kind, table, felts, prefix) => addon.hashNodeTable(kind === "pedersen" ? 0 : 1, table, addon.feltsToBuffer(felts), prefix),
     recordFelts: (bytes, offset, stride) => addon.recordFelts(bytes, offset, stride),
     hashNodeTableAsync: (kind, table, felts, prefix) => addon.hashNodeTableAsync(kind === "pedersen" ? 0 : 1, table, addon.feltsToBuffer(felts), prefix),
-    async poseidonProgramAsync(ops, felts) {
-      return addon.recordFelts(await addon.poseidonProgramAsync(ops, addon.feltsToBuffer(felts)), 0, 32);
+    async poseidonProgramAsync(ops, felts, opts) {
+      return addon.recordFelts(await addon.poseidonProgramAsync(ops, addon.feltsToBuffer(felts), opts?.urgent === true), 0, 32);
     },
-    async ecdsaVerifyBatchAsync(items) {
+    async ecdsaVerifyBatchAsync(items, opts) {
       const flat = new Array<Felt>(4 * items.length);
       items.forEach((it, i) => {
         flat[4 * i] = it.msgHash;
@@ -78,7 +79,7 @@ export function createNativeBackend(addon: NativeAddon): HashBackend {
         flat[4 * i + 2] = it.s;
         flat[4 * i + 3] = it.publicKey;
       });
-      const out = await addon.ecdsaVerifyBatchAsync(addon.feltsToBuffer(flat));
+      const out = await addon.ecdsaVerifyBatchAsync(addon.feltsToBuffer(flat), opts?.urgent === true);
       return Array.from(out, (b) => b === 1);
     },
     ecdsaVerify: (msgHash, r, s, publicKey) => addon.ecdsaVerify(msgHash, r, s, publicKey),

@@ -13,7 +13,7 @@
 import "./ws-global.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Account, RpcProvider, config } from "starknet";
-import { accountClass } from "../../contracts/account.js";
+import { accountClass, accountPublicKeyOf } from "../../contracts/account.js";
 import { hashBackend, selectorFromName } from "../../state/crypto/hash.js";
 import { selectHashBackend } from "../../state/crypto/select-backend.js";
 import { toHex, type Felt } from "../../state/felt.js";
@@ -23,6 +23,7 @@ import { blockInputsOf, reexecutionOf } from "../../sequencer/block-builder.js";
 import { PerpchainNode } from "../../sequencer/node.js";
 import { parseBroadcastedTxn } from "../../sequencer/rpc/params.js";
 import { intake, unsignedInvokeJson } from "../../sequencer/tx-intake.js";
+import { NodeNotReadyError } from "../../sequencer/errors.js";
 
 config.set("logLevel", "ERROR");
 
@@ -304,6 +305,22 @@ describe("a block's execution budget", () => {
       const none = await node.builder.execute(inputs, queued, { ms: 0, now: () => 0 });
       expect(none.considered).toBe(1);
       expect((await node.builder.execute(inputs, queued)).considered).toBe(4);
+
+      // With slices, the loop yields to the event loop between transactions: other callbacks run meanwhile.
+      let ticks = 0;
+      let running = true;
+      const tick = () => {
+        ticks++;
+        if (running) setImmediate(tick);
+      };
+      setImmediate(tick);
+      const seen: number[] = [];
+      let c = 0;
+      const sliced = await node.builder.execute(inputs, queued, { ms: 1e9, now: () => (seen.push(ticks), c++), sliceMs: 1 });
+      running = false;
+      expect(sliced.considered).toBe(4);
+      expect(sliced.blockHash).toBe((await node.builder.execute(inputs, queued)).blockHash);
+      expect(seen.at(-1)!).toBeGreaterThan(seen[0]!);
     } finally {
       await node.stop();
     }
@@ -329,6 +346,45 @@ describe("a block's transaction records", () => {
       expect(json.transaction).toEqual(record.transaction);
       expect(json.receipt).toEqual(record.receipt);
       expect(json.trace).toEqual(JSON.parse(JSON.stringify(record.trace)));
+    } finally {
+      await node.stop();
+    }
+  });
+});
+
+describe("admission's signature prefetch", () => {
+  it("reads an account's stored key without a call frame (undefined for another class), and a burst of submissions is hashed in batches", async () => {
+    const node = await PerpchainNode.open({ inMemory: true, seed: 7, accounts: 3, blockGeneration: { mode: "demand" }, clock: () => START_MS });
+    try {
+      const strkAddress = node.genesis.predeployed.find((p) => p.name === "STRK")!.address;
+      node.genesis.accounts.forEach((a, i) => expect(accountPublicKeyOf(node.world, a.address)).toBe(node.accountKeys[i]!.publicKey));
+      expect(accountPublicKeyOf(node.world, strkAddress)).toBeUndefined();
+      const before = node.admissionCryptoStats;
+      const hashes = await Promise.all(
+        [0, 1, 2].map((i) =>
+          node.submitSignedInvoke(node.genesis.accounts[i]!.address, node.accountKeys[i]!.privateKey, [
+            { to: strkAddress, selector: selectorFromName("transfer"), calldata: [node.genesis.accounts[(i + 1) % 3]!.address, 7n, 0n] },
+          ]),
+        ),
+      );
+      const after = node.admissionCryptoStats;
+      if (hashBackend().poseidonProgramAsync) {
+        expect(after.txs - before.txs).toBe(3);
+        expect(after.batches - before.batches).toBe(1); // submitted in one turn of the event loop
+      } else {
+        expect(after).toEqual(before); // the JS backend hashes at once, without batches
+      }
+      const block = await node.createBlock();
+      expect(block.txHashes).toEqual(expect.arrayContaining(hashes.map(toHex)));
+
+      // A submission whose hash is being computed when the node swaps its chain (devnet_restart,
+      // devnet_load replace the admission) is refused, not queued on the chain that is gone.
+      const late = node.submitSignedInvoke(node.genesis.accounts[0]!.address, node.accountKeys[0]!.privateKey, [
+        { to: strkAddress, selector: selectorFromName("transfer"), calldata: [node.genesis.accounts[1]!.address, 9n, 0n] },
+      ]);
+      (node as unknown as { admission: { retire(): void } }).admission.retire();
+      await expect(late).rejects.toBeInstanceOf(NodeNotReadyError);
+      expect(node.mempool.size).toBe(0);
     } finally {
       await node.stop();
     }

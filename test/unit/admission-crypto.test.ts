@@ -92,6 +92,17 @@ describe("AdmissionCrypto", () => {
   });
 });
 
+describe("AdmissionCrypto, a batch the hash thread refuses", () => {
+  it("is hashed again here, transaction by transaction: each still gets its own answer", async () => {
+    const refusing: HashBackend = { ...countingBackend().backend, poseidonProgramAsync: () => Promise.reject(new RangeError("refused")) };
+    setHashBackend(refusing);
+    const crypto = new AdmissionCrypto({ chainId: CHAIN_ID, publicKeyOf: () => undefined });
+    const txs = [signedInvoke(100n, 0n, null), signedInvoke(101n, 1n, null)];
+    const hashes = await Promise.all(txs.map((tx) => crypto.hash(tx, 100n)));
+    expect(hashes).toEqual(txs.map((tx) => transactionHash(tx, CHAIN_ID)));
+  });
+});
+
 function publicKey(priv: bigint): bigint {
   const addon = loadNativeAddon();
   if (addon instanceof Error) throw addon;

@@ -102,3 +102,24 @@ describe("ecdsaVerifyBatchAsync", () => {
     expect(await createNativeBackend(addon).ecdsaVerifyBatchAsync!(items)).toEqual(want);
   });
 });
+
+describe("the hash thread's urgent lane", () => {
+  it("an urgent job queued behind bulk node tables runs before the ones still waiting", async () => {
+    // A big Pedersen table (a chain of binary nodes), so the thread is busy while the rest is queued.
+    const n = 6000;
+    const table = new Uint32Array(3 * n);
+    for (let i = 1; i < n; i++) table.set([0, (0x80000000 | (i - 1)) >>> 0, 1], 3 * i);
+    table.set([0, 0, 1], 0);
+    const felts = addon.feltsToBuffer([3n, 5n]);
+    const order: string[] = [];
+    const done = [
+      addon.hashNodeTableAsync(0, table, felts, 0).then(() => order.push("A")),
+      addon.hashNodeTableAsync(0, table, felts, 0).then(() => order.push("B")),
+      addon.poseidonProgramAsync(new Uint32Array([2, 0, 1]), felts, true).then(() => order.push("urgent")),
+    ];
+    await Promise.all(done);
+    // A may or may not have started when the urgent job came; B had not (A takes tens of ms).
+    expect(order.indexOf("urgent")).toBeLessThan(order.indexOf("B"));
+    expect(order.indexOf("A")).toBeLessThan(order.indexOf("B"));
+  });
+});

@@ -161,6 +161,48 @@ describe("world state", () => {
     await expect(gone).rejects.toBeInstanceOf(NoStateAtBlockError);
   });
 
+  it("a historical read that lands between a rollback's batch and its head update waits for the rollback, then answers from the new head", async () => {
+    // The batch applies at once, but resolves only at a second gate: the reverse diffs are
+    // gone from the store while the head in memory is still the old one.
+    class GatedStore extends MemoryKvStore {
+      readGate: Promise<void> | null = null;
+      writeGate: Promise<void> | null = null;
+      override async getMany(keys: readonly Uint8Array[]) {
+        const gate = this.readGate;
+        if (gate) await gate;
+        return super.getMany(keys);
+      }
+      override async batch(ops: Parameters<MemoryKvStore["batch"]>[0]) {
+        await super.batch(ops);
+        const gate = this.writeGate;
+        if (gate) await gate;
+      }
+    }
+    const store = new GatedStore();
+    const ws = await WorldState.open(store);
+    for (const v of [1n, 2n, 3n, 4n]) {
+      const d = emptyStateDiff();
+      if (ws.nextBlockNumber() === 0) d.deployed.set(7n, 0x77n);
+      d.storage.set(7n, new Map([[1n, v]]));
+      await commitBlock(ws, d); // blocks 0..3 write slot 1 = 1..4
+    }
+    let openRead!: () => void, openWrite!: () => void;
+    store.readGate = new Promise((r) => (openRead = r));
+    const reading = ws.readerAt(1);
+    store.readGate = null;
+    store.writeGate = new Promise((r) => (openWrite = r));
+    const rollingBack = ws.rollback(await ws.prepareRollback(2), { blockHash: 1002n }); // removes block 3 and its diff
+    await new Promise((r) => setImmediate(r)); // the rollback's batch has landed; its head update waits
+    openRead(); // the read finds block 3's diff missing while the head still says 3
+    await new Promise((r) => setImmediate(r));
+    store.writeGate = null;
+    openWrite();
+    await rollingBack;
+    const atOne = await reading;
+    expect(ws.head()!.blockNumber).toBe(2);
+    expect(atOne.getStorage(7n, 1n)).toBe(2n);
+  });
+
   it("refuses rollback past genesis or to a future block", async () => {
     const ws = await WorldState.open(new MemoryKvStore());
     await commitBlock(ws, randomDiff(seededRandom(9), [1n], 3, 0));

@@ -417,6 +417,11 @@ struct HashThread {
   std::mutex m;
   std::condition_variable cv;
   std::deque<Job*> queue;
+  // Jobs a caller is waiting on to answer a request (admission's hashes and signatures): taken
+  // before the queue, but never more than MAX_URGENT_STREAK in a row while the queue waits.
+  std::deque<Job*> urgent;
+  int urgent_streak = 0;
+  static const int MAX_URGENT_STREAK = 8;
   bool stop = false;
   bool started = false;
   napi_threadsafe_function done = nullptr;
@@ -429,12 +434,19 @@ struct HashThread {
       std::vector<Job*> jobs;
       {
         std::unique_lock<std::mutex> lock(m);
-        cv.wait(lock, [&] { return stop || !queue.empty(); });
+        cv.wait(lock, [&] { return stop || !queue.empty() || !urgent.empty(); });
         if (stop) return;
-        // Node tables queued together (of one hash kind) are hashed together: their ranks
-        // merge into bigger batches, and big batches take the faster affine path.
-        jobs.push_back(queue.front());
-        queue.pop_front();
+        if (!urgent.empty() && (queue.empty() || urgent_streak < MAX_URGENT_STREAK)) {
+          jobs.push_back(urgent.front());
+          urgent.pop_front();
+          urgent_streak++;
+        } else {
+          urgent_streak = 0;
+          // Node tables queued together (of one hash kind) are hashed together: their ranks
+          // merge into bigger batches, and big batches take the faster affine path.
+          jobs.push_back(queue.front());
+          queue.pop_front();
+        }
         const int kind = jobs[0]->table_kind();
         size_t entries = kind < 0 ? 0 : ((TableJob*)jobs[0])->table.size() / 3;
         while (kind >= 0 && !queue.empty() && entries < MAX_COALESCED_ENTRIES && queue.front()->table_kind() == kind) {
@@ -590,6 +602,7 @@ void stop_hash_thread(void* data) {
     ht->cv.notify_all();
     ht->thread.join();
     for (Job* job : ht->queue) delete job;
+    for (Job* job : ht->urgent) delete job;
     napi_release_threadsafe_function(ht->done, napi_tsfn_abort);
   }
   delete ht;
@@ -598,7 +611,7 @@ void stop_hash_thread(void* data) {
 // Gives `job` an output Buffer of `out_len` bytes and a promise, and queues it on the hash
 // thread (starting the thread on first use). Takes ownership of `job`; nullptr with a JS
 // exception pending on failure.
-napi_value submit_job(napi_env env, HashThread* ht, Job* job, size_t out_len, const char* name) {
+napi_value submit_job(napi_env env, HashThread* ht, Job* job, size_t out_len, const char* name, bool urgent = false) {
   napi_value out = new_buffer(env, out_len, &job->out);
   napi_value promise;
   if (!out || napi_create_reference(env, out, 1, &job->out_ref) != napi_ok ||
@@ -628,16 +641,24 @@ napi_value submit_job(napi_env env, HashThread* ht, Job* job, size_t out_len, co
   if (ht->outstanding++ == 0) napi_ref_threadsafe_function(env, ht->done);  // keep the loop alive
   {
     std::lock_guard<std::mutex> lock(ht->m);
-    ht->queue.push_back(job);
+    (urgent ? ht->urgent : ht->queue).push_back(job);
   }
   ht->cv.notify_one();
   return promise;
 }
 
-HashThread* thread_of(napi_env env, napi_callback_info info, size_t want, napi_value* argv, const char* name) {
-  size_t argc = want;
+// The hash thread of an async function, its `want` arguments in argv, and in `urgent` whether
+// an optional argument after them is true (the job then goes to the urgent lane).
+HashThread* thread_of(napi_env env, napi_callback_info info, size_t want, napi_value* argv, const char* name, bool* urgent = nullptr) {
+  size_t argc = want + 1;
+  napi_value args[8];
   void* data = nullptr;
-  if (napi_get_cb_info(env, info, &argc, argv, nullptr, &data) != napi_ok) return nullptr;
+  if (napi_get_cb_info(env, info, &argc, args, nullptr, &data) != napi_ok) return nullptr;
+  for (size_t i = 0; i < want && i < argc; i++) argv[i] = args[i];
+  if (urgent != nullptr) {
+    *urgent = false;
+    if (argc > want) napi_get_value_bool(env, args[want], urgent);  // not a boolean: not urgent
+  }
   if (argc < want) {
     char msg[120];
     snprintf(msg, sizeof msg, "%s: expected %zu arguments", name, want);
@@ -718,7 +739,8 @@ napi_value PoseidonProgram(napi_env env, napi_callback_info info) {
 // malformed program or felt throws here, at once.
 napi_value PoseidonProgramAsync(napi_env env, napi_callback_info info) {
   napi_value argv[2];
-  HashThread* ht = thread_of(env, info, 2, argv, "poseidonProgramAsync");
+  bool urgent = false;
+  HashThread* ht = thread_of(env, info, 2, argv, "poseidonProgramAsync", &urgent);
   if (!ht) return nullptr;
   const uint32_t* ops;
   size_t n;
@@ -729,14 +751,15 @@ napi_value PoseidonProgramAsync(napi_env env, napi_callback_info info) {
     return nullptr;
   }
   job->ops.assign(ops, ops + n);
-  return submit_job(env, ht, job, 32 * (size_t)jobs, "poseidonProgramAsync");
+  return submit_job(env, ht, job, 32 * (size_t)jobs, "poseidonProgramAsync", urgent);
 }
 
 // ecdsaVerifyBatchAsync(items: Uint8Array of 128-byte (msgHash, r, s, publicKey) records)
 // -> Promise<Buffer>, one byte per item (1 = valid), verified on the hash thread.
 napi_value EcdsaVerifyBatchAsync(napi_env env, napi_callback_info info) {
   napi_value argv[1];
-  HashThread* ht = thread_of(env, info, 1, argv, "ecdsaVerifyBatchAsync");
+  bool urgent = false;
+  HashThread* ht = thread_of(env, info, 1, argv, "ecdsaVerifyBatchAsync", &urgent);
   if (!ht) return nullptr;
   const uint8_t* data;
   size_t len;
@@ -747,7 +770,7 @@ napi_value EcdsaVerifyBatchAsync(napi_env env, napi_callback_info info) {
     delete job;
     return nullptr;
   }
-  return submit_job(env, ht, job, len / 128, "ecdsaVerifyBatchAsync");
+  return submit_job(env, ht, job, len / 128, "ecdsaVerifyBatchAsync", urgent);
 }
 
 napi_value EcdsaVerify(napi_env env, napi_callback_info info) {
