@@ -1,7 +1,8 @@
-// The node's Prometheus metrics, through prom-client: one Registry per node holding the process
-// metrics, histograms of block build time, block commit time and RPC latency by method, the
+// The node's Prometheus metrics, through prom-client: one Registry per node holding histograms
+// of block build time, block commit time and RPC latency by method, the
 // node's gauges and counters (head, mempool, lifecycle, epoch, blocks and transactions), the
-// RPC server's counters and the market-data counters. GET /metrics serves `text()`.
+// RPC server's counters and the market-data counters, served by `text()` (GET /metrics) after
+// the process metrics, which one registry per process holds for every node in it.
 // Must never take a label value from a client without bounding it (method names outside the
 // registry count as "unknown", markets outside the configuration as "unattributed").
 
@@ -37,14 +38,30 @@ export interface RpcServerCounts {
 const BLOCK_BUCKETS_S = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const RPC_BUCKETS_S = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
+/**
+ * Process metrics (CPU, memory, GC, event-loop lag) belong to the process, not to a node: one
+ * registry for all the nodes a process starts. prom-client's collectors behind them (a GC
+ * observer, an event-loop monitor) are never stopped, so in a node's own registry they kept
+ * every stopped node reachable (its gauges read the node), about 0.5 MB of heap each.
+ */
+let processRegistry: Registry | undefined;
+function processMetricsRegistry(): Registry {
+  if (processRegistry === undefined) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry });
+  }
+  return processRegistry;
+}
+
 export class NodeMetrics {
   readonly registry = new Registry();
+  private readonly processRegistry: Registry | undefined;
   private readonly blockBuild: Histogram;
   private readonly blockCommit: Histogram;
   private readonly rpcLatency: Histogram<"method">;
 
   constructor(options: { processMetrics?: boolean } = {}) {
-    if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
+    if (options.processMetrics !== false) this.processRegistry = processMetricsRegistry();
     this.blockBuild = new Histogram({ name: "perpchain_block_build_seconds", help: "Time to pick and execute a block's transactions.", buckets: BLOCK_BUCKETS_S, registers: [this.registry] });
     this.blockCommit = new Histogram({ name: "perpchain_block_commit_seconds", help: "Time to hash, write and announce a built block.", buckets: BLOCK_BUCKETS_S, registers: [this.registry] });
     this.rpcLatency = new Histogram({ name: "rpc_request_duration_seconds", help: "JSON-RPC call duration by method.", labelNames: ["method"], buckets: RPC_BUCKETS_S, registers: [this.registry] });
@@ -127,9 +144,10 @@ export class NodeMetrics {
     };
   }
 
-  /** Prometheus text exposition of everything registered. */
-  text(): Promise<string> {
-    return this.registry.metrics();
+  /** Prometheus text exposition: the process metrics, then everything the node registered. */
+  async text(): Promise<string> {
+    const own = await this.registry.metrics();
+    return this.processRegistry === undefined ? own : `${await this.processRegistry.metrics()}\n${own}`;
   }
 
   get contentType(): string {

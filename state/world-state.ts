@@ -173,38 +173,129 @@ const MIN_COMMIT_GROUP = 32;
 class RecordBirths {
   /** Node-table record runs (record key at bytes [0, 33) of every TABLE_RECORD bytes). */
   private readonly tables: Uint8Array[] = [];
-  /** Other record keys (contract preimages). */
-  private readonly keys: Buffer[] = [];
+  /** Contract preimage keys (column | leaf), each with the storage root its record names (column | root, or none). */
+  private readonly preimages: Array<{ key: Buffer; storageRoot: Buffer | undefined }> = [];
 
   /** Births of node-table records (record column at byte 0, hash at bytes 1..33). */
   bornRecords(records: Uint8Array): void {
     if (records.length > 0) this.tables.push(records);
   }
 
-  born(column: number, hash: Felt): void {
+  /** Birth of a contract-state preimage (its record names the contract's storage root). */
+  bornPreimage(leaf: Felt, storageRoot: Felt): void {
     const k = Buffer.allocUnsafe(RECORD_REF_BYTES);
-    k[0] = column;
-    writeFelt(k, 1, hash);
-    this.keys.push(k);
+    k[0] = Column.contractStatePreimage;
+    writeFelt(k, 1, leaf);
+    let root: Buffer | undefined;
+    if (storageRoot !== 0n) {
+      root = Buffer.allocUnsafe(RECORD_REF_BYTES);
+      root[0] = Column.pedersenNode;
+      writeFelt(root, 1, storageRoot);
+    }
+    this.preimages.push({ key: k, storageRoot: root });
   }
 
-  /** Each record key born, with how many times. */
-  counts(): Map<string, { key: Uint8Array; count: number }> {
-    const out = new Map<string, { key: Uint8Array; count: number }>();
-    const add = (buf: Buffer, at: number) => {
-      const s = buf.toString("latin1", at, at + RECORD_REF_BYTES);
-      const e = out.get(s);
-      if (e !== undefined) e.count++;
-      else out.set(s, { key: buf.subarray(at, at + RECORD_REF_BYTES), count: 1 });
-    };
-    for (const t of this.tables) {
-      const b = asBuffer(t);
-      for (let at = 0; at + TABLE_RECORD <= b.length; at += TABLE_RECORD) add(b, at);
-    }
-    for (const k of this.keys) add(k, 0);
-    return out;
+  /** The distinct records born, with how many times each, and what each names (see BornRecords). */
+  index(): BornRecords {
+    return new BornRecords(this.tables, this.preimages);
   }
 }
+
+/**
+ * The distinct records a block creates, indexed by number (hash prefixes as map keys, whole
+ * keys compared: no string per record), each with its birth count and, on demand, the
+ * records born in the same block that it names: a trie node names its children (for a
+ * Pedersen node a child may be a contract leaf, i.e. a preimage), a preimage its storage root.
+ */
+class BornRecords {
+  /** Record i's key is buf[i] bytes [at[i], at[i] + 33). */
+  readonly buf: Buffer[] = [];
+  readonly at: number[] = [];
+  readonly count: number[] = [];
+  /** A node-table record (children at bytes 33..65 and, binary, 65..97), or a preimage. */
+  private readonly isNode: boolean[] = [];
+  private readonly preimageRoot: Array<Buffer | undefined> = [];
+  /** 48-bit hash prefix → record numbers. */
+  private readonly byPrefix = new Map<number, number | number[]>();
+
+  constructor(tables: readonly Uint8Array[], preimages: ReadonlyArray<{ key: Buffer; storageRoot: Buffer | undefined }>) {
+    for (const t of tables) {
+      const b = asBuffer(t);
+      for (let at = 0; at + TABLE_RECORD <= b.length; at += TABLE_RECORD) this.add(b, at, true, undefined);
+    }
+    for (const p of preimages) this.add(p.key, 0, false, p.storageRoot);
+  }
+
+  get size(): number {
+    return this.buf.length;
+  }
+
+  /** Record key i as a latin1 string (the extraRefs key). */
+  keyString(i: number): string {
+    return this.buf[i]!.toString("latin1", this.at[i]!, this.at[i]! + RECORD_REF_BYTES);
+  }
+
+  key(i: number): Uint8Array {
+    return this.buf[i]!.subarray(this.at[i]!, this.at[i]! + RECORD_REF_BYTES);
+  }
+
+  /** The records born in this block that record i names. */
+  children(i: number): number[] {
+    const out: number[] = [];
+    const b = this.buf[i]!;
+    const at = this.at[i]!;
+    if (this.isNode[i]) {
+      const column = b[at]!;
+      // Byte 97 is the edge length: 0 for a binary node, whose b operand is its right child (an edge's is its path).
+      this.named(column, b, at + 33, out);
+      if (b[at + 97] === 0) this.named(column, b, at + 65, out);
+    } else {
+      const root = this.preimageRoot[i];
+      if (root !== undefined) this.named(root[0]!, root, 1, out);
+    }
+    return out;
+  }
+
+  /** Adds to `out` the born record with hash b[off, off + 32) in `column` (or, under a Pedersen node, the preimage). */
+  private named(column: number, b: Buffer, off: number, out: number[]): void {
+    const e = this.byPrefix.get(b.readUIntBE(off, 6));
+    if (e === undefined) return;
+    for (const j of typeof e === "number" ? [e] : e) {
+      const c = this.buf[j]![this.at[j]!]!;
+      if (c !== column && !(column === Column.pedersenNode && c === Column.contractStatePreimage)) continue;
+      if (this.buf[j]!.compare(b, off, off + 32, this.at[j]! + 1, this.at[j]! + RECORD_REF_BYTES) === 0) out.push(j);
+    }
+  }
+
+  private add(b: Buffer, at: number, isNode: boolean, preimageRoot: Buffer | undefined): void {
+    const prefix = b.readUIntBE(at + 1, 6);
+    const e = this.byPrefix.get(prefix);
+    if (e !== undefined) {
+      for (const j of typeof e === "number" ? [e] : e) {
+        if (this.buf[j]!.compare(b, at, at + RECORD_REF_BYTES, this.at[j]!, this.at[j]! + RECORD_REF_BYTES) === 0) {
+          this.count[j]!++;
+          return;
+        }
+      }
+    }
+    const i = this.buf.length;
+    this.buf.push(b);
+    this.at.push(at);
+    this.count.push(1);
+    this.isNode.push(isNode);
+    this.preimageRoot.push(preimageRoot);
+    if (e === undefined) this.byPrefix.set(prefix, i);
+    else if (typeof e === "number") this.byPrefix.set(prefix, [e, i]);
+    else e.push(i);
+  }
+}
+
+/** birthRefs' record states. */
+const UNKNOWN = 0;
+const EXISTED = 1;
+const NEW = 2;
+const ASK = 3;
+const WAIT = 4;
 
 function encodeCount(n: number): Buffer {
   const b = Buffer.allocUnsafe(4);
@@ -315,6 +406,13 @@ export class WorldState implements StateReader {
   private readonly extraRefs = new Map<string, number>();
   /** Trie nodes read by pruning steps since open (replaying pruned blocks; for benchmarks). */
   pruneNodeReads = 0;
+  /** Records whose existence commits looked up in the store since open (birthRefs; for benchmarks). */
+  birthLookups = 0;
+  /**
+   * Told when a pruning step with work starts and when its batch has landed (with the blocks it
+   * pruned), so a caller can time the steps: this module reads no clock.
+   */
+  pruneStepListener: { started(): void; finished(blocks: number): void } | null = null;
 
   private constructor(
     readonly store: KvStore,
@@ -530,7 +628,7 @@ export class WorldState implements StateReader {
             const value = encodeContract(rec);
             groupOps.push({ type: "put", key: keys.flatContract(addr), value });
             groupOps.push({ type: "put", key: keys.contractStatePreimage(leaf), value });
-            births.born(Column.contractStatePreimage, leaf);
+            births.bornPreimage(leaf, rec.storageRoot);
           }
         });
         // Cached now: see the end of finishCommit.
@@ -766,6 +864,7 @@ export class WorldState implements StateReader {
     const from = this.prunedThrough + 1;
     const to = Math.min(this.pruneFloor(this.headValue.blockNumber), this.prunedThrough + PRUNE_BLOCKS_PER_STEP);
     if (to < from) return 0;
+    this.pruneStepListener?.started();
     const deaths = new Map<string, { key: Uint8Array; count: number }>();
     const died = (key: Uint8Array) => {
       const s = asBuffer(key).toString("latin1");
@@ -808,6 +907,7 @@ export class WorldState implements StateReader {
     }
     this.prunedThrough = last;
     this.blocksPruned += last - from + 1;
+    this.pruneStepListener?.finished(last - from + 1);
     return last - from + 1;
   }
 
@@ -859,21 +959,65 @@ export class WorldState implements StateReader {
    * lock just before its batch: a record that exists, or is born twice, gets its extra
    * references counted; a record born once that did not exist needs nothing. Returns the
    * writes and the new counts (for extraRefs once the batch has landed).
+   *
+   * Whether a record exists is read from the store only when it can: a record names its
+   * children (a node its child nodes, a Pedersen node above a contract leaf that leaf's
+   * preimage, a preimage its storage root), and a record still referenced by a state the
+   * pruning has not passed has its children referenced too (a child stays in place at least
+   * as long as its parent: pruning takes the parent's reference first or in the same block).
+   * So a record naming a child born in this block that did not exist cannot exist either,
+   * except when left behind by a rolled-back block, whose references never end; counting it
+   * as new then drops only those. The block's records are asked bottom-up, a round of reads
+   * per level that still finds existing records: nearly all are settled by the first round,
+   * which reads the new records at the bottom of the written paths (one or two per path: the
+   * edge above a new leaf, the shortened edge of a split branch), not every new node.
    */
   private async birthRefs(births: RecordBirths): Promise<{ ops: KvOp[]; counts: Map<string, number> }> {
-    const born = [...births.counts()];
-    const stored = await this.store.getMany(born.map(([, b]) => b.key));
+    const born = births.index();
+    // Per record: EXISTED / NEW once known; in a round, ASK (read now) or WAIT (a born child is asked).
+    const state = new Uint8Array(born.size);
+    const children: Array<number[] | undefined> = new Array(born.size);
+    let pending = Array.from({ length: born.size }, (_, i) => i);
+    while (pending.length > 0) {
+      // One round: every record its born children settle (depth first, memoized); the rest
+      // are read now (no born child unsettled) or left for the next round.
+      const ask: number[] = [];
+      const visit = (i: number): number => {
+        if (state[i] !== UNKNOWN) return state[i]!;
+        let waits = false;
+        for (const c of (children[i] ??= born.children(i))) {
+          const r = visit(c);
+          if (r === NEW) return (state[i] = NEW);
+          if (r !== EXISTED) waits = true;
+        }
+        if (!waits) ask.push(i);
+        return (state[i] = waits ? WAIT : ASK);
+      };
+      for (const i of pending) visit(i);
+      if (ask.length > 0) {
+        this.birthLookups += ask.length;
+        const stored = await this.store.getMany(ask.map((i) => born.key(i)));
+        ask.forEach((i, k) => (state[i] = stored[k] !== undefined ? EXISTED : NEW));
+      }
+      const left = pending.filter((i) => state[i] === WAIT);
+      // Content addressing makes the records a DAG: a round with records left has read some.
+      if (ask.length === 0 && left.length > 0) throw new WorldStateError("a block's new records name each other in a cycle");
+      for (const i of left) state[i] = UNKNOWN;
+      pending = left;
+    }
     const ops: KvOp[] = [];
     const counts = new Map<string, number>();
-    born.forEach(([s, b], i) => {
-      const existed = stored[i] !== undefined;
-      if (!existed && b.count === 1) return;
+    for (let i = 0; i < born.size; i++) {
+      const existed = state[i] === EXISTED;
+      const n = born.count[i]!;
+      if (!existed && n === 1) continue;
+      const s = born.keyString(i);
       // References before this block (0 when the record is new), plus this block's births.
       const before = existed ? (this.extraRefs.get(s) ?? 0) + 1 : 0;
-      const extra = before + b.count - 1;
-      ops.push({ type: "put", key: keys.recordExtraRefs(b.key), value: encodeCount(extra) });
+      const extra = before + n - 1;
+      ops.push({ type: "put", key: keys.recordExtraRefs(born.key(i)), value: encodeCount(extra) });
       counts.set(s, extra);
-    });
+    }
     return { ops, counts };
   }
 
@@ -1062,14 +1206,32 @@ export class WorldState implements StateReader {
     for (let i = 0; i < hashes.length; i++) cache.set(hashes[i]!, nodes[i]!);
   }
 
+  /** Trie nodes the cache holds now, both hash kinds (for tests and benchmarks). */
+  nodeCacheSize(): number {
+    return this.nodeCache.pedersen.size + this.nodeCache.poseidon.size;
+  }
+
+  /** Trie nodes the cache keeps before a block (nodeCacheBytes over NODE_CACHE_ENTRY_BYTES, at least 65,536). */
+  nodeCacheCapacity(): number {
+    return this.nodeCacheLimit;
+  }
+
   /** Synchronous node source over the cache (nodes must have been fetched). */
   nodeSource(kind: TrieHashKind): TrieNodeSource {
     const cache = this.nodeCache[kind];
     return { getNode: (h) => cache.get(h) };
   }
 
-  /** Fetch a node from cache or disk. */
+  /**
+   * Fetch a node from cache or disk. A node read from disk is cached while the cache is below
+   * its capacity (proof and recovery reads between blocks never grow it past its budget).
+   */
   async getNode(kind: TrieHashKind, hash: Felt): Promise<TrieNode | undefined> {
+    return this.loadNode(kind, hash, this.nodeCacheSize() < this.nodeCacheLimit);
+  }
+
+  /** getNode for a block's trie update, which finds the node in the cache next (so it is cached in any case). */
+  private async loadNode(kind: TrieHashKind, hash: Felt, cacheIt: boolean): Promise<TrieNode | undefined> {
     const cache = this.nodeCache[kind];
     const hit = cache.get(hash);
     if (hit !== undefined) return hit;
@@ -1077,7 +1239,7 @@ export class WorldState implements StateReader {
     const v = await this.store.get(keys.trieNode(kind, hash));
     if (v === undefined) return undefined;
     const node = decodeNode(v);
-    cache.set(hash, node);
+    if (cacheIt) cache.set(hash, node);
     return node;
   }
 
@@ -1122,7 +1284,9 @@ export class WorldState implements StateReader {
         return u;
       } catch (e) {
         const missing = e instanceof TrieError ? /missing trie node 0x([0-9a-f]+)/.exec(e.message) : null;
-        if (missing === null || attempt > 64) throw e;
+        // Each attempt reads a node the last one missed; a write needs at most a couple the
+        // prefetch does not predict (a sibling a deletion pulls up, an edge it merges).
+        if (missing === null || attempt > 64 + 2 * writes.length) throw e;
         // Cold cache: load every path the writes touch in a few batched reads, once;
         // after that, fetch any node the walk did not predict one at a time.
         if (!prefetched) {
@@ -1136,7 +1300,7 @@ export class WorldState implements StateReader {
           const v = await this.store.get(keys.trieNode(kind, h));
           if (v === undefined) throw new WorldStateError(`trie node 0x${missing[1]} is not in the store`);
           into.set(h, decodeNode(v));
-        } else if ((await this.getNode(kind, h)) === undefined) throw new WorldStateError(`trie node 0x${missing[1]} is not in the store`);
+        } else if ((await this.loadNode(kind, h, true)) === undefined) throw new WorldStateError(`trie node 0x${missing[1]} is not in the store`);
       }
     }
   }
@@ -1183,7 +1347,9 @@ export class WorldState implements StateReader {
           const shift = BigInt(height - d);
           const mask = (1n << BigInt(node.length)) - 1n;
           const matching = f.keys.filter((k) => ((k >> shift) & mask) === node.path);
-          if (d < height && matching.length > 0) next.push({ hash: node.child, depth: d, keys: matching });
+          // A key leaving the edge splits it, and the update then reads the edge's child (to
+          // merge it if it is an edge): read it too, without descending for those keys.
+          if (d < height && (matching.length > 0 || f.keys.length > 0)) next.push({ hash: node.child, depth: d, keys: matching });
         }
       }
       frontier = next;

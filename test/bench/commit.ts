@@ -201,6 +201,7 @@ async function timed(dir: string) {
   const reads0 = ws.nodeReads;
   const pruneReads0 = ws.pruneNodeReads;
   const pruned0 = ws.blocksPruned;
+  const lookups0 = ws.birthLookups;
   const rssBefore = peakRss;
   peakRss = 0;
   peakHeap = 0;
@@ -292,6 +293,8 @@ async function timed(dir: string) {
     retention_blocks: RETENTION ?? null,
     blocks_pruned: ws.blocksPruned - pruned0,
     prune_node_reads_per_block: Math.round((ws.pruneNodeReads - pruneReads0) / BLOCKS),
+    // Records a commit read to learn whether its new records already existed (reference counts).
+    birth_lookups_per_block: Math.round((ws.birthLookups - lookups0) / BLOCKS),
     gc_ms_per_block: Number((gcMs / BLOCKS).toFixed(1)),
     machine: `${cpus()[0]?.model ?? "?"} x${cpus().length}`,
   };

@@ -7,7 +7,8 @@
 // disk_bytes_per_block is the growth between the two points over the blocks between them (the
 // LevelDB is compacted fully before each size is taken: otherwise the figure measures how far
 // background compaction had got, and may even be negative);
-// bytes_per_block_by_column is the same for the logical bytes (keys + values) of each column.
+// bytes_per_block_by_column is the same for the logical bytes (keys + values) of each column;
+// prune_ms_per_block is each pruning step's wall time (WorldState.pruneStepListener) over the blocks it pruned.
 // Progress on stderr; last stdout line: one JSON object. Never in the test suite.
 
 import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
@@ -94,10 +95,32 @@ function memoryAfterGc(): { heap_mb: number; rss_mb: number } {
 const MEMORY_EVERY = 2_500;
 const memorySamples: Record<number, { heap_mb: number; rss_mb: number }> = {};
 
+/** Each pruning step's duration over the blocks it pruned (ms per pruned block), while the chain grows. */
+const pruneMsPerBlock: number[] = [];
+let pruneSteps = 0;
+function timePruning(d: Devnet): void {
+  let t = 0;
+  d.node.world.pruneStepListener = {
+    started: () => (t = performance.now()),
+    finished: (blocks) => {
+      pruneSteps++;
+      const ms = (performance.now() - t) / blocks;
+      for (let i = 0; i < blocks; i++) pruneMsPerBlock.push(ms);
+    },
+  };
+}
+
+function percentile(xs: number[], p: number): number | null {
+  if (xs.length === 0) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  return +s[Math.min(s.length - 1, Math.floor(p * s.length))]!.toFixed(2);
+}
+
 let peakRssMb = 0;
 const sampleRss = () => (peakRssMb = Math.max(peakRssMb, process.memoryUsage().rss / 2 ** 20));
 
 async function grow(d: Devnet, upTo: number, t0: number): Promise<void> {
+  timePruning(d);
   const strk = BigInt(d.contracts.STRK!.address);
   const mint = selectorFromName("permissioned_mint");
   while (d.node.headNumber() < upTo) {
@@ -164,6 +187,9 @@ async function main() {
       // Heap + external and RSS after a full GC, with the node running, every MEMORY_EVERY blocks
       // (the node is restarted at mid_block): flat when nothing grows with the chain.
       memory_by_block: memorySamples,
+      // Pruning steps' own time (replaying a pruned block's deaths, its batch), per pruned block,
+      // over the steps taken while the chain grew (a step prunes one block or a backlog of up to 32).
+      prune_ms_per_block: { p50: percentile(pruneMsPerBlock, 0.5), p99: percentile(pruneMsPerBlock, 0.99), max: percentile(pruneMsPerBlock, 1), blocks: pruneMsPerBlock.length, steps: pruneSteps },
       bytes_per_block_by_column: byColumn,
       logical_mb_by_column_at_end: Object.fromEntries(Object.entries(colsEnd).map(([k, v]) => [k, +(v / 2 ** 20).toFixed(2)])),
       total_s: Math.round((performance.now() - t0) / 1000),

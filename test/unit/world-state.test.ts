@@ -1,14 +1,21 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { MemoryKvStore, StoreWriteError } from "../../state/kv-store.js";
 import { LevelKvStore } from "../../state/level-store.js";
 import { emptyStateDiff, type StateDiff } from "../../state/state-diff.js";
 import { computeStateRoots } from "../../state/state-root-input.js";
 import { hashNodeTable, type NodeTableHasher } from "../../state/patricia-trie.js";
-import { NoStateAtBlockError, WorldState } from "../../state/world-state.js";
+import { selectHashBackend } from "../../state/crypto/select-backend.js";
+import { Column, columnRange, readFelt } from "../../state/columns.js";
+import { NODE_CACHE_ENTRY_BYTES, NoStateAtBlockError, WorldState } from "../../state/world-state.js";
 import { seededRandom } from "../support/seeded-random.js";
+
+// The native backend when it loads (as a node runs): the cache test hashes some 150k nodes.
+beforeAll(() => {
+  selectHashBackend({ prefer: "auto" });
+});
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -263,4 +270,104 @@ describe("world state", () => {
     await ws.commit(await old.prepared, { blockHash: 4n });
     await expect(ws.stageCommit(3, emptyStateDiff(), { after: s2 })).rejects.toThrow(/behind the head/);
   });
+  it("reads the store for the new records at the bottom of written paths only, climbing further only where records already existed", async () => {
+    const ws = await WorldState.open(new MemoryKvStore(), { retentionBlocks: 1 });
+    const rnd = seededRandom(5);
+    const c = 0x4242n;
+    const genesis = emptyStateDiff();
+    genesis.deployed.set(c, 0x1234n);
+    genesis.storage.set(c, new Map(Array.from({ length: 2000 }, () => [rnd.bits(251), rnd.bits(100) + 1n] as [bigint, bigint])));
+    await commitBlock(ws, genesis);
+    const fresh = Array.from({ length: 50 }, () => rnd.bits(251));
+    const lookupsOf = async (d: StateDiff) => {
+      const before = ws.birthLookups;
+      const p = await ws.prepareCommit(ws.nextBlockNumber(), d);
+      await ws.commit(p, { blockHash: BigInt(p.blockNumber + 1000) });
+      return { lookups: ws.birthLookups - before, records: p.births.index().size };
+    };
+    // 50 new leaves: about ten new nodes on each path, and at most two reads: the edge above
+    // the new leaf and the shortened edge of the split branch, neither found.
+    const add = emptyStateDiff();
+    add.storage.set(c, new Map(fresh.map((k) => [k, 7n] as [bigint, bigint])));
+    const added = await lookupsOf(add);
+    expect(added.lookups).toBeGreaterThan(0);
+    expect(added.lookups).toBeLessThanOrEqual(100);
+    expect(added.records).toBeGreaterThan(3 * added.lookups);
+    // The same leaves deleted: the trie is the genesis trie again, every record it needs exists
+    // (genesis is still inside the window), so every one of them is read and counted.
+    const del = emptyStateDiff();
+    del.storage.set(c, new Map(fresh.map((k) => [k, 0n] as [bigint, bigint])));
+    const deleted = await lookupsOf(del);
+    expect(deleted.lookups).toBe(deleted.records);
+    expect(ws.head()!.roots).toEqual((await ws.rootsAt(0))!);
+    // Pruning blocks 1 and 2 keeps the genesis trie whole: a fresh world state on the same store (no cache) extends it to the right root.
+    await commitBlock(ws, emptyStateDiff());
+    await ws.settle();
+    expect(ws.oldestStateBlock()).toBe(2);
+    const reopened = await WorldState.open(ws.store);
+    const more = emptyStateDiff();
+    more.storage.set(c, new Map(Array.from({ length: 200 }, () => [rnd.bits(251), rnd.bits(100) + 1n] as [bigint, bigint])));
+    const roots = await commitBlock(reopened, more);
+    expect(BigInt((await computeStateRoots(fullState(reopened))).global_root)).toBe(roots.globalRoot);
+  });
+  it("holds at most the trie nodes its byte budget buys, plus the block in progress, and reads between blocks add none past it", async () => {
+    const budget = 16 * 2 ** 20; // --node-cache-mb's minimum
+    const ws = await WorldState.open(new MemoryKvStore(), { nodeCacheBytes: budget });
+    const capacity = Math.floor(budget / NODE_CACHE_ENTRY_BYTES);
+    expect(ws.nodeCacheCapacity()).toBe(capacity);
+    const rnd = seededRandom(11);
+    const contracts = [0x1000n, 0x2000n, 0x3000n, 0x4000n];
+    let created = 0;
+    let largest = 0;
+    for (let b = 0; b < 6; b++) {
+      const d = emptyStateDiff();
+      for (const c of contracts) {
+        if (b === 0) d.deployed.set(c, 0x1234n);
+        d.storage.set(c, new Map(Array.from({ length: 1500 }, () => [rnd.bits(251), rnd.bits(120) + 1n] as [bigint, bigint])));
+      }
+      const reads = ws.nodeReads;
+      const p = await ws.prepareCommit(b, d);
+      await ws.commit(p, { blockHash: BigInt(b + 1) });
+      created += p.hashCount;
+      // Trimmed to the capacity when the block started; since then only its own nodes came in.
+      expect(ws.nodeCacheSize()).toBeLessThanOrEqual(capacity + p.hashCount + (ws.nodeReads - reads));
+      largest = Math.max(largest, ws.nodeCacheSize());
+    }
+    expect(created).toBeGreaterThan(2 * capacity); // kept, they would not fit
+    expect(largest).toBeGreaterThan(capacity / 2);
+    // Stored nodes read through a fresh world state (proof and recovery reads), more than it
+    // holds: the cache stops at its capacity, and every node still reads.
+    const fresh = await WorldState.open(ws.store, { nodeCacheBytes: budget });
+    let read = 0;
+    for await (const [k] of ws.store.iterator(columnRange(Column.pedersenNode))) {
+      expect(await fresh.getNode("pedersen", readFelt(k, 1))).toBeDefined();
+      if (++read === capacity + 5_000) break;
+    }
+    expect(read).toBe(capacity + 5_000);
+    expect(fresh.nodeCacheSize()).toBe(capacity);
+  });
+
+  it("commits a block that splits hundreds of edges whose children are not cached (a cold cache after a restart)", async () => {
+    const store = new MemoryKvStore();
+    const ws = await WorldState.open(store);
+    const c = 0x7777n;
+    // 300 pairs of keys differing in their last bit: under each pair's branch an edge runs down
+    // to a binary node at depth 250, whose hash the trie holds only in that edge.
+    const genesis = emptyStateDiff();
+    genesis.deployed.set(c, 0x1234n);
+    const pairs = new Map<bigint, bigint>();
+    for (let i = 1n; i <= 300n; i++) {
+      pairs.set((i << 200n) | 0x400n, i);
+      pairs.set((i << 200n) | 0x401n, i + 1000n);
+    }
+    genesis.storage.set(c, pairs);
+    await commitBlock(ws, genesis);
+    // Reopened (nothing cached), a block adds one key per pair that leaves each edge half way down.
+    const reopened = await WorldState.open(store);
+    const split = emptyStateDiff();
+    split.storage.set(c, new Map(Array.from({ length: 300 }, (_, i) => [(BigInt(i + 1) << 200n) | (1n << 120n), 5n] as [bigint, bigint])));
+    const roots = await commitBlock(reopened, split);
+    expect(BigInt((await computeStateRoots(fullState(reopened))).global_root)).toBe(roots.globalRoot);
+  });
+
 });
