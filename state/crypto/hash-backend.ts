@@ -38,7 +38,7 @@ export interface HashBackend {
   /**
    * Optional: a Poseidon program (state/crypto/hash-plan.ts: jobs of poseidon_hash_many whose
    * operands are felts or earlier jobs' outputs) on the backend's own thread; one output per job.
-   * `urgent`: a request waits on it, so it may go before queued bulk work (trie node tables).
+   * `urgent`: a request waits on it, so it must not wait behind bulk work (a block's node tables).
    */
   poseidonProgramAsync?(ops: Uint32Array, felts: readonly Felt[], opts?: AsyncHashOptions): Promise<Felt[]>;
   /** Optional: ecdsaVerify of many items on the backend's own thread. */

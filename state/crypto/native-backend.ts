@@ -25,7 +25,7 @@ export interface NativeAddon {
   hashNodeTableAsync(kind: 0 | 1, table: Uint32Array, felts: Uint8Array, prefix: number): Promise<Buffer>;
   /** Poseidon program (see state/crypto/hash-plan.ts) -> 32 bytes per job; poseidonProgramAsync on the hash thread. */
   poseidonProgram(ops: Uint32Array, felts: Uint8Array): Buffer;
-  /** `urgent`: a caller waits on it to answer a request; it goes before queued node tables (a bounded number in a row). */
+  /** `urgent`: a caller waits on it to answer a request; it runs on a second hash thread, never behind a block's bulk hashing. */
   poseidonProgramAsync(ops: Uint32Array, felts: Uint8Array, urgent?: boolean): Promise<Buffer>;
   /** ecdsaVerifyBatchBuffer on the hash thread (which keeps key tables of its own). */
   ecdsaVerifyBatchAsync(items: Uint8Array, urgent?: boolean): Promise<Buffer>;

@@ -103,8 +103,8 @@ describe("ecdsaVerifyBatchAsync", () => {
   });
 });
 
-describe("the hash thread's urgent lane", () => {
-  it("an urgent job queued behind bulk node tables runs before the ones still waiting", async () => {
+describe("the urgent hash thread", () => {
+  it("an urgent job queued behind bulk node tables does not wait for the ones still waiting", async () => {
     // A big Pedersen table (a chain of binary nodes), so the thread is busy while the rest is queued.
     const n = 6000;
     const table = new Uint32Array(3 * n);

@@ -368,8 +368,9 @@ napi_value HashNodeTable(napi_env env, napi_callback_info info) {
 
 // ---- the hash thread ----
 // The async functions (hashNodeTableAsync, poseidonProgramAsync, ecdsaVerifyBatchAsync) run
-// on one native thread per JS environment (started on first use, stopped with the
-// environment), so the calling thread can go on with its own work. Jobs run one at a time in
+// on native threads of their own, two per JS environment (see HashThreads: bulk and urgent;
+// each started on first use, stopped with the environment), so the calling thread can go on
+// with its own work. Jobs run one at a time in
 // submission order; each settles a promise on the calling thread. No JS heap or event loop on
 // the hash thread: only the job's inputs (copied and checked on the calling thread) and its
 // output buffer, all owned by the job.
@@ -417,11 +418,6 @@ struct HashThread {
   std::mutex m;
   std::condition_variable cv;
   std::deque<Job*> queue;
-  // Jobs a caller is waiting on to answer a request (admission's hashes and signatures): taken
-  // before the queue, but never more than MAX_URGENT_STREAK in a row while the queue waits.
-  std::deque<Job*> urgent;
-  int urgent_streak = 0;
-  static const int MAX_URGENT_STREAK = 8;
   bool stop = false;
   bool started = false;
   napi_threadsafe_function done = nullptr;
@@ -434,19 +430,12 @@ struct HashThread {
       std::vector<Job*> jobs;
       {
         std::unique_lock<std::mutex> lock(m);
-        cv.wait(lock, [&] { return stop || !queue.empty() || !urgent.empty(); });
+        cv.wait(lock, [&] { return stop || !queue.empty(); });
         if (stop) return;
-        if (!urgent.empty() && (queue.empty() || urgent_streak < MAX_URGENT_STREAK)) {
-          jobs.push_back(urgent.front());
-          urgent.pop_front();
-          urgent_streak++;
-        } else {
-          urgent_streak = 0;
-          // Node tables queued together (of one hash kind) are hashed together: their ranks
-          // merge into bigger batches, and big batches take the faster affine path.
-          jobs.push_back(queue.front());
-          queue.pop_front();
-        }
+        // Node tables queued together (of one hash kind) are hashed together: their ranks
+        // merge into bigger batches, and big batches take the faster affine path.
+        jobs.push_back(queue.front());
+        queue.pop_front();
         const int kind = jobs[0]->table_kind();
         size_t entries = kind < 0 ? 0 : ((TableJob*)jobs[0])->table.size() / 3;
         while (kind >= 0 && !queue.empty() && entries < MAX_COALESCED_ENTRIES && queue.front()->table_kind() == kind) {
@@ -602,16 +591,29 @@ void stop_hash_thread(void* data) {
     ht->cv.notify_all();
     ht->thread.join();
     for (Job* job : ht->queue) delete job;
-    for (Job* job : ht->urgent) delete job;
     napi_release_threadsafe_function(ht->done, napi_tsfn_abort);
   }
-  delete ht;
 }
 
 // Gives `job` an output Buffer of `out_len` bytes and a promise, and queues it on the hash
 // thread (starting the thread on first use). Takes ownership of `job`; nullptr with a JS
 // exception pending on failure.
-napi_value submit_job(napi_env env, HashThread* ht, Job* job, size_t out_len, const char* name, bool urgent = false) {
+// Two hash threads per JS environment: bulk work (a block's node tables and commitments) and
+// the jobs a request waits on (admission's hashes and signatures), so a request never waits
+// behind a block's hashing.
+struct HashThreads {
+  HashThread bulk, urgent;
+};
+
+void stop_hash_threads(void* data) {
+  HashThreads* t = (HashThreads*)data;
+  stop_hash_thread(&t->bulk);
+  stop_hash_thread(&t->urgent);
+  delete t;
+}
+
+napi_value submit_job(napi_env env, HashThreads* threads, Job* job, size_t out_len, const char* name, bool urgent = false) {
+  HashThread* ht = urgent ? &threads->urgent : &threads->bulk;
   napi_value out = new_buffer(env, out_len, &job->out);
   napi_value promise;
   if (!out || napi_create_reference(env, out, 1, &job->out_ref) != napi_ok ||
@@ -641,15 +643,15 @@ napi_value submit_job(napi_env env, HashThread* ht, Job* job, size_t out_len, co
   if (ht->outstanding++ == 0) napi_ref_threadsafe_function(env, ht->done);  // keep the loop alive
   {
     std::lock_guard<std::mutex> lock(ht->m);
-    (urgent ? ht->urgent : ht->queue).push_back(job);
+    ht->queue.push_back(job);
   }
   ht->cv.notify_one();
   return promise;
 }
 
-// The hash thread of an async function, its `want` arguments in argv, and in `urgent` whether
-// an optional argument after them is true (the job then goes to the urgent lane).
-HashThread* thread_of(napi_env env, napi_callback_info info, size_t want, napi_value* argv, const char* name, bool* urgent = nullptr) {
+// The hash threads of an async function, its `want` arguments in argv, and in `urgent` whether
+// an optional argument after them is true (the job then goes to the urgent thread).
+HashThreads* thread_of(napi_env env, napi_callback_info info, size_t want, napi_value* argv, const char* name, bool* urgent = nullptr) {
   size_t argc = want + 1;
   napi_value args[8];
   void* data = nullptr;
@@ -665,14 +667,14 @@ HashThread* thread_of(napi_env env, napi_callback_info info, size_t want, napi_v
     throw_type(env, msg);
     return nullptr;
   }
-  return (HashThread*)data;
+  return (HashThreads*)data;
 }
 
 // hashNodeTableAsync(kind, table: Uint32Array, felts: Uint8Array, prefix) -> Promise<Buffer>
 // Same arguments, checks and result as hashNodeTable; table errors reject the promise.
 napi_value HashNodeTableAsync(napi_env env, napi_callback_info info) {
   napi_value argv[4];
-  HashThread* ht = thread_of(env, info, 4, argv, "hashNodeTableAsync");
+  HashThreads* ht = thread_of(env, info, 4, argv, "hashNodeTableAsync");
   if (!ht) return nullptr;
   TableArgs args;
   if (!read_table_args(env, argv, "hashNodeTableAsync", args)) return nullptr;
@@ -740,7 +742,7 @@ napi_value PoseidonProgram(napi_env env, napi_callback_info info) {
 napi_value PoseidonProgramAsync(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   bool urgent = false;
-  HashThread* ht = thread_of(env, info, 2, argv, "poseidonProgramAsync", &urgent);
+  HashThreads* ht = thread_of(env, info, 2, argv, "poseidonProgramAsync", &urgent);
   if (!ht) return nullptr;
   const uint32_t* ops;
   size_t n;
@@ -759,7 +761,7 @@ napi_value PoseidonProgramAsync(napi_env env, napi_callback_info info) {
 napi_value EcdsaVerifyBatchAsync(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   bool urgent = false;
-  HashThread* ht = thread_of(env, info, 1, argv, "ecdsaVerifyBatchAsync", &urgent);
+  HashThreads* ht = thread_of(env, info, 1, argv, "ecdsaVerifyBatchAsync", &urgent);
   if (!ht) return nullptr;
   const uint8_t* data;
   size_t len;
@@ -951,9 +953,9 @@ NAPI_MODULE_INIT() {
     if (napi_set_named_property(env, exports, f.name, v) != napi_ok) return nullptr;
   }
   {
-    HashThread* ht = new HashThread();
+    HashThreads* ht = new HashThreads();
     napi_value v;
-    if (napi_add_env_cleanup_hook(env, stop_hash_thread, ht) != napi_ok) return nullptr;
+    if (napi_add_env_cleanup_hook(env, stop_hash_threads, ht) != napi_ok) return nullptr;
     const struct {
       const char* name;
       napi_callback fn;
