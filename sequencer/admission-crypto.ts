@@ -33,7 +33,7 @@ export interface AdmissionCryptoDeps {
 
 export class AdmissionCrypto {
   private queue: Pending[] = [];
-  /** Batches flushed and transactions in them (appchain_getStatus / metrics can show the batching). */
+  /** Batches flushed and transactions in them (node.admissionCryptoStats). */
   readonly stats = { batches: 0, txs: 0 };
 
   constructor(private readonly deps: AdmissionCryptoDeps) {}
@@ -46,10 +46,19 @@ export class AdmissionCrypto {
   hash(tx: BroadcastedTxn, sender: Felt | undefined): Promise<Felt> {
     const plan = transactionHashPlan(tx, this.deps.chainId);
     if (!hashBackend().poseidonProgramAsync) return Promise.resolve(evalPlan(plan));
-    const publicKey = sender === undefined || tx.signature.length !== 2 ? undefined : this.deps.publicKeyOf(sender);
+    const publicKey = sender === undefined || tx.signature.length !== 2 ? undefined : this.keyHint(sender);
     return new Promise<Felt>((resolve, reject) => {
       if (this.queue.push({ plan, publicKey, signature: tx.signature, resolve, reject }) === 1) setImmediate(() => void this.flush());
     });
+  }
+
+  /** The hint, or none if reading it fails: __validate__ decides either way. */
+  private keyHint(sender: Felt): Felt | undefined {
+    try {
+      return this.deps.publicKeyOf(sender);
+    } catch {
+      return undefined;
+    }
   }
 
   private async flush(): Promise<void> {

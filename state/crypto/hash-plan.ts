@@ -58,7 +58,8 @@ export function compilePlans(plans: readonly HashPlan[]): PoseidonProgram {
   };
   const emit = (p: ManyPlan): number => {
     const refs = p.many.map(operand); // children first: their jobs come before this one
-    ops.push(refs.length, ...refs);
+    ops.push(refs.length);
+    for (const r of refs) ops.push(r); // no spread: a long input list must not hit the argument limit
     return jobs++;
   };
   const outputs = new Int32Array(plans.length);
