@@ -26,7 +26,7 @@ import { join, resolve } from "node:path";
 import { hashBackend } from "../../state/crypto/hash.js";
 import { killAllChildren, spawnNode, stopGracefully, type ChildNode } from "../crash/child-node.js";
 import { cryptoRates, useFastestBackend } from "./bench-backend.js";
-import { intArg, stringArg } from "./bench-args.js";
+import { intArg, stringArg, textArg, wordsArg } from "./bench-args.js";
 import { formatRows, monotonicUs, topSelfTime, type CpuProfile, type SelfTimeRow } from "./cpu-profile.js";
 import { loadFigures, round, round2, runLoad } from "./load-runner.js";
 import { groupCpuMs, groupMainThreadCpuMs, groupPeakRssKb, selfCpuMs } from "./proc-stats.js";
@@ -51,20 +51,18 @@ async function main(): Promise<void> {
   const log = (s: string) => process.stderr.write(s + "\n");
   log(await useFastestBackend());
   const dir = mkdtempSync(join(tmpdir(), "perpchain-bench-rpc-"));
-  const urlArg = process.argv.indexOf("--url");
-  const profArg = process.argv.indexOf("--cpu-prof");
-  const PROF_DIR = profArg >= 0 ? resolve(process.argv[profArg + 1]!) : undefined;
-  const extraArg = process.argv.indexOf("--node-args");
-  const extraArgs = extraArg >= 0 ? process.argv[extraArg + 1]!.split(/\s+/).filter(Boolean) : [];
-  const repoArg = process.argv.indexOf("--node-repo");
-  const nodeRepo = repoArg >= 0 ? { repo: resolve(process.argv[repoArg + 1]!) } : {};
-  const flagsArg = process.argv.indexOf("--node-flags");
-  const nodeFlags = [...(flagsArg >= 0 ? process.argv[flagsArg + 1]!.split(/\s+/).filter(Boolean) : []), ...(PROF_DIR ? ["--cpu-prof", "--cpu-prof-dir", PROF_DIR] : [])];
+  const URL_ARG = textArg("url");
+  const profDir = textArg("cpu-prof");
+  const PROF_DIR = profDir !== undefined ? resolve(profDir) : undefined;
+  const extraArgs = wordsArg("node-args");
+  const repo = textArg("node-repo");
+  const nodeRepo = repo !== undefined ? { repo: resolve(repo) } : {};
+  const nodeFlags = [...wordsArg("node-flags"), ...(PROF_DIR ? ["--cpu-prof", "--cpu-prof-dir", PROF_DIR] : [])];
   const child =
-    urlArg >= 0
+    URL_ARG !== undefined
       ? null
       : await spawnNode({ dbPath: dir, seed: 11, accounts: ACCOUNTS, timeout_ms: 60_000, extraArgs, ...nodeRepo, nodeFlags });
-  const url = child?.rpcUrl ?? process.argv[urlArg + 1]!;
+  const url = child?.rpcUrl ?? URL_ARG!;
   let peakRssKb = 0;
   const rssTimer = setInterval(() => (peakRssKb = Math.max(peakRssKb, child ? groupPeakRssKb(child.proc.pid!) : 0)), 100);
   try {
