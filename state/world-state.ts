@@ -895,6 +895,9 @@ export class WorldState implements StateReader {
       }
     }
     for (let n = from; n <= last; n++) {
+      // Block n's forward diff served only to replay its deaths (just done); the block record
+      // keeps the diff the RPC serves.
+      ops.push({ type: "del", key: keys.forwardDiff(n) });
       ops.push({ type: "del", key: keys.reverseDiff(n) });
       ops.push({ type: "del", key: keys.blockRoots(n - 1) });
       ops.push({ type: "del", key: keys.recordDeaths(n) }); // legacy death lists, if any

@@ -121,6 +121,11 @@ describe("pruning", () => {
         for (let n = oldest; n <= b; n++) await checkRetainedState(ws, n, models[n]!, seen, n === oldest || n === b);
         // No loss (checked above) and no leak: what is stored is what retained states reach.
         expect(await storedRecords(ws.store)).toEqual(seen);
+        // Forward diffs: block 0's (never pruned: no state precedes it) and those of the
+        // blocks after the pruning cursor; a pruned block's went with it.
+        const fwdBlocks: number[] = [];
+        for await (const [k] of ws.store.iterator(columnRange(Column.forwardDiff))) fwdBlocks.push(Number(Buffer.from(k).readBigUInt64BE(1)));
+        expect(fwdBlocks).toEqual([0, ...Array.from({ length: b - oldest }, (_, i) => oldest + 1 + i)]);
         // Reference counts only for records that are stored.
         for await (const [k] of ws.store.iterator(columnRange(Column.recordExtraRefs))) expect(await ws.store.get(k.subarray(1))).toBeDefined();
         if (oldest > 0) {
