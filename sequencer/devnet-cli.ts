@@ -9,6 +9,7 @@ import { DEFAULT_GAS_PRICES, type BlockGeneration } from "./node.js";
 import type { Devnet, DevnetOptions } from "./devnet.js";
 import { isLogLevel, LOG_LEVELS, type LogLevel } from "./log.js";
 import { isNodeId } from "./cluster/cluster-keys.js";
+import { DEFAULT_WARMUP_TXS } from "./warmup.js";
 
 export const DEVNET_HELP = `perpchain devnet — a Starknet-style appchain node for a perpetuals exchange
 
@@ -39,6 +40,8 @@ Usage: npm start -- [options]        (--flag VALUE or --flag=VALUE)
   --node-cache-mb N             memory for cached trie nodes (default 256 MB; they stay on disk)
   --block-batch-ms MS           while busy, start blocks at most this often, to batch (default 250)
   --block-budget-ms MS          a block stops taking transactions after executing them this long (default 200; 0: none)
+  --warmup N                    after start-up, warm the JIT with N transactions on a throwaway chain,
+                                stopping at a client's first write (default ${DEFAULT_WARMUP_TXS}; 0: none)
   --market-data SOURCE          push (default) | simulator | replay:FILE (JSONL of push objects)
   --admin-token TOKEN           also accept operator methods from non-loopback clients with this bearer token
   --dump-dir DIR                devnet_dump/devnet_load paths are relative to DIR (default: dumps/ beside --db)
@@ -76,6 +79,7 @@ const FLAGS = {
   "hash-threads": { type: "string" },
   "block-batch-ms": { type: "string" },
   "block-budget-ms": { type: "string" },
+  warmup: { type: "string" },
   "retention-blocks": { type: "string" },
   "node-cache-mb": { type: "string" },
   "market-data": { type: "string" },
@@ -137,6 +141,7 @@ export function parseDevnetArgs(argv: readonly string[], randomSeed: () => numbe
   if (values["node-cache-mb"] !== undefined) o.nodeCacheMb = int("--node-cache-mb", values["node-cache-mb"], 16);
   if (values["block-batch-ms"] !== undefined) o.blockBatchMs = int("--block-batch-ms", values["block-batch-ms"], 0);
   if (values["block-budget-ms"] !== undefined) o.blockBudgetMs = int("--block-budget-ms", values["block-budget-ms"], 0);
+  o.warmupTxs = values.warmup !== undefined ? int("--warmup", values.warmup, 0, 1_000_000) : DEFAULT_WARMUP_TXS;
   if (values["market-data"] !== undefined) {
     const v = values["market-data"];
     if (v === "push" || v === "simulator") o.marketData = v;

@@ -9,6 +9,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { exchangePredeploys, type OracleVariant } from "../contracts/exchange-genesis.js";
+import { hashBackend } from "../state/crypto/hash.js";
 import { MemoryKvStore } from "../state/kv-store.js";
 import { DumpFormatError, dumpStore, loadStore, type DumpSummary } from "./chain-dump.js";
 import { asFileError, checkDumpSource, prepareDumpTarget, resolveDumpPath, resolveDumpPolicy } from "./dump-paths.js";
@@ -27,6 +28,7 @@ import type { ClusterController } from "./cluster/cluster-controller.js";
 import { CLUSTER_GENESIS_TIMESTAMP_S, CLUSTER_MAX_TXS_PER_BLOCK, joinCluster } from "./cluster/cluster-member.js";
 import { ClusterGate } from "./cluster/node-binding.js";
 import { registerClusterMethods } from "./rpc/cluster-methods.js";
+import { isReadOnlyMethod, Warmup } from "./warmup.js";
 
 export { balanceOf, contractsOf, predeployedAccounts, type DevnetAccount } from "./rpc/devnet-methods.js";
 
@@ -72,6 +74,12 @@ export interface DevnetOptions extends Omit<NodeOptions, "extraPredeploys"> {
    * the node is the embedded single node.
    */
   cluster?: { etcd: string[]; nodeId: string; leaseTtlS?: number; retentionBlocks?: number };
+  /**
+   * After start-up, warm the JIT with this many transactions on a throwaway chain (warmup.ts),
+   * stopping at the first write a client sends. Default 0 (none); `npm start` sets
+   * DEFAULT_WARMUP_TXS. Not in cluster mode.
+   */
+  warmupTxs?: number;
 }
 
 export interface Devnet {
@@ -93,6 +101,8 @@ export interface Devnet {
   load(path: string): Promise<DumpSummary>;
   /** The Prometheus registry GET /metrics serves. */
   metrics: NodeMetrics;
+  /** The JIT warm-up started with the devnet (`warmupTxs`), if any. */
+  warmup: Warmup | null;
   stop(): Promise<void>;
 }
 
@@ -181,13 +191,15 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
   if (options.triggerEngine !== false) await triggers.start();
   registerAppchainMethods(registry, node, { adminToken: options.adminToken, marketData });
   let cluster: ClusterController | null = null;
+  let warmupState: string | null = null;
   const server = new RpcServer({
     registry,
     nodeMetrics: metrics,
     ...(options.errorLogger && { logger: options.errorLogger }),
     readiness: () => {
       if (gate !== undefined && cluster?.ready !== true) return { ready: false, state: `cluster ${cluster?.role ?? "starting"}` };
-      return { ready: node.lifecycle.isReady && node.fatalError === null, state: node.fatalError ? "failed" : node.lifecycle.state };
+      const warm = warmupState === null ? {} : { warmup: warmupState };
+      return { ready: node.lifecycle.isReady && node.fatalError === null, state: node.fatalError ? "failed" : node.lifecycle.state, ...warm };
     },
   });
   wireSubscriptions(node, server);
@@ -239,6 +251,21 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
   } else if (typeof source === "object") {
     marketData.startSource(new ReplaySource({ path: source.replay, interval_ms: (options.simulatorIntervalS ?? 1) * 1000 }));
   }
+  // The warm-up runs beside the ready node; a client's first write ends it.
+  let warmup: Warmup | null = null;
+  // Only with the native crypto: with the JS backend, signing its transactions would hold the event loop.
+  if ((options.warmupTxs ?? 0) > 0 && gate === undefined && hashBackend().name === "native") {
+    const w = (warmup = new Warmup(startDevnet, { txs: options.warmupTxs!, inMemory: node.isInMemory, base: options }));
+    warmupState = "running";
+    const off = server.onCall((method) => {
+      if (!isReadOnlyMethod(method)) void w.stop("client");
+    });
+    void w.done.then((r) => {
+      off();
+      warmupState = r.end;
+      node.log("warmup_done", { ...r });
+    });
+  }
   let stopped = false;
   return {
     rpcUrl,
@@ -253,9 +280,11 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
     triggers,
     ...controls,
     metrics,
+    warmup,
     async stop() {
       if (stopped) return;
       stopped = true;
+      await warmup?.stop("stopped");
       marketData.stopSources();
       await triggers.stop();
       // A leader hands over (finishes its block, revokes its lease) before it goes.

@@ -23,6 +23,7 @@ const NODE_EVENT_LEVELS: Record<string, Exclude<LogLevel, "silent">> = {
   listener_failed: "error",
   quarantine_write_failed: "error",
   node_ready: "info",
+  warmup_done: "info",
   recovery_verified: "info",
   mempool_recovered: "info",
   node_paused: "info",

@@ -23,6 +23,8 @@ export interface Readiness {
   ready: boolean;
   /** Lifecycle state name (starting, recovering, catching-up, ready, draining). */
   state: string;
+  /** The JIT warm-up beside a ready node (warmup.ts): "running", or how it ended. */
+  warmup?: string;
 }
 
 export interface RpcServerOptions {
@@ -83,6 +85,7 @@ export class RpcServer {
   private readonly httpRejected = new Map<string, number>();
   private wsOverflowDisconnects = 0;
   private readonly nodeMetrics: NodeMetrics;
+  private readonly callListeners = new Set<(method: string) => void>();
 
   constructor(private readonly options: RpcServerOptions) {
     this.registry = options.registry;
@@ -164,6 +167,12 @@ export class RpcServer {
     await closed;
   }
 
+  /** Call `fn` with the method of every JSON-RPC call answered (HTTP and WS); returns its removal. */
+  onCall(fn: (method: string) => void): () => void {
+    this.callListeners.add(fn);
+    return () => this.callListeners.delete(fn);
+  }
+
   /** The server's counters, live (read-only views: /metrics reads them at every scrape). */
   stats(): RpcServerCounts {
     const subs = this.subscriptions.stats();
@@ -199,7 +208,7 @@ export class RpcServer {
       }
       if (path === "/ready") {
         const r = this.options.readiness?.() ?? { ready: true, state: "ready" };
-        return sendJson(res, r.ready ? 200 : 503, { ready: r.ready, state: r.state });
+        return sendJson(res, r.ready ? 200 : 503, { ready: r.ready, state: r.state, ...(r.warmup !== undefined && { warmup: r.warmup }) });
       }
       if (path === "/metrics") {
         const extra = (await this.options.metrics?.()) ?? "";
@@ -357,6 +366,7 @@ export class RpcServer {
         this.count(this.requestsByMethod, label);
         this.nodeMetrics.observeRpc(label, duration_ms / 1000);
         if (code !== undefined) this.count(this.errorsByCode, code);
+        for (const fn of this.callListeners) fn(method);
       },
     };
   }

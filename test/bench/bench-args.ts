@@ -1,10 +1,10 @@
 // Command-line flags of the benchmarks: `--name N` with N a positive integer, `--name V` with V from a list or any text, `--name "A B"` as words.
 
-export function intArg(name: string, dflt: number): number {
+export function intArg(name: string, dflt: number, min = 1): number {
   const i = process.argv.indexOf(`--${name}`);
   if (i < 0) return dflt;
   const v = Number(process.argv[i + 1]);
-  if (!Number.isSafeInteger(v) || v <= 0) throw new RangeError(`--${name} expects a positive integer, got ${process.argv[i + 1]}`);
+  if (!Number.isSafeInteger(v) || v < min) throw new RangeError(`--${name} expects an integer ≥ ${min}, got ${process.argv[i + 1]}`);
   return v;
 }
 

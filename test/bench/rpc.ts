@@ -18,19 +18,23 @@
 //        --node-args "FLAGS" (more devnet flags for the spawned node, e.g. "--block-batch-ms 50")
 //        --node-flags "FLAGS" (node/V8 flags for the spawned node, e.g. "--max-semi-space-size=32")
 //        --node-repo DIR (run the node from another checkout, e.g. the previous version, for before/after)
+//        --warmup N (the spawned node's --warmup: JIT warm-up transactions on a throwaway chain after
+//        ready; default as `npm start`; 0 measures a cold node). The bench waits for the warm-up
+//        to end before it prepares its load (orders' deposits would end it early).
 // Progress on stderr; last stdout line: one JSON object.
 
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { hashBackend } from "../../state/crypto/hash.js";
+import { DEFAULT_WARMUP_TXS } from "../../sequencer/warmup.js";
 import { killAllChildren, spawnNode, stopGracefully, type ChildNode } from "../crash/child-node.js";
 import { cryptoRates, useFastestBackend } from "./bench-backend.js";
 import { intArg, stringArg, textArg, wordsArg } from "./bench-args.js";
 import { formatRows, monotonicUs, topSelfTime, type CpuProfile, type SelfTimeRow } from "./cpu-profile.js";
 import { loadFigures, round, round2, runLoad } from "./load-runner.js";
 import { groupCpuMs, groupMainThreadCpuMs, groupPeakRssKb, selfCpuMs } from "./proc-stats.js";
-import { eventLoopMaxMs, prepareStarknetLoad, receiptTally, starknetProbe, type StarknetLoadMode } from "./starknet-load.js";
+import { eventLoopMaxMs, waitForWarmup, prepareStarknetLoad, receiptTally, starknetProbe, type StarknetLoadMode } from "./starknet-load.js";
 
 if (process.argv.includes("--in-process")) {
   await import("./rpc-inprocess.js");
@@ -55,14 +59,18 @@ async function main(): Promise<void> {
   const profDir = textArg("cpu-prof");
   const PROF_DIR = profDir !== undefined ? resolve(profDir) : undefined;
   const extraArgs = wordsArg("node-args");
+  const WARMUP_ARG = textArg("warmup");
+  const WARMUP = WARMUP_ARG !== undefined ? intArg("warmup", DEFAULT_WARMUP_TXS, 0) : DEFAULT_WARMUP_TXS;
   const repo = textArg("node-repo");
   const nodeRepo = repo !== undefined ? { repo: resolve(repo) } : {};
   const nodeFlags = [...wordsArg("node-flags"), ...(PROF_DIR ? ["--cpu-prof", "--cpu-prof-dir", PROF_DIR] : [])];
   const child =
     URL_ARG !== undefined
       ? null
-      : await spawnNode({ dbPath: dir, seed: 11, accounts: ACCOUNTS, timeout_ms: 60_000, extraArgs, ...nodeRepo, nodeFlags });
+      : await spawnNode({ dbPath: dir, seed: 11, accounts: ACCOUNTS, timeout_ms: 60_000, extraArgs, ...nodeRepo, nodeFlags, ...(repo === undefined || WARMUP_ARG !== undefined ? { warmup: WARMUP } : {}) });
   const url = child?.rpcUrl ?? URL_ARG!;
+  const warmup = await waitForWarmup(url.replace(/\/rpc$/, ""));
+  log(`warm-up: ${warmup.end} (waited ${warmup.waited_ms} ms)`);
   let peakRssKb = 0;
   const rssTimer = setInterval(() => (peakRssKb = Math.max(peakRssKb, child ? groupPeakRssKb(child.proc.pid!) : 0)), 100);
   try {
@@ -94,6 +102,7 @@ async function main(): Promise<void> {
         txs: TXS,
         concurrency: CONCURRENCY,
         accounts: ACCOUNTS,
+        warmup: warmup.end,
         ...(RATE !== undefined ? { rate_cap_tx_per_s: RATE } : {}),
         refused: f.refused,
         included: f.included,

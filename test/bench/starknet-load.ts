@@ -96,6 +96,20 @@ export async function prepareStarknetLoad(url: string, opts: { mode: StarknetLoa
   return { queues: [queue], setup: `${accounts.length} deposits in ${depositMs.toFixed(0)} ms, ${opts.txs} orders signed` };
 }
 
+/**
+ * Wait (at most 60 s) until the node's JIT warm-up (GET /ready's `warmup`) is no longer
+ * running; a node without one answers at once.
+ */
+export async function waitForWarmup(baseUrl: string): Promise<{ end: string; waited_ms: number }> {
+  const t0 = performance.now();
+  for (;;) {
+    const body = (await (await fetch(`${baseUrl}/ready`)).json()) as { warmup?: string };
+    if (body.warmup !== "running") return { end: body.warmup ?? "none", waited_ms: Math.round(performance.now() - t0) };
+    if (performance.now() - t0 > 60_000) throw new Error("the node's warm-up still runs after 60 s");
+    await sleep(100);
+  }
+}
+
 /** Reverted transactions and Trade events in the given blocks (read after the timed part). */
 export async function receiptTally(url: string, blocks: Iterable<number>): Promise<{ reverted: number; trades: number; firstRevert?: string }> {
   const tradeKey = toHex(selectorFromName("Trade"));

@@ -52,6 +52,11 @@ export interface NodeArgs {
   extraArgs?: string[];
   /** Another checkout of the repository to run the node from (benchmarks compare versions). Default: this one. */
   repo?: string;
+  /**
+   * `--warmup N` (JIT warm-up transactions after ready). Default 0: tests do not spend the CPU.
+   * With another `repo` and no value, no flag is passed (older checkouts do not know it).
+   */
+  warmup?: number;
 }
 
 /** Spawn the devnet CLI on `dbPath` and wait until it prints its RPC URL. */
@@ -69,7 +74,7 @@ export async function startNodeProcess(opts: NodeArgs): Promise<{ proc: ChildPro
   // directory), not under tsx's CLI wrapper: a signal sent to the process group then reaches the
   // node itself, with no relay that can lose the race under load.
   const launcher = [...(opts.nodeFlags ?? []), "--import", "tsx"];
-  const args = [...launcher, resolve(repo, "scripts/devnet.ts"), "--db", opts.dbPath, "--host", "127.0.0.1", "--port", String(port), "--seed", String(opts.seed), "--accounts", String(opts.accounts), "--hash-backend", "auto", ...(opts.extraArgs ?? [])];
+  const args = [...launcher, resolve(repo, "scripts/devnet.ts"), "--db", opts.dbPath, "--host", "127.0.0.1", "--port", String(port), "--seed", String(opts.seed), "--accounts", String(opts.accounts), "--hash-backend", "auto", ...(opts.warmup !== undefined || opts.repo === undefined ? ["--warmup", String(opts.warmup ?? 0)] : []), ...(opts.extraArgs ?? [])];
   const t0 = performance.now();
   const proc = spawn(process.execPath, args, { cwd: repo, stdio: ["ignore", "pipe", "pipe"], detached: true });
   live.add(proc);
