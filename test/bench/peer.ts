@@ -8,7 +8,11 @@
 // 10 ms over JSON-RPC batches); each server's CPU time per transaction is read from /proc,
 // since wall-clock rates on a shared machine are noise. Every process started here is stopped before exit.
 //
-// Flags: --txs N (4000)  --concurrency C (32, also the number of accounts)
+// Warm-up: perpchain's node warms its JIT on a throwaway chain after ready (`npm start`'s
+// --warmup, 3000 transactions; the bench waits for it), so Hardhat gets the same number of
+// transfers, untimed, before its timed load: both are measured warm. --warmup 0: both cold.
+//
+// Flags: --txs N (4000)  --concurrency C (32, also the number of accounts)  --warmup N (3000)
 //        --hardhat-quiet (hardhat node without its per-request log; default: as users run it)
 //        --peer-dir DIR (scratch folder; default ~/.cache/perpchain-peer/hardhat-VERSION)
 // Progress on stderr; last stdout line: one JSON object, both rates and their ratio.
@@ -25,12 +29,14 @@ import { useFastestBackend } from "./bench-backend.js";
 import { intArg } from "./bench-args.js";
 import { loadFigures, round2, rpcBatchResults, runLoad, sleep, type ChainProbe, type SignedTx } from "./load-runner.js";
 import { groupCpuMs } from "./proc-stats.js";
-import { eventLoopMaxMs, prepareStarknetLoad, receiptTally, starknetProbe } from "./starknet-load.js";
+import { eventLoopMaxMs, prepareStarknetLoad, receiptTally, starknetProbe, waitForWarmup } from "./starknet-load.js";
+import { DEFAULT_WARMUP_TXS } from "../../sequencer/warmup.js";
 
 const HARDHAT_VERSION = "2.29.1";
 const HARDHAT_CHAIN_ID = 31337n;
 
 const TXS = intArg("txs", 4000);
+const WARMUP = intArg("warmup", DEFAULT_WARMUP_TXS, 0);
 const CONCURRENCY = intArg("concurrency", 32);
 const QUIET = process.argv.includes("--hardhat-quiet");
 const dirArg = process.argv.indexOf("--peer-dir");
@@ -51,6 +57,7 @@ async function main(): Promise<void> {
       txs: TXS,
       concurrency: CONCURRENCY,
       accounts: CONCURRENCY,
+      warmup_txs: WARMUP,
       hardhat,
       perpchain,
       ratio_included_tx_per_s: round2(perpchain.included_tx_per_s / hardhat.included_tx_per_s),
@@ -129,20 +136,25 @@ async function runHardhat() {
     const addresses = keys.map((k) => addr.fromPrivateKey(k));
     const nonces = (await rpcBatchResults<string>(url, addresses.map((a) => ({ method: "eth_getTransactionCount", params: [a, "latest"] })))).map(BigInt);
     const t1 = performance.now();
+    const warm: SignedTx[][] = keys.map(() => []);
     const queues: SignedTx[][] = keys.map(() => []);
-    for (let k = 0; k < TXS; k++) {
+    for (let k = 0; k < WARMUP + TXS; k++) {
       const i = k % keys.length;
       const tx = Transaction.prepare(
         { to: addresses[(i + 1) % keys.length]!, value: 1n, nonce: nonces[i]!++, gasLimit: 21_000n, maxFeePerGas: 100n * 10n ** 9n, maxPriorityFeePerGas: 10n ** 9n, chainId: HARDHAT_CHAIN_ID },
         false,
       ).signBy(keys[i]!);
       const rawHex = tx.toHex(true);
-      queues[i]!.push({
+      (k < WARMUP ? warm : queues)[i]!.push({
         hash: "0x" + bytesToHex(keccak_256(hexToBytes(rawHex.replace(/^0x/, "")))),
         body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_sendRawTransaction", params: [rawHex] }),
       });
     }
-    log(`${TXS} ETH transfers from ${keys.length} accounts signed in ${(performance.now() - t1).toFixed(0)} ms`);
+    log(`${WARMUP} + ${TXS} ETH transfers from ${keys.length} accounts signed in ${(performance.now() - t1).toFixed(0)} ms`);
+    if (WARMUP > 0) {
+      const w = await runLoad(url, evmProbe, { queues: warm, concurrency: CONCURRENCY, log });
+      log(`hardhat warm-up: ${w.included}/${WARMUP} included`);
+    }
 
     const cpu0 = groupCpuMs(proc.pid!);
     const r = await runLoad(url, evmProbe, { queues, concurrency: CONCURRENCY, log });
@@ -174,8 +186,10 @@ const evmProbe: ChainProbe = {
 
 async function runPerpchain() {
   const dir = mkdtempSync(join(tmpdir(), "perpchain-bench-peer-"));
-  const child = await spawnNode({ dbPath: dir, seed: 11, accounts: CONCURRENCY, timeout_ms: 60_000 });
+  const child = await spawnNode({ dbPath: dir, seed: 11, accounts: CONCURRENCY, timeout_ms: 60_000, warmup: WARMUP });
   try {
+    const warm = await waitForWarmup(child.baseUrl);
+    log(`perpchain warm-up: ${warm.end} (waited ${warm.waited_ms} ms)`);
     const load = await prepareStarknetLoad(child.rpcUrl, { mode: "transfers", txs: TXS, accounts: CONCURRENCY, log });
     log(load.setup);
     await eventLoopMaxMs(child.rpcUrl);
