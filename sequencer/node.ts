@@ -133,6 +133,8 @@ export type TxStatus = {
   failure_reason?: string;
 };
 
+/** A pause in arrivals this long (ms) ends a block's gathering early (scheduleBlock). */
+const GATHER_QUIET_MS = 20;
 /** A block's execution yields to the event loop after each slice this long (ms): requests are answered meanwhile. */
 const EXECUTION_SLICE_MS = 10;
 
@@ -786,8 +788,7 @@ export class PerpchainNode {
         // Busy: let the next block gather what arrives until blockBatchMs after the last one
         // started; no wait when the last block took that long already, or left a backlog.
         if (!first && this.blockBatchMs > 0 && !this.lastBlock.full && this.mempool.size < this.maxTxsPerBlock) {
-          const wait = this.lastBlock.startedAt + this.blockBatchMs - performance.now();
-          if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+          await this.gatherUntil(this.lastBlock.startedAt + this.blockBatchMs);
         }
         first = false;
         const { ready } = this.mempool.ready((s) => this.world.getNonce(s), 1);
@@ -799,6 +800,20 @@ export class PerpchainNode {
       // A submit that landed between the loop's last check and here only set buildAgain.
       if (this.buildAgain) this.scheduleBlock();
     });
+  }
+
+  /**
+   * Let transactions gather for the next block until `until` (performance.now() time), but
+   * only while they keep coming: after GATHER_QUIET_MS with no new arrival the load has paused
+   * (or ended), and waiting longer would only delay the ones already queued.
+   */
+  private async gatherUntil(until: number): Promise<void> {
+    let seen = this.mempool.arrivals;
+    for (let left = until - performance.now(); left > 0; left = until - performance.now()) {
+      await new Promise((r) => setTimeout(r, Math.min(GATHER_QUIET_MS, left)));
+      if (this.mempool.arrivals === seen) return;
+      seen = this.mempool.arrivals;
+    }
   }
 
   /** Single node, or the cluster's leader. */

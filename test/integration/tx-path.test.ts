@@ -259,6 +259,29 @@ describe("the block builder without RPC or mempool", () => {
   });
 });
 
+describe("block cadence", () => {
+  it("a block gathers only while transactions keep arriving: after a quiet pause it starts, not at the cadence", async () => {
+    // A 10 s cadence: the second block would wait ~10 s after the first without the quiet rule.
+    const node = await PerpchainNode.open({ inMemory: true, seed: 6, accounts: 2, blockGeneration: { mode: "transaction" }, blockBatchMs: 10_000 });
+    try {
+      const strkAddress = node.genesis.predeployed.find((p) => p.name === "STRK")!.address;
+      const send = (k: number) =>
+        node.submitSignedInvoke(node.genesis.accounts[k]!.address, node.accountKeys[k]!.privateKey, [
+          { to: strkAddress, selector: selectorFromName("transfer"), calldata: [node.genesis.accounts[1 - k]!.address, 1n, 0n] },
+        ]);
+      const first = await send(0);
+      const second = await send(1);
+      const t0 = performance.now();
+      const [a, b] = await Promise.all([node.waitForTx(first, 20_000), node.waitForTx(second, 20_000)]);
+      expect(performance.now() - t0).toBeLessThan(5_000);
+      expect(a.receipt.execution_status).toBe("SUCCEEDED");
+      expect(b.receipt.execution_status).toBe("SUCCEEDED");
+    } finally {
+      await node.stop();
+    }
+  });
+});
+
 describe("a block's execution budget", () => {
   it("stops taking transactions when the budget runs out; the rest stay queued, in order, for the next blocks", async () => {
     const node = await PerpchainNode.open({ inMemory: true, seed: 4, accounts: 2, blockGeneration: { mode: "demand" }, clock: () => START_MS, blockBudgetMs: 1e-6 });
