@@ -78,7 +78,11 @@ export class LevelKvStore implements KvStore {
     // `level` types the database for browsers too; on Node it is classic-level's, which compacts.
     const db = this.db as Db & { compactRange?: (start: Uint8Array, end: Uint8Array) => Promise<void> };
     if (db.status === "open" && db.compactRange) {
-      for (let pass = 0; pass < SETTLE_PASSES; pass++) await db.compactRange(SETTLE_RANGE[0], SETTLE_RANGE[1]);
+      try {
+        for (let pass = 0; pass < SETTLE_PASSES; pass++) await db.compactRange(SETTLE_RANGE[0], SETTLE_RANGE[1]);
+      } catch {
+        // Settling is tidiness: a store that cannot compact (a failed disk) still closes.
+      }
     }
     await this.db.close();
   }
