@@ -157,7 +157,23 @@ export class Warmup {
       ];
       const pay: Build = (i) => [{ to: strk, selector: transfer, calldata: [accounts[(i + 1) % ACCOUNTS]!.address, 1n, 0n] }];
       const rounds = Math.ceil(opts.txs / ACCOUNTS);
+      // Meanwhile, poll as clients waiting for inclusion do: the head every 10 ms, new blocks'
+      // transaction hashes in one JSON-RPC batch.
+      let polling = true;
+      const poller = (async () => {
+        let seen = node.headNumber();
+        while (polling && late() === null) {
+          const head = node.headNumber();
+          const batch: Array<{ jsonrpc: "2.0"; id: number; method: string; params: unknown }> = [{ jsonrpc: "2.0", id: 0, method: "starknet_blockNumber", params: [] }];
+          for (let n = seen + 1; n <= head; n++) batch.push({ jsonrpc: "2.0", id: n, method: "starknet_getBlockWithTxHashes", params: { block_id: { block_number: n } } });
+          await post(JSON.stringify(batch));
+          seen = head;
+          await new Promise((r) => setTimeout(r, 10));
+        }
+      })();
       const last = await sendQueues(accounts.map(() => Array.from({ length: rounds }, (_, r) => (price > 0n && r % 2 === 1 ? order : pay))));
+      polling = false;
+      await poller;
       // Reads clients make after submitting: statuses, receipts, blocks.
       for (const h of last) {
         if (late() !== null) break;
