@@ -160,6 +160,8 @@ export class Warmup {
       // Meanwhile, poll as clients waiting for inclusion do: the head every 10 ms, new blocks'
       // transaction hashes in one JSON-RPC batch.
       let polling = true;
+      // Its failure must not outlive it as an unhandled rejection (the CLI exits on those): a
+      // failed poll only ends the polling.
       const poller = (async () => {
         let seen = node.headNumber();
         while (polling && late() === null) {
@@ -170,7 +172,7 @@ export class Warmup {
           seen = head;
           await new Promise((r) => setTimeout(r, 10));
         }
-      })();
+      })().catch(() => {});
       const last = await sendQueues(accounts.map(() => Array.from({ length: rounds }, (_, r) => (price > 0n && r % 2 === 1 ? order : pay))));
       polling = false;
       await poller;
