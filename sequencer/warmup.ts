@@ -10,8 +10,8 @@
 // So after the devnet is ready it runs a load of its own against a throwaway chain: a second
 // node with its own seed, its own store (a temp LevelDB directory, or memory when the real node
 // is in memory) and its own RPC server on a free 127.0.0.1 port, through the same code: signed
-// INVOKE v3 STRK transfers and crossing perp orders over HTTP, 32 in flight, then receipt
-// reads. It never touches the real chain; it stops at the first request a client sends that
+// INVOKE v3 STRK transfers and crossing perp orders over HTTP, 32 in flight, while polling new
+// blocks in JSON-RPC batches, then receipt and status reads. It never touches the real chain; it stops at the first request a client sends that
 // writes (anything but a read: see `isReadOnlyMethod`) and when the devnet stops; every
 // transaction and block it made goes with its chain.
 
@@ -37,7 +37,9 @@ const ACCOUNTS = 32;
 const WARMUP_SEED = 0x5741524d;
 
 export interface WarmupResult {
+  /** Transactions sent to the throwaway chain (refused ones too). */
   sent: number;
+  /** Transactions the throwaway chain included (its genesis market data too). */
   included: number;
   ms: number;
   /** Why it ended: "done", "client" (a client wrote to the real node), "stopped", "time" or "error: ...". */

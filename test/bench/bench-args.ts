@@ -1,4 +1,4 @@
-// Command-line flags of the benchmarks: `--name N` with N a positive integer, `--name V` with V from a list or any text, `--name "A B"` as words.
+// Command-line flags of the benchmarks: `--name N` with N an integer (≥ 1 unless a flag allows 0), `--name V` with V from a list or any text, `--name "A B"` as words.
 
 export function intArg(name: string, dflt: number, min = 1): number {
   const i = process.argv.indexOf(`--${name}`);
