@@ -15,7 +15,6 @@ import { ClassRegistry } from "../contracts/runtime/class-registry.js";
 import type { GasPrices } from "../contracts/runtime/gas.js";
 import { callView, type BlockContext } from "../contracts/runtime/transaction-executor.js";
 import { Column, key, keys } from "../state/columns.js";
-import { hashBackend } from "../state/crypto/hash.js";
 import { HashPool } from "../state/crypto/hash-pool.js";
 import { encodeShortString, toHex, type Felt } from "../state/felt.js";
 import type { KvOp, KvStore } from "../state/kv-store.js";
@@ -39,7 +38,7 @@ import { installVerifyCache } from "./verify-cache.js";
 import { deriveAccountKeys, deriveOperatorKeys, type AccountKeys } from "./predeployed-accounts.js";
 import { parseBroadcastedTxn, type BroadcastedTxn } from "./rpc/params.js";
 import { decodeFormatVersion, decodeWalEntry, encodeFormatVersion, encodeWalEntry, STORAGE_FORMAT_VERSION, type StoredTx } from "./stored-records.js";
-import { broadcastJson, intake, unsignedInvokeJson } from "./tx-intake.js";
+import { broadcastJson, intake, signInvokeJson, unsignedInvokeJson } from "./tx-intake.js";
 import { Listeners } from "./listeners.js";
 
 export type { NodeTx } from "./admission.js";
@@ -663,10 +662,7 @@ export class PerpchainNode {
   ): Promise<Felt> {
     const nonce = this.mempool.nextNonceOf(sender) ?? this.world.getNonce(sender);
     const raw = unsignedInvokeJson(sender, nonce, calls, this.gasPrices);
-    const unsigned = parseBroadcastedTxn(raw, "operator");
-    const hash = intake(unsigned, this.chainId).hash;
-    const sig = hashBackend().ecdsaSign(hash, privateKey);
-    raw.signature = [toHex(sig.r), toHex(sig.s)];
+    signInvokeJson(raw, this.chainId, privateKey);
     return this.submit(raw, parseBroadcastedTxn(raw, "operator"), opts);
   }
 

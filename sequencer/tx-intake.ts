@@ -6,7 +6,8 @@ import type { ExecutableTransaction } from "../contracts/runtime/transaction-exe
 import { toHex, type Felt } from "../state/felt.js";
 import { evalPlan, type ManyPlan } from "../state/crypto/hash-plan.js";
 import { deployAccountAddress, deployAccountV3HashPlan, invokeV3HashPlan } from "../state/tx-hash.js";
-import type { BroadcastedTxn, ResourceBoundsMapping } from "./rpc/params.js";
+import { hashBackend } from "../state/crypto/hash.js";
+import { parseBroadcastedTxn, type BroadcastedTxn, type ResourceBoundsMapping } from "./rpc/params.js";
 
 export interface IntakeTx {
   hash: Felt;
@@ -140,6 +141,17 @@ export function multicallCalldata(calls: readonly Call[]): Felt[] {
  * An unsigned broadcasted INVOKE v3 (RPC JSON) for the node's own transactions (operator,
  * drills, benchmarks): bounds of 2× the block prices and generous amounts.
  */
+/**
+ * Sign an INVOKE built by unsignedInvokeJson (possibly changed since) with `privateKey`: its
+ * signature is set in place; returns its hash on `chainId`.
+ */
+export function signInvokeJson(raw: ReturnType<typeof unsignedInvokeJson>, chainId: Felt, privateKey: Felt): Felt {
+  const hash = intake(parseBroadcastedTxn(raw, "invoke"), chainId).hash;
+  const sig = hashBackend().ecdsaSign(hash, privateKey);
+  raw.signature = [toHex(sig.r), toHex(sig.s)];
+  return hash;
+}
+
 export function unsignedInvokeJson(sender: Felt, nonce: Felt, calls: readonly Call[], prices: { l1_gas: bigint; l1_data_gas: bigint; l2_gas: bigint }) {
   return {
     type: "INVOKE",

@@ -22,11 +22,10 @@ import { join } from "node:path";
 import { EXCHANGE_ADDRESS, ORACLE_ADDRESS } from "../contracts/exchange-genesis.js";
 import { exchangeFns } from "../contracts/perp/exchange-contract.js";
 import { encodeArgs } from "../contracts/runtime/index.js";
-import { hashBackend, selectorFromName } from "../state/crypto/hash.js";
+import { selectorFromName } from "../state/crypto/hash.js";
 import { encodeShortString, toHex, type Felt } from "../state/felt.js";
 import type { Devnet, DevnetOptions } from "./devnet.js";
-import { parseBroadcastedTxn } from "./rpc/params.js";
-import { intake, unsignedInvokeJson, type Call } from "./tx-intake.js";
+import { signInvokeJson, unsignedInvokeJson, type Call } from "./tx-intake.js";
 
 /** Transactions a warm-up sends by default (`--warmup N`): enough, measured, for the hot paths. */
 export const DEFAULT_WARMUP_TXS = 3000;
@@ -110,9 +109,7 @@ export class Warmup {
       const nonces = accounts.map((a) => node.world.getNonce(a.address));
       const sign = (i: number, calls: Call[]) => {
         const raw = unsignedInvokeJson(accounts[i]!.address, nonces[i]!++, calls, node.gasPrices);
-        const h = intake(parseBroadcastedTxn(raw, "warmup"), node.chainId).hash;
-        const sig = hashBackend().ecdsaSign(h, accounts[i]!.key);
-        raw.signature = [toHex(sig.r), toHex(sig.s)];
+        const h = signInvokeJson(raw, node.chainId, accounts[i]!.key);
         return { hash: h, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "starknet_addInvokeTransaction", params: { invoke_transaction: raw } }) };
       };
       // Each account's transactions go in nonce order from one worker (32 in flight), each

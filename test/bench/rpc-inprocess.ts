@@ -17,8 +17,7 @@ import { exchangeFns } from "../../contracts/perp/exchange-contract.js";
 import { encodeArgs } from "../../contracts/runtime/index.js";
 import { startDevnet } from "../../sequencer/devnet.js";
 import { rawHashBackend } from "../../sequencer/verify-cache.js";
-import { parseBroadcastedTxn } from "../../sequencer/rpc/params.js";
-import { intake, unsignedInvokeJson } from "../../sequencer/tx-intake.js";
+import { signInvokeJson, unsignedInvokeJson } from "../../sequencer/tx-intake.js";
 import { hashBackend, selectorFromName } from "../../state/crypto/hash.js";
 import { encodeShortString, toHex } from "../../state/felt.js";
 import { cryptoRates, useFastestBackend } from "./bench-backend.js";
@@ -87,9 +86,7 @@ async function main(): Promise<void> {
       nextNonce[i] = nonce + 1n;
       const order = encodeArgs(exchangeFns.placeOrder.inputs, { market: BTC, side, order_type: 0n, flags: 0n, price: price_e6, trigger_price: 0n, size: SIZE_E8 });
       const raw = unsignedInvokeJson(BigInt(a.address), nonce, [{ to: exchange, selector: exchangeFns.placeOrder.selector, calldata: order }], node.gasPrices);
-      const h = intake(parseBroadcastedTxn(raw, "bench"), node.chainId).hash;
-      const sig = hashBackend().ecdsaSign(h, BigInt(a.private_key));
-      raw.signature = [toHex(sig.r), toHex(sig.s)];
+      const h = signInvokeJson(raw, node.chainId, BigInt(a.private_key));
       hashes.push(toHex(h));
       bodies.push(JSON.stringify({ jsonrpc: "2.0", id: k, method: "starknet_addInvokeTransaction", params: { invoke_transaction: raw } }));
     }

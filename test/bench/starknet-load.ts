@@ -5,9 +5,8 @@
 
 import { exchangeFns } from "../../contracts/perp/exchange-contract.js";
 import { encodeArgs } from "../../contracts/runtime/index.js";
-import { parseBroadcastedTxn } from "../../sequencer/rpc/params.js";
-import { intake, unsignedInvokeJson, type Call } from "../../sequencer/tx-intake.js";
-import { hashBackend, selectorFromName } from "../../state/crypto/hash.js";
+import { signInvokeJson, unsignedInvokeJson, type Call } from "../../sequencer/tx-intake.js";
+import { selectorFromName } from "../../state/crypto/hash.js";
 import { encodeShortString, toHex } from "../../state/felt.js";
 import { rpc } from "../crash/child-node.js";
 import { rpcBatchResults, sleep, type ChainProbe, type SignedTx } from "./load-runner.js";
@@ -47,9 +46,7 @@ export async function prepareStarknetLoad(url: string, opts: { mode: StarknetLoa
   const prices = { l1_gas: BigInt(cfg.gas_price_fri!), l1_data_gas: BigInt(cfg.data_gas_price_fri!), l2_gas: BigInt(cfg.l2_gas_price_fri!) };
   const sign = (a: { address: string; private_key: string }, nonce: bigint, calls: Call[]): SignedTx => {
     const raw = unsignedInvokeJson(BigInt(a.address), nonce, calls, prices);
-    const h = intake(parseBroadcastedTxn(raw, "bench"), chainId).hash;
-    const sig = hashBackend().ecdsaSign(h, BigInt(a.private_key));
-    raw.signature = [toHex(sig.r), toHex(sig.s)];
+    const h = signInvokeJson(raw, chainId, BigInt(a.private_key));
     return { hash: toHex(h), body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "starknet_addInvokeTransaction", params: { invoke_transaction: raw } }) };
   };
   const nonces = (await rpcBatchResults<string>(url, accounts.map((a) => ({ method: "starknet_getNonce", params: { block_id: "latest", contract_address: a.address } })))).map(BigInt);

@@ -21,8 +21,7 @@ import { deployAccountAddress } from "../../state/tx-hash.js";
 import { startDevnet, type Devnet } from "../../sequencer/devnet.js";
 import { blockInputsOf, reexecutionOf } from "../../sequencer/block-builder.js";
 import { PerpchainNode } from "../../sequencer/node.js";
-import { parseBroadcastedTxn } from "../../sequencer/rpc/params.js";
-import { intake, unsignedInvokeJson } from "../../sequencer/tx-intake.js";
+import { signInvokeJson, unsignedInvokeJson } from "../../sequencer/tx-intake.js";
 import { NodeNotReadyError } from "../../sequencer/errors.js";
 
 config.set("logLevel", "ERROR");
@@ -57,9 +56,7 @@ function signedTransfer(
   const nonce = opts.nonce ?? node.world.getNonce(sender);
   const raw = unsignedInvokeJson(sender, nonce, [{ to: strk(), selector: selectorFromName("transfer"), calldata: [recipient, amount, 0n] }], node.gasPrices);
   opts.mutate?.(raw);
-  const hash = intake(parseBroadcastedTxn(raw, "test"), node.chainId).hash;
-  const sig = hashBackend().ecdsaSign(hash, opts.signWith ?? node.accountKeys[i]!.privateKey);
-  raw.signature = [toHex(sig.r), toHex(sig.s)];
+  const hash = signInvokeJson(raw, node.chainId, opts.signWith ?? node.accountKeys[i]!.privateKey);
   return { raw, hash };
 }
 
