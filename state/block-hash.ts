@@ -21,7 +21,7 @@ import {
   compareStarknetVersions,
   blockCommitments,
   concatenatedCounts,
-  stateDiffCommitment,
+  stateDiffCommitmentAsync,
   stateDiffLength,
   type EventForCommitment,
   type L1DataAvailabilityMode,
@@ -156,7 +156,7 @@ export async function computeBlockHeader(input: BlockHeaderInput): Promise<Block
     l1Gas: t.l1Gas,
     l1DataGas: t.l1DataGas,
   }));
-  const c = await blockCommitments(txs, events, receipts, starknetVersion);
+  const [c, stateDiffCommitment] = await Promise.all([blockCommitments(txs, events, receipts, starknetVersion), stateDiffCommitmentAsync(input.stateDiff)]);
   const fields: BlockHashInput = {
     blockNumber: input.blockNumber,
     parentHash: input.parentHash,
@@ -167,7 +167,7 @@ export async function computeBlockHeader(input: BlockHeaderInput): Promise<Block
     eventCount: events.length,
     stateDiffLength: stateDiffLength(input.stateDiff),
     l1DaMode: input.l1DaMode,
-    stateDiffCommitment: stateDiffCommitment(input.stateDiff),
+    stateDiffCommitment,
     transactionCommitment: c.transactionCommitment,
     eventCommitment: c.eventCommitment,
     receiptCommitment: c.receiptCommitment,

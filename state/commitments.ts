@@ -192,6 +192,12 @@ export function stateDiffCommitment(diff: StateDiffForCommitment): Felt {
   return evalPlan(stateDiffCommitmentPlan(diff));
 }
 
+/** stateDiffCommitment hashed on the backend's hash thread when it has one (a block's diff can be thousands of felts). */
+export async function stateDiffCommitmentAsync(diff: StateDiffForCommitment): Promise<Felt> {
+  const [h] = await evalPlans([stateDiffCommitmentPlan(diff)]);
+  return h!;
+}
+
 export function stateDiffCommitmentPlan(diff: StateDiffForCommitment): ManyPlan {
   const out: Felt[] = [STATE_DIFF_PREFIX];
   pushSortedPairs(out, diff.deployed, "deployed");

@@ -16,6 +16,7 @@ import {
   receiptLeaf,
   revertReasonHash,
   stateDiffCommitment,
+  stateDiffCommitmentAsync,
   stateDiffLength,
   transactionCommitment,
   transactionLeaf,
@@ -25,6 +26,8 @@ import {
   type StateDiffForCommitment,
 } from "../../state/commitments.js";
 import { computeBlockHeader } from "../../state/block-hash.js";
+import { hashBackend, setHashBackend } from "../../state/crypto/hash.js";
+import { selectHashBackend } from "../../state/crypto/select-backend.js";
 
 const V = JSON.parse(readFileSync(new URL("../vectors/blocks/starknet-api-commitment-vectors.json", import.meta.url), "utf8"));
 const f = (x: string | number): Felt => BigInt(x);
@@ -118,8 +121,17 @@ describe("receipt commitment", () => {
 });
 
 describe("state diff commitment", () => {
-  it("matches the starknet_api vector with every section filled", () => {
+  it("matches the starknet_api vector with every section filled", async () => {
     expect(stateDiffCommitment(vectorStateDiff())).toBe(f(V.state_diff.commitment));
+    expect(await stateDiffCommitmentAsync(vectorStateDiff())).toBe(f(V.state_diff.commitment));
+    // The same on the native addon's hash thread (the path block headers take).
+    const previous = hashBackend();
+    try {
+      selectHashBackend({ prefer: "native" });
+      expect(await stateDiffCommitmentAsync(vectorStateDiff())).toBe(f(V.state_diff.commitment));
+    } finally {
+      setHashBackend(previous);
+    }
     expect(stateDiffLength(vectorStateDiff())).toBe(3 + 3 + 2 + 1 + 1);
   });
 
