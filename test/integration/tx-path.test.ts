@@ -60,6 +60,14 @@ function signedTransfer(
   return { raw, hash };
 }
 
+/** A STRK transfer of `amount` FRI from predeployed account `from` to account `to`, signed with `from`'s key and submitted. */
+function submitTransfer(node: PerpchainNode, from: number, to: number, amount: bigint): Promise<Felt> {
+  const strk = node.genesis.predeployed.find((p) => p.name === "STRK")!.address;
+  return node.submitSignedInvoke(node.genesis.accounts[from]!.address, node.accountKeys[from]!.privateKey, [
+    { to: strk, selector: selectorFromName("transfer"), calldata: [node.genesis.accounts[to]!.address, amount, 0n] },
+  ]);
+}
+
 beforeAll(async () => {
   selectHashBackend({ prefer: "auto" });
   d = await startDevnet({
@@ -228,12 +236,7 @@ describe("the block builder without RPC or mempool", () => {
     const follower = await PerpchainNode.open(opts);
     try {
       expect(follower.world.head()!.blockHash).toBe(leader.world.head()!.blockHash);
-      const strkAddress = leader.genesis.predeployed.find((p) => p.name === "STRK")!.address;
-      for (let k = 0; k < 3; k++) {
-        await leader.submitSignedInvoke(leader.genesis.accounts[k % 2]!.address, leader.accountKeys[k % 2]!.privateKey, [
-          { to: strkAddress, selector: selectorFromName("transfer"), calldata: [leader.genesis.accounts[(k + 1) % 2]!.address, BigInt(1000 + k), 0n] },
-        ]);
-      }
+      for (let k = 0; k < 3; k++) await submitTransfer(leader, k % 2, (k + 1) % 2, BigInt(1000 + k));
       const block = await leader.createBlock();
       expect(block.txHashes).toHaveLength(3);
 
@@ -261,13 +264,8 @@ describe("block cadence", () => {
     // A 10 s cadence: the second block would wait ~10 s after the first without the quiet rule.
     const node = await PerpchainNode.open({ inMemory: true, seed: 6, accounts: 2, blockGeneration: { mode: "transaction" }, blockBatchMs: 10_000 });
     try {
-      const strkAddress = node.genesis.predeployed.find((p) => p.name === "STRK")!.address;
-      const send = (k: number) =>
-        node.submitSignedInvoke(node.genesis.accounts[k]!.address, node.accountKeys[k]!.privateKey, [
-          { to: strkAddress, selector: selectorFromName("transfer"), calldata: [node.genesis.accounts[1 - k]!.address, 1n, 0n] },
-        ]);
-      const first = await send(0);
-      const second = await send(1);
+      const first = await submitTransfer(node, 0, 1, 1n);
+      const second = await submitTransfer(node, 1, 0, 1n);
       const t0 = performance.now();
       const [a, b] = await Promise.all([node.waitForTx(first, 20_000), node.waitForTx(second, 20_000)]);
       expect(performance.now() - t0).toBeLessThan(5_000);
@@ -283,14 +281,8 @@ describe("a block's execution budget", () => {
   it("stops taking transactions when the budget runs out; the rest stay queued, in order, for the next blocks", async () => {
     const node = await PerpchainNode.open({ inMemory: true, seed: 4, accounts: 2, blockGeneration: { mode: "demand" }, clock: () => START_MS, blockBudgetMs: 1e-6 });
     try {
-      const strkAddress = node.genesis.predeployed.find((p) => p.name === "STRK")!.address;
       const hashes: Felt[] = [];
-      for (let k = 0; k < 5; k++) {
-        const tx = await node.submitSignedInvoke(node.genesis.accounts[k % 2]!.address, node.accountKeys[k % 2]!.privateKey, [
-          { to: strkAddress, selector: selectorFromName("transfer"), calldata: [node.genesis.accounts[(k + 1) % 2]!.address, BigInt(1000 + k), 0n] },
-        ]);
-        hashes.push(tx);
-      }
+      for (let k = 0; k < 5; k++) hashes.push(await submitTransfer(node, k % 2, (k + 1) % 2, BigInt(1000 + k)));
       // A 1 ns budget: every block takes its first transaction only.
       const blocks = [];
       for (let k = 0; k < 5; k++) blocks.push(await node.createBlock());
@@ -306,14 +298,8 @@ describe("a block's execution budget", () => {
   it("the builder takes transactions until now() reaches the deadline (at least one), and says how many", async () => {
     const node = await PerpchainNode.open({ inMemory: true, seed: 5, accounts: 2, blockGeneration: { mode: "demand" }, clock: () => START_MS });
     try {
-      const strkAddress = node.genesis.predeployed.find((p) => p.name === "STRK")!.address;
       const txs = [];
-      for (let k = 0; k < 4; k++) {
-        const sender = node.genesis.accounts[0]!.address;
-        txs.push(
-          (await node.submitSignedInvoke(sender, node.accountKeys[0]!.privateKey, [{ to: strkAddress, selector: selectorFromName("transfer"), calldata: [node.genesis.accounts[1]!.address, 1n, 0n] }])),
-        );
-      }
+      for (let k = 0; k < 4; k++) txs.push(await submitTransfer(node, 0, 1, 1n));
       const queued = txs.map((t) => node.mempool.get(t)!.payload.tx);
       const genesis = (await node.chain.getStoredBlock(0))!;
       const inputs = { ...blockInputsOf(genesis.header), number: 1 };
@@ -351,10 +337,7 @@ describe("a block's transaction records", () => {
   it("render their JSON on first read, once, and serialize whole (transaction, receipt, trace)", async () => {
     const node = await PerpchainNode.open({ inMemory: true, seed: 6, accounts: 2, blockGeneration: { mode: "demand" }, clock: () => START_MS });
     try {
-      const strkAddress = node.genesis.predeployed.find((p) => p.name === "STRK")!.address;
-      const hash = await node.submitSignedInvoke(node.genesis.accounts[0]!.address, node.accountKeys[0]!.privateKey, [
-        { to: strkAddress, selector: selectorFromName("transfer"), calldata: [node.genesis.accounts[1]!.address, 5n, 0n] },
-      ]);
+      const hash = await submitTransfer(node, 0, 1, 5n);
       await node.createBlock();
       const record = (await node.chain.getTx(hash))!;
       expect(Object.keys(record).sort()).toEqual(["blockNumber", "index", "receipt", "trace", "transaction"]);
@@ -382,9 +365,7 @@ describe("admission's signature prefetch", () => {
       const before = node.admissionCryptoStats;
       const hashes = await Promise.all(
         [0, 1, 2].map((i) =>
-          node.submitSignedInvoke(node.genesis.accounts[i]!.address, node.accountKeys[i]!.privateKey, [
-            { to: strkAddress, selector: selectorFromName("transfer"), calldata: [node.genesis.accounts[(i + 1) % 3]!.address, 7n, 0n] },
-          ]),
+          submitTransfer(node, i, (i + 1) % 3, 7n),
         ),
       );
       const after = node.admissionCryptoStats;
@@ -399,9 +380,7 @@ describe("admission's signature prefetch", () => {
 
       // A submission whose hash is being computed when the node swaps its chain (devnet_restart,
       // devnet_load replace the admission) is refused, not queued on the chain that is gone.
-      const late = node.submitSignedInvoke(node.genesis.accounts[0]!.address, node.accountKeys[0]!.privateKey, [
-        { to: strkAddress, selector: selectorFromName("transfer"), calldata: [node.genesis.accounts[1]!.address, 9n, 0n] },
-      ]);
+      const late = submitTransfer(node, 0, 1, 9n);
       (node as unknown as { admission: { retire(): void } }).admission.retire();
       await expect(late).rejects.toBeInstanceOf(NodeNotReadyError);
       expect(node.mempool.size).toBe(0);
