@@ -1,7 +1,8 @@
 // Admission's hashing and signature checks, off the main thread: the transactions submitted
 // in one turn of the event loop are hashed together in one Poseidon program on the hash
-// thread, then their signatures are verified there too, and the answers go into the verify
-// memo (verify-cache.ts) that __validate__ consults. Validation itself still runs in full on
+// thread, and their signatures are verified there in the same job (one trip: each trip waits
+// for a turn of this thread's event loop, which may be a slice of a block), and the answers
+// go into the verify memo (verify-cache.ts) that __validate__ consults. Validation itself still runs in full on
 // the main thread, against the state: the prefetched answer only turns its signature check
 // into a memo hit, so a wrong hint (a rotated key, another account class) costs time, never
 // an answer. Without a hash thread (the JS backend) hashes are computed at once, here.
@@ -10,11 +11,11 @@
 
 import { hashBackend } from "../state/crypto/hash.js";
 import type { EcdsaItem } from "../state/crypto/hash-backend.js";
-import { evalPlan, evalPlans, type ManyPlan } from "../state/crypto/hash-plan.js";
+import { evalPlan, evalPlans, evalPlansVerifying, type ManyPlan, type PlanCheck } from "../state/crypto/hash-plan.js";
 import type { Felt } from "../state/felt.js";
 import type { BroadcastedTxn } from "./rpc/params.js";
 import { transactionHashPlan } from "./tx-intake.js";
-import { prefetchVerifications } from "./verify-cache.js";
+import { prefetchVerifications, rememberVerifications } from "./verify-cache.js";
 
 interface Pending {
   plan: ManyPlan;
@@ -66,9 +67,21 @@ export class AdmissionCrypto {
     this.queue = [];
     this.stats.batches++;
     this.stats.txs += batch.length;
+    const plans = batch.map((p) => p.plan);
+    // Signatures to verify with the hashes: those whose key is known (a hint), without the
+    // message hash yet (filled in when the hashes are back; the memo is keyed by it).
+    const checks: PlanCheck[] = [];
+    batch.forEach((p, i) => {
+      if (p.publicKey !== undefined) checks.push({ plan: i, r: p.signature[0]!, s: p.signature[1]!, publicKey: p.publicKey });
+    });
     let hashes: Felt[];
+    let verified: boolean[] | undefined;
     try {
-      hashes = await evalPlans(batch.map((p) => p.plan), { urgent: true }); // requests wait on it
+      // Requests wait on it: the urgent hash thread. Hashes and signatures in one job when the
+      // backend can; the hashes alone otherwise (the signatures follow below).
+      const both = await evalPlansVerifying(plans, checks, { urgent: true });
+      hashes = both?.values ?? (await evalPlans(plans, { urgent: true }));
+      verified = both?.valid;
     } catch {
       // One bad input must not fail the others queued with it: each is hashed on its own here.
       for (const p of batch) {
@@ -80,12 +93,10 @@ export class AdmissionCrypto {
       }
       return;
     }
-    const checks: EcdsaItem[] = [];
-    batch.forEach((p, i) => {
-      if (p.publicKey !== undefined) checks.push({ msgHash: hashes[i]!, r: p.signature[0]!, s: p.signature[1]!, publicKey: p.publicKey });
-    });
+    const items: EcdsaItem[] = checks.map((c) => ({ msgHash: hashes[c.plan]!, r: c.r, s: c.s, publicKey: c.publicKey }));
+    if (verified !== undefined) rememberVerifications(items, verified);
     // A failed prefetch only means __validate__ verifies on this thread, as it always could.
-    await prefetchVerifications(checks).catch(() => {});
+    else await prefetchVerifications(items).catch(() => {});
     batch.forEach((p, i) => p.resolve(hashes[i]!));
   }
 }

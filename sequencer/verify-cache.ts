@@ -9,8 +9,14 @@ import type { EcdsaItem, HashBackend } from "../state/crypto/hash-backend.js";
 const CACHED = Symbol("perpchain.verifyCache");
 const INNER = Symbol("perpchain.verifyCache.inner");
 const PREFETCH = Symbol("perpchain.verifyCache.prefetch");
+const REMEMBER = Symbol("perpchain.verifyCache.remember");
 
-type Wrapped = HashBackend & { [CACHED]?: true; [INNER]?: HashBackend; [PREFETCH]?: (items: readonly EcdsaItem[]) => Promise<void> };
+type Wrapped = HashBackend & {
+  [CACHED]?: true;
+  [INNER]?: HashBackend;
+  [PREFETCH]?: (items: readonly EcdsaItem[]) => Promise<void>;
+  [REMEMBER]?: (it: EcdsaItem, ok: boolean) => void;
+};
 
 const MAX_PER_HASH = 4;
 
@@ -60,6 +66,9 @@ export function withVerifyCache(inner: HashBackend, capacity = 65_536): HashBack
   };
   wrapped[CACHED] = true;
   wrapped[INNER] = inner;
+  wrapped[REMEMBER] = (it, ok) => {
+    if (lookup(it.msgHash, it.r, it.s, it.publicKey) === undefined) remember(it.msgHash, it.r, it.s, it.publicKey, ok);
+  };
   const verifyAsync = inner.ecdsaVerifyBatchAsync?.bind(inner);
   if (verifyAsync) {
     wrapped[PREFETCH] = async (items) => {
@@ -82,6 +91,16 @@ export function withVerifyCache(inner: HashBackend, capacity = 65_536): HashBack
 export function prefetchVerifications(items: readonly EcdsaItem[]): Promise<void> {
   const f = (hashBackend() as Wrapped)[PREFETCH];
   return f && items.length > 0 ? f(items) : Promise.resolve();
+}
+
+/**
+ * Memoizes answers verified elsewhere (on the hash thread, with the hashes they sign: see
+ * admission-crypto.ts), so __validate__'s checks of them are memo hits. Only answers from a
+ * real verification of these exact items belong here. A no-op without the memo.
+ */
+export function rememberVerifications(items: readonly EcdsaItem[], answers: readonly boolean[]): void {
+  const f = (hashBackend() as Wrapped)[REMEMBER];
+  if (f) items.forEach((it, i) => f(it, answers[i]!));
 }
 
 /** Wrap the active backend once (idempotent; re-wraps if another backend was selected since). */

@@ -12,6 +12,15 @@ export interface EcdsaItem {
   publicKey: Felt;
 }
 
+/** A signature check over a program operand (see HashBackend.poseidonProgramVerifyAsync). */
+export interface ProgramCheck {
+  /** The message hash: a felt index of the program, or PROGRAM_REF | job for a job's output. */
+  msg: number;
+  r: Felt;
+  s: Felt;
+  publicKey: Felt;
+}
+
 export interface AsyncHashOptions {
   urgent?: boolean;
 }
@@ -41,6 +50,11 @@ export interface HashBackend {
    * `urgent`: a request waits on it, so it must not wait behind bulk work (a block's node tables).
    */
   poseidonProgramAsync?(ops: Uint32Array, felts: readonly Felt[], opts?: AsyncHashOptions): Promise<Felt[]>;
+  /**
+   * Optional: poseidonProgramAsync, then ecdsaVerify of each check over its operand, in one job
+   * on the backend's own thread (a caller that needs both waits for one trip, not two).
+   */
+  poseidonProgramVerifyAsync?(ops: Uint32Array, felts: readonly Felt[], checks: readonly ProgramCheck[], opts?: AsyncHashOptions): Promise<{ outputs: Felt[]; valid: boolean[] }>;
   /** Optional: ecdsaVerify of many items on the backend's own thread. */
   ecdsaVerifyBatchAsync?(items: readonly EcdsaItem[], opts?: AsyncHashOptions): Promise<boolean[]>;
   /** Optional: the felts at offset, offset + stride, ... of fixed-size records (node-table hashes). */

@@ -8,7 +8,7 @@
 
 import type { Felt } from "../felt.js";
 import { hashBackend } from "./hash.js";
-import type { AsyncHashOptions } from "./hash-backend.js";
+import type { AsyncHashOptions, ProgramCheck } from "./hash-backend.js";
 
 export type HashPlan = Felt | ManyPlan;
 
@@ -97,10 +97,46 @@ export async function evalPlans(plans: readonly HashPlan[], opts: AsyncHashOptio
   const program = compilePlans(plans);
   const backend = hashBackend();
   const results = program.jobs === 0 ? [] : backend.poseidonProgramAsync ? await backend.poseidonProgramAsync(program.ops, program.felts, opts) : runProgram(program);
-  const out = new Array<Felt>(plans.length);
-  for (let i = 0; i < plans.length; i++) {
+  return planValues(program, results);
+}
+
+/** Each plan's value: its job's output, or the bare felt it was. */
+function planValues(program: PoseidonProgram, outputs: readonly Felt[]): Felt[] {
+  const values = new Array<Felt>(program.outputs.length);
+  for (let i = 0; i < values.length; i++) {
     const o = program.outputs[i]!;
-    out[i] = o >= 0 ? results[o]! : program.felts[-1 - o]!;
+    values[i] = o >= 0 ? outputs[o]! : program.felts[-1 - o]!;
   }
-  return out;
+  return values;
+}
+
+/** A signature check over the value of plan `plan` (an index into evalPlansVerifying's plans). */
+export interface PlanCheck {
+  plan: number;
+  r: Felt;
+  s: Felt;
+  publicKey: Felt;
+}
+
+/**
+ * evalPlans, then an ECDSA verification of each check over its plan's value, in one trip to the
+ * backend's hash thread. Undefined when the backend cannot do both in one job (the caller then
+ * hashes and verifies its own way).
+ */
+export async function evalPlansVerifying(
+  plans: readonly HashPlan[],
+  checks: readonly PlanCheck[],
+  opts: AsyncHashOptions = {},
+): Promise<{ values: Felt[]; valid: boolean[] } | undefined> {
+  const backend = hashBackend();
+  if (!backend.poseidonProgramVerifyAsync) return undefined;
+  const program = compilePlans(plans);
+  const operand = (plan: number): number => {
+    const o = program.outputs[plan];
+    if (o === undefined) throw new RangeError(`check names plan ${plan} of ${plans.length}`);
+    return o >= 0 ? (PROGRAM_REF | o) >>> 0 : -1 - o;
+  };
+  const programChecks: ProgramCheck[] = checks.map((c) => ({ msg: operand(c.plan), r: c.r, s: c.s, publicKey: c.publicKey }));
+  const { outputs, valid } = await backend.poseidonProgramVerifyAsync(program.ops, program.felts, programChecks, opts);
+  return { values: planValues(program, outputs), valid };
 }

@@ -27,6 +27,12 @@ export interface NativeAddon {
   poseidonProgram(ops: Uint32Array, felts: Uint8Array): Buffer;
   /** `urgent`: a caller waits on it to answer a request; it runs on a second hash thread, never behind a block's bulk hashing. */
   poseidonProgramAsync(ops: Uint32Array, felts: Uint8Array, urgent?: boolean): Promise<Buffer>;
+  /**
+   * The program's outputs (32 bytes per job), then one byte per check (1 = valid): check i is a
+   * 96-byte (r, s, publicKey) record over the message operand msgs[i] (a felt index, or bit 31 |
+   * job). One job on the hash thread.
+   */
+  poseidonProgramVerifyAsync(ops: Uint32Array, felts: Uint8Array, checks: Uint8Array, msgs: Uint32Array, urgent?: boolean): Promise<Buffer>;
   /** ecdsaVerifyBatchBuffer on the hash thread (which keeps key tables of its own). */
   ecdsaVerifyBatchAsync(items: Uint8Array, urgent?: boolean): Promise<Buffer>;
   ecdsaVerify(msgHash: Felt, r: Felt, s: Felt, publicKey: Felt): boolean;
@@ -70,6 +76,19 @@ export function createNativeBackend(addon: NativeAddon): HashBackend {
     hashNodeTableAsync: (kind, table, felts, prefix) => addon.hashNodeTableAsync(kind === "pedersen" ? 0 : 1, table, addon.feltsToBuffer(felts), prefix),
     async poseidonProgramAsync(ops, felts, opts) {
       return addon.recordFelts(await addon.poseidonProgramAsync(ops, addon.feltsToBuffer(felts), opts?.urgent === true), 0, 32);
+    },
+    async poseidonProgramVerifyAsync(ops, felts, checks, opts) {
+      const flat = new Array<Felt>(3 * checks.length);
+      const msgs = new Uint32Array(checks.length);
+      checks.forEach((c, i) => {
+        flat[3 * i] = c.r;
+        flat[3 * i + 1] = c.s;
+        flat[3 * i + 2] = c.publicKey;
+        msgs[i] = c.msg;
+      });
+      const out = await addon.poseidonProgramVerifyAsync(ops, addon.feltsToBuffer(felts), addon.feltsToBuffer(flat), msgs, opts?.urgent === true);
+      const hashed = out.length - checks.length;
+      return { outputs: addon.recordFelts(out.subarray(0, hashed), 0, 32), valid: Array.from(out.subarray(hashed), (b) => b === 1) };
     },
     async ecdsaVerifyBatchAsync(items, opts) {
       const flat = new Array<Felt>(4 * items.length);

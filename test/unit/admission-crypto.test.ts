@@ -64,6 +64,28 @@ describe("AdmissionCrypto", () => {
     expect(syncVerifies()).toBe(0);
   });
 
+  it("hashes and verifies in one trip to the hash thread; a backend without the combined job verifies in a second", async () => {
+    const keyOf = new Map(PRIV.map((p, i) => [BigInt(100 + i), publicKey(p)]));
+    const txs = Array.from({ length: 6 }, (_, i) => signedInvoke(BigInt(100 + (i % 3)), BigInt(i), PRIV[i % 3]!));
+    for (const combined of [true, false]) {
+      const { backend, syncVerifies } = countingBackend();
+      const trips = { combined: 0, hashes: 0, verifies: 0 };
+      const counted: HashBackend = {
+        ...backend,
+        poseidonProgramVerifyAsync: combined ? (...a) => (trips.combined++, backend.poseidonProgramVerifyAsync!(...a)) : undefined,
+        poseidonProgramAsync: (...a) => (trips.hashes++, backend.poseidonProgramAsync!(...a)),
+        ecdsaVerifyBatchAsync: (...a) => (trips.verifies++, backend.ecdsaVerifyBatchAsync!(...a)),
+      };
+      setHashBackend(withVerifyCache(counted));
+      const crypto = new AdmissionCrypto({ chainId: CHAIN_ID, publicKeyOf: (s) => keyOf.get(s) });
+      const hashes = await Promise.all(txs.map((tx) => crypto.hash(tx, tx.type === "INVOKE" ? tx.senderAddress : undefined)));
+      expect(hashes).toEqual(txs.map((tx) => transactionHash(tx, CHAIN_ID)));
+      expect(trips).toEqual(combined ? { combined: 1, hashes: 0, verifies: 0 } : { combined: 0, hashes: 1, verifies: 1 });
+      txs.forEach((tx, i) => expect(hashBackend().ecdsaVerify(hashes[i]!, tx.signature[0]!, tx.signature[1]!, keyOf.get(BigInt(100 + (i % 3)))!)).toBe(true));
+      expect(syncVerifies()).toBe(0); // every answer came from the hash thread, through the memo
+    }
+  });
+
   it("a wrong key hint or a bad signature changes no answer: the check on this thread decides", async () => {
     const { backend, syncVerifies } = countingBackend();
     setHashBackend(backend);
@@ -94,7 +116,8 @@ describe("AdmissionCrypto", () => {
 
 describe("AdmissionCrypto, a batch the hash thread refuses", () => {
   it("is hashed again here, transaction by transaction: each still gets its own answer", async () => {
-    const refusing: HashBackend = { ...countingBackend().backend, poseidonProgramAsync: () => Promise.reject(new RangeError("refused")) };
+    const refuse = () => Promise.reject(new RangeError("refused"));
+    const refusing: HashBackend = { ...countingBackend().backend, poseidonProgramAsync: refuse, poseidonProgramVerifyAsync: refuse };
     setHashBackend(refusing);
     const crypto = new AdmissionCrypto({ chainId: CHAIN_ID, publicKeyOf: () => undefined });
     const txs = [signedInvoke(100n, 0n, null), signedInvoke(101n, 1n, null)];

@@ -1,11 +1,11 @@
 // Poseidon plans and programs (state/crypto/hash-plan.ts) and the native addon's hash-thread
-// functions: poseidonProgram(Async) and ecdsaVerifyBatchAsync give what the per-call
+// functions: poseidonProgram(Async), poseidonProgramVerifyAsync and ecdsaVerifyBatchAsync give what the per-call
 // functions give (and the @scure/starknet reference), and a malformed program is refused at
 // the call with a typed error, before anything is queued.
 import * as scure from "@scure/starknet";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { hashBackend, setHashBackend } from "../../state/crypto/hash.js";
-import { compilePlans, evalPlan, evalPlans, many, runProgram, type HashPlan } from "../../state/crypto/hash-plan.js";
+import { compilePlans, evalPlan, evalPlans, evalPlansVerifying, many, runProgram, type HashPlan } from "../../state/crypto/hash-plan.js";
 import { createNativeBackend, loadNativeAddon, type NativeAddon } from "../../state/crypto/native-backend.js";
 import { scureBackend } from "../../state/crypto/scure-backend.js";
 import { CURVE_ORDER, P, SeededRandom } from "../vectors/crypto/prng.js";
@@ -100,6 +100,47 @@ describe("ecdsaVerifyBatchAsync", () => {
     const want = items.map((it) => addon.ecdsaVerify(it.msgHash, it.r, it.s, it.publicKey));
     expect(want.filter(Boolean).length).toBe(15);
     expect(await createNativeBackend(addon).ecdsaVerifyBatchAsync!(items)).toEqual(want);
+  });
+});
+
+describe("poseidonProgramVerifyAsync", () => {
+  it("gives the program's outputs and, in the same job, ecdsaVerify's answer over each check's job output or felt", async () => {
+    const rng = new SeededRandom(0x5e1f);
+    const native = createNativeBackend(addon);
+    const priv = 1n + rng.below(CURVE_ORDER - 1n);
+    const publicKey = addon.publicKey(priv);
+    const plans = randomPlans(rng, 24);
+    plans.push(rng.below(P)); // a bare felt: its check names a felt of the program
+    const values = plans.map(evalPlan);
+    // Even plans signed by the key, odd ones tampered with (s + 1) or signed by another key.
+    const checks = values.map((v, i) => {
+      const { r, s } = native.ecdsaSign(v % (1n << 251n) === v ? v : 0n, priv);
+      return { plan: i, r, s: i % 4 === 1 ? s + 1n : s, publicKey: i % 4 === 3 ? addon.publicKey(priv + 1n) : publicKey };
+    });
+    const want = checks.map((c) => addon.ecdsaVerify(values[c.plan]!, c.r, c.s, c.publicKey));
+    expect(want.filter(Boolean).length).toBeGreaterThanOrEqual(10);
+    expect(want.filter((w) => !w).length).toBeGreaterThanOrEqual(10);
+    setHashBackend(native);
+    const got = await evalPlansVerifying(plans, checks, { urgent: true });
+    expect(got).toEqual({ values, valid: want });
+    // No checks: the hashes alone. And a backend without the combined job says so (undefined).
+    expect(await evalPlansVerifying(plans, [])).toEqual({ values, valid: [] });
+    setHashBackend(scureBackend);
+    expect(await evalPlansVerifying(plans, checks)).toBeUndefined();
+  });
+
+  it("refuses at the call a check naming no operand, a count mismatch, or a check value out of range", () => {
+    const felts = addon.feltsToBuffer([1n, 2n]);
+    const ops = new Uint32Array([2, 0, 1]);
+    const one = addon.feltsToBuffer([1n, 2n, 3n]);
+    const cases: Array<[Uint8Array, Uint32Array, RegExp]> = [
+      [one, new Uint32Array([0x80000001]), /check 0 names job 1/],
+      [one, new Uint32Array([2]), /check 0 names felt 2/],
+      [one, new Uint32Array([0, 1]), /1 checks but 2 message operands/],
+      [addon.feltsToBuffer([1n, 2n, 3n]).fill(0xff, 64), new Uint32Array([0]), /not below the field prime/],
+    ];
+    for (const [checks, msgs, msg] of cases) expect(() => addon.poseidonProgramVerifyAsync(ops, felts, checks, msgs, true)).toThrow(msg);
+    expect(() => addon.poseidonProgramVerifyAsync(ops, felts, new Uint8Array(95), new Uint32Array([0]))).toThrow(/multiple of 96/);
   });
 });
 

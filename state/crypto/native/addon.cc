@@ -407,6 +407,17 @@ struct ProgramJob : Job {
   void run(HashThread&) override;
 };
 
+// A Poseidon program, then ECDSA checks whose message hashes are program operands (a felt
+// index, or TABLE_REF | job: a job's output); see PoseidonProgramVerifyAsync.
+struct ProgramVerifyJob : Job {
+  std::vector<uint32_t> ops;
+  std::vector<U256> felts;
+  std::vector<uint32_t> msgs;  // one operand per check
+  std::vector<U256> checks;    // (r, s, publicKey) per check
+  size_t jobs = 0;
+  void run(HashThread& ht) override;
+};
+
 // ECDSA checks, (msgHash, r, s, publicKey) each; one byte out per check.
 struct EcdsaJob : Job {
   std::vector<U256> items;
@@ -531,8 +542,9 @@ long check_program(const uint32_t* ops, size_t n, size_t nf, char* err, size_t e
   return jobs;
 }
 
-void run_program(const uint32_t* ops, size_t n, const U256* felts, uint8_t* out) {
-  std::vector<U256> outputs, in;
+// Runs a checked program; `outputs` ends with every job's output (also written to `out`).
+void run_program(const uint32_t* ops, size_t n, const U256* felts, uint8_t* out, std::vector<U256>& outputs) {
+  std::vector<U256> in;
   size_t pos = 0;
   while (pos < n) {
     const uint32_t len = ops[pos++];
@@ -548,8 +560,25 @@ void run_program(const uint32_t* ops, size_t n, const U256* felts, uint8_t* out)
   }
 }
 
+void run_program(const uint32_t* ops, size_t n, const U256* felts, uint8_t* out) {
+  std::vector<U256> outputs;
+  run_program(ops, n, felts, out, outputs);
+}
+
 void ProgramJob::run(HashThread&) {
   run_program(ops.data(), ops.size(), felts.data(), out);
+  ok = true;
+}
+
+void ProgramVerifyJob::run(HashThread& ht) {
+  std::vector<U256> outputs;
+  run_program(ops.data(), ops.size(), felts.data(), out, outputs);
+  uint8_t* valid = out + 32 * jobs;
+  for (size_t i = 0; i < msgs.size(); i++) {
+    const uint32_t v = msgs[i];
+    const U256& m = (v & TABLE_REF) ? outputs[v & ~TABLE_REF] : felts[v];
+    valid[i] = stark::ecdsa_verify(&ht.keys, m, checks[3 * i], checks[3 * i + 1], checks[3 * i + 2]) ? 1 : 0;
+  }
   ok = true;
 }
 
@@ -754,6 +783,57 @@ napi_value PoseidonProgramAsync(napi_env env, napi_callback_info info) {
   }
   job->ops.assign(ops, ops + n);
   return submit_job(env, ht, job, 32 * (size_t)jobs, "poseidonProgramAsync", urgent);
+}
+
+// poseidonProgramVerifyAsync(ops, felts, checks: Uint8Array of 96-byte (r, s, publicKey)
+// records, msgs: Uint32Array, urgent) -> Promise<Buffer>: the program's outputs (32 bytes per
+// job), then one byte per check (1 = valid): check i verifies (r, s) for publicKey over the
+// message named by msgs[i], a program operand (a felt index, or TABLE_REF | job for a job's
+// output). One job on one hash thread: a caller waiting on hashes and then on their
+// signatures gets both back in one trip. Malformed input throws here, at once.
+napi_value PoseidonProgramVerifyAsync(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  bool urgent = false;
+  HashThreads* ht = thread_of(env, info, 4, argv, "poseidonProgramVerifyAsync", &urgent);
+  if (!ht) return nullptr;
+  const uint32_t* ops;
+  size_t n;
+  ProgramVerifyJob* job = new ProgramVerifyJob();
+  const long jobs = read_program_args(env, argv, "poseidonProgramVerifyAsync", ops, n, job->felts);
+  const uint8_t* cdata;
+  size_t clen, nm;
+  const uint32_t* msgs;
+  if (jobs < 0 || !read_bytes(env, argv[2], cdata, clen, 96, "poseidonProgramVerifyAsync checks") ||
+      !read_u32s(env, argv[3], msgs, nm, "poseidonProgramVerifyAsync msgs")) {
+    delete job;
+    return nullptr;
+  }
+  if (nm != clen / 96) {
+    delete job;
+    char msg[120];
+    snprintf(msg, sizeof msg, "poseidonProgramVerifyAsync: %zu checks but %zu message operands", clen / 96, nm);
+    napi_throw_range_error(env, "ERR_POSEIDON_PROGRAM", msg);
+    return nullptr;
+  }
+  for (size_t i = 0; i < nm; i++) {
+    const uint32_t v = msgs[i];
+    if ((v & TABLE_REF) ? (v & ~TABLE_REF) >= (uint32_t)jobs : v >= job->felts.size()) {
+      delete job;
+      char msg[120];
+      snprintf(msg, sizeof msg, "poseidonProgramVerifyAsync: check %zu names %s %u", i, (v & TABLE_REF) ? "job" : "felt", v & ~TABLE_REF);
+      napi_throw_range_error(env, "ERR_POSEIDON_PROGRAM", msg);
+      return nullptr;
+    }
+  }
+  job->checks.resize(clen / 32);
+  if (!decode_felts(env, cdata, job->checks.size(), job->checks.data(), "poseidonProgramVerifyAsync checks")) {
+    delete job;
+    return nullptr;
+  }
+  job->ops.assign(ops, ops + n);
+  job->msgs.assign(msgs, msgs + nm);
+  job->jobs = (size_t)jobs;
+  return submit_job(env, ht, job, 32 * (size_t)jobs + nm, "poseidonProgramVerifyAsync", urgent);
 }
 
 // ecdsaVerifyBatchAsync(items: Uint8Array of 128-byte (msgHash, r, s, publicKey) records)
@@ -963,6 +1043,7 @@ NAPI_MODULE_INIT() {
         {"hashNodeTableAsync", HashNodeTableAsync},
         {"poseidonProgramAsync", PoseidonProgramAsync},
         {"ecdsaVerifyBatchAsync", EcdsaVerifyBatchAsync},
+        {"poseidonProgramVerifyAsync", PoseidonProgramVerifyAsync},
     };
     for (const auto& f : async_fns) {
       if (napi_create_function(env, f.name, NAPI_AUTO_LENGTH, f.fn, ht, &v) != napi_ok ||
