@@ -198,9 +198,22 @@ export function parseFeltArray(value: unknown, field: string): Felt[] {
   return parseArray(value, field, parseFeltParam);
 }
 
+/**
+ * Each element through `item`. The element's path (`field[i]`) is built only for an element
+ * that fails: `item` is a pure parse, so run again with the path it throws the same error,
+ * now naming the element (calldata is parsed on every submission; its paths never are).
+ */
 function parseArray<T>(value: unknown, field: string, item: (v: unknown, f: string) => T): T[] {
   if (!Array.isArray(value)) fail(field, `expected an array, got ${describe(value)}`);
-  return value.map((v, i) => item(v, `${field}[${i}]`));
+  const out = new Array<T>(value.length);
+  for (let i = 0; i < value.length; i++) {
+    try {
+      out[i] = item(value[i], field);
+    } catch {
+      out[i] = item(value[i], `${field}[${i}]`);
+    }
+  }
+  return out;
 }
 
 function parseObject(value: unknown, field: string): Record<string, unknown> {
