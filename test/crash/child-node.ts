@@ -12,7 +12,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { ec, hash, transaction } from "starknet";
 
 const REPO = resolve(import.meta.dirname, "../..");
@@ -59,6 +59,20 @@ export interface NodeArgs {
   warmup?: number;
 }
 
+/**
+ * The Node.js flags of `npm start` in the checkout at `repo`: its start script is
+ * `node FLAGS --import tsx scripts/devnet.ts` (or, in versions before the flags, `tsx ...`).
+ * Anything else throws, so a changed start script cannot leave the spawned nodes silently
+ * running another way than `npm start`.
+ */
+export function startScriptNodeFlags(repo: string): string[] {
+  const start = (JSON.parse(readFileSync(join(repo, "package.json"), "utf8")) as { scripts?: { start?: string } }).scripts?.start ?? "";
+  if (/^tsx scripts\/devnet\.ts$/.test(start)) return [];
+  const m = /^node((?:\s+--[\w-]+(?:=\S+)?)*)\s+--import tsx scripts\/devnet\.ts$/.exec(start);
+  if (m === null) throw new Error(`unexpected start script in ${repo}/package.json: ${start}`);
+  return m[1]!.split(/\s+/).filter(Boolean);
+}
+
 /** Spawn the devnet CLI on `dbPath` and wait until it prints its RPC URL. */
 export async function spawnNode(opts: NodeArgs & { timeout_ms?: number }): Promise<ChildNode> {
   const started = await startNodeProcess(opts);
@@ -72,8 +86,9 @@ export async function startNodeProcess(opts: NodeArgs): Promise<{ proc: ChildPro
   const repo = opts.repo ?? REPO;
   // The node runs as ONE process (`node --import tsx`, resolved from `repo`, the working
   // directory), not under tsx's CLI wrapper: a signal sent to the process group then reaches the
-  // node itself, with no relay that can lose the race under load.
-  const launcher = [...(opts.nodeFlags ?? []), "--import", "tsx"];
+  // node itself, with no relay that can lose the race under load. With the V8 flags `npm start`
+  // gives it (that checkout's), so tests and benches run the node as users do.
+  const launcher = [...startScriptNodeFlags(repo), ...(opts.nodeFlags ?? []), "--import", "tsx"];
   const args = [...launcher, resolve(repo, "scripts/devnet.ts"), "--db", opts.dbPath, "--host", "127.0.0.1", "--port", String(port), "--seed", String(opts.seed), "--accounts", String(opts.accounts), "--hash-backend", "auto", ...(opts.warmup !== undefined || opts.repo === undefined ? ["--warmup", String(opts.warmup ?? 0)] : []), ...(opts.extraArgs ?? [])];
   const t0 = performance.now();
   const proc = spawn(process.execPath, args, { cwd: repo, stdio: ["ignore", "pipe", "pipe"], detached: true });
