@@ -1,11 +1,12 @@
 // Admission's hashing and signature checks, off the main thread: the transactions submitted
 // in one turn of the event loop are hashed together in one Poseidon program on the hash
 // thread, and their signatures are verified there in the same job (one trip: each trip waits
-// for a turn of this thread's event loop, which may be a slice of a block), and the answers
-// go into the verify memo (verify-cache.ts) that __validate__ consults. Validation itself still runs in full on
-// the main thread, against the state: the prefetched answer only turns its signature check
-// into a memo hit, so a wrong hint (a rotated key, another account class) costs time, never
-// an answer. Without a hash thread (the JS backend) hashes are computed at once, here.
+// for a turn of this thread's event loop, which may be a slice of a block). The answers go
+// into the verify memo (verify-cache.ts) that __validate__ consults. Validation itself still
+// runs in full on the main thread, against the state: the prefetched answer only turns its
+// signature check into a memo hit, so a wrong hint (a rotated key, another account class)
+// costs time, never an answer. Without a hash thread (the JS backend) hashes are computed at
+// once, here.
 //
 // Never decides admission (admission.ts does) and never touches the store.
 

@@ -1,7 +1,7 @@
 // Poseidon plans and programs (state/crypto/hash-plan.ts) and the native addon's hash-thread
-// functions: poseidonProgram(Async), poseidonProgramVerifyAsync and ecdsaVerifyBatchAsync give what the per-call
-// functions give (and the @scure/starknet reference), and a malformed program is refused at
-// the call with a typed error, before anything is queued.
+// functions: poseidonProgram(Async), poseidonProgramVerifyAsync and ecdsaVerifyBatchAsync give
+// what the per-call functions give (and the @scure/starknet reference), and a malformed
+// program is refused at the call with a typed error, before anything is queued.
 import * as scure from "@scure/starknet";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { hashBackend, setHashBackend } from "../../state/crypto/hash.js";

@@ -409,9 +409,7 @@ struct ProgramJob : Job {
 
 // A Poseidon program, then ECDSA checks whose message hashes are program operands (a felt
 // index, or TABLE_REF | job: a job's output); see PoseidonProgramVerifyAsync.
-struct ProgramVerifyJob : Job {
-  std::vector<uint32_t> ops;
-  std::vector<U256> felts;
+struct ProgramVerifyJob : ProgramJob {
   std::vector<uint32_t> msgs;  // one operand per check
   std::vector<U256> checks;    // (r, s, publicKey) per check
   size_t jobs = 0;
@@ -766,22 +764,31 @@ napi_value PoseidonProgram(napi_env env, napi_callback_info info) {
   return buf;
 }
 
+// The hash threads and the checked program (ops, felts) of a program job's call, read into
+// `job`, with its job count and urgency; nullptr (and `job` deleted) with a JS exception
+// pending when an argument is refused.
+HashThreads* read_program_job(napi_env env, napi_callback_info info, size_t want, napi_value* argv, const char* name,
+                              ProgramJob* job, long& jobs, bool& urgent) {
+  HashThreads* ht = thread_of(env, info, want, argv, name, &urgent);
+  const uint32_t* ops;
+  size_t n;
+  if (!ht || (jobs = read_program_args(env, argv, name, ops, n, job->felts)) < 0) {
+    delete job;
+    return nullptr;
+  }
+  job->ops.assign(ops, ops + n);
+  return ht;
+}
+
 // poseidonProgramAsync(ops, felts) -> Promise<Buffer>: poseidonProgram on the hash thread; a
 // malformed program or felt throws here, at once.
 napi_value PoseidonProgramAsync(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   bool urgent = false;
-  HashThreads* ht = thread_of(env, info, 2, argv, "poseidonProgramAsync", &urgent);
-  if (!ht) return nullptr;
-  const uint32_t* ops;
-  size_t n;
+  long jobs = 0;
   ProgramJob* job = new ProgramJob();
-  const long jobs = read_program_args(env, argv, "poseidonProgramAsync", ops, n, job->felts);
-  if (jobs < 0) {
-    delete job;
-    return nullptr;
-  }
-  job->ops.assign(ops, ops + n);
+  HashThreads* ht = read_program_job(env, info, 2, argv, "poseidonProgramAsync", job, jobs, urgent);
+  if (!ht) return nullptr;
   return submit_job(env, ht, job, 32 * (size_t)jobs, "poseidonProgramAsync", urgent);
 }
 
@@ -794,16 +801,14 @@ napi_value PoseidonProgramAsync(napi_env env, napi_callback_info info) {
 napi_value PoseidonProgramVerifyAsync(napi_env env, napi_callback_info info) {
   napi_value argv[4];
   bool urgent = false;
-  HashThreads* ht = thread_of(env, info, 4, argv, "poseidonProgramVerifyAsync", &urgent);
-  if (!ht) return nullptr;
-  const uint32_t* ops;
-  size_t n;
+  long jobs = 0;
   ProgramVerifyJob* job = new ProgramVerifyJob();
-  const long jobs = read_program_args(env, argv, "poseidonProgramVerifyAsync", ops, n, job->felts);
+  HashThreads* ht = read_program_job(env, info, 4, argv, "poseidonProgramVerifyAsync", job, jobs, urgent);
+  if (!ht) return nullptr;
   const uint8_t* cdata;
   size_t clen, nm;
   const uint32_t* msgs;
-  if (jobs < 0 || !read_bytes(env, argv[2], cdata, clen, 96, "poseidonProgramVerifyAsync checks") ||
+  if (!read_bytes(env, argv[2], cdata, clen, 96, "poseidonProgramVerifyAsync checks") ||
       !read_u32s(env, argv[3], msgs, nm, "poseidonProgramVerifyAsync msgs")) {
     delete job;
     return nullptr;
@@ -830,7 +835,6 @@ napi_value PoseidonProgramVerifyAsync(napi_env env, napi_callback_info info) {
     delete job;
     return nullptr;
   }
-  job->ops.assign(ops, ops + n);
   job->msgs.assign(msgs, msgs + nm);
   job->jobs = (size_t)jobs;
   return submit_job(env, ht, job, 32 * (size_t)jobs + nm, "poseidonProgramVerifyAsync", urgent);
