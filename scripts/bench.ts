@@ -1,4 +1,4 @@
-// CLI: npm run bench -- NAME [args]   NAME: commit | crypto | exchange | rpc | rollback | longrun | devnet-restart | cluster | peer | profile
+// CLI: npm run bench -- NAME [args]   NAME: commit | crypto | exchange | rpc | rollback | longrun | devnet-restart | cluster | peer | profile | compare
 // Each benchmark lives in test/bench/NAME.ts, prints progress to stderr and, as its last
 // stdout line, one JSON object.
 
@@ -6,7 +6,7 @@ import { existsSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
-const names = ["commit", "crypto", "exchange", "rpc", "rollback", "longrun", "devnet-restart", "cluster", "peer", "profile"];
+const names = ["commit", "crypto", "exchange", "rpc", "rollback", "longrun", "devnet-restart", "cluster", "peer", "profile", "compare"];
 const [name, ...rest] = process.argv.slice(2);
 if (name === undefined || !names.includes(name)) {
   process.stderr.write(`usage: npm run bench -- <${names.join("|")}> [args]\n`);
