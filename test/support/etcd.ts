@@ -75,6 +75,10 @@ export async function startEtcd(opts: StartEtcdOptions): Promise<EtcdCluster> {
       "--initial-cluster-token", "perpchain-test",
       "--heartbeat-interval", String(opts.heartbeat_ms ?? 50),
       "--election-timeout", String(opts.election_ms ?? 500),
+      // A member restarted after a kill must not force an election when it rejoins (etcd 3.4
+      // defaults to off; 3.5 to on): without it, a rejoin on a loaded machine could stall etcd
+      // past 60 % of the perpchain leader's lease and move the leadership mid-scenario.
+      "--pre-vote",
       "--auto-compaction-mode", "revision",
       "--auto-compaction-retention", "1000",
       "--logger", "zap",
