@@ -82,12 +82,12 @@ export class Mempool<T> {
     return q && q.length > 0 ? q[q.length - 1]!.nonce + 1n : undefined;
   }
 
-  /** Log then queue a transaction. Resolves once it is durable. */
   /** Entries ever added (a counter that only grows: the next sequence number). */
   get arrivals(): number {
     return this.nextSeq;
   }
 
+  /** Log then queue a transaction. Resolves once it is durable. */
   async add(entry: Omit<MempoolEntry<T>, "seq">): Promise<MempoolEntry<T>> {
     if (this.byHash.size >= this.limits.maxTotal) throw new OverloadedError(`mempool is full (${this.limits.maxTotal} transactions)`);
     const q = this.bySender.get(entry.sender);

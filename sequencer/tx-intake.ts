@@ -138,10 +138,6 @@ export function multicallCalldata(calls: readonly Call[]): Felt[] {
 }
 
 /**
- * An unsigned broadcasted INVOKE v3 (RPC JSON) for the node's own transactions (operator,
- * drills, benchmarks): bounds of 2× the block prices and generous amounts.
- */
-/**
  * Sign an INVOKE built by unsignedInvokeJson (possibly changed since) with `privateKey`: its
  * signature is set in place; returns its hash on `chainId`.
  */
@@ -152,6 +148,10 @@ export function signInvokeJson(raw: ReturnType<typeof unsignedInvokeJson>, chain
   return hash;
 }
 
+/**
+ * An unsigned broadcasted INVOKE v3 (RPC JSON) for the node's own transactions (operator,
+ * drills, benchmarks): bounds of 2× the block prices and generous amounts.
+ */
 export function unsignedInvokeJson(sender: Felt, nonce: Felt, calls: readonly Call[], prices: { l1_gas: bigint; l1_data_gas: bigint; l2_gas: bigint }) {
   return {
     type: "INVOKE",

@@ -66,18 +66,18 @@ export function withVerifyCache(inner: HashBackend, capacity = 65_536): HashBack
   };
   wrapped[CACHED] = true;
   wrapped[INNER] = inner;
-  wrapped[REMEMBER] = (it, ok) => {
+  // An answer verified elsewhere (the hash thread); one already in the memo stays.
+  const rememberNew = (it: EcdsaItem, ok: boolean) => {
     if (lookup(it.msgHash, it.r, it.s, it.publicKey) === undefined) remember(it.msgHash, it.r, it.s, it.publicKey, ok);
   };
+  wrapped[REMEMBER] = rememberNew;
   const verifyAsync = inner.ecdsaVerifyBatchAsync?.bind(inner);
   if (verifyAsync) {
     wrapped[PREFETCH] = async (items) => {
       const todo = items.filter((it) => lookup(it.msgHash, it.r, it.s, it.publicKey) === undefined);
       if (todo.length === 0) return;
       const answers = await verifyAsync(todo, { urgent: true }); // admission waits on it
-      todo.forEach((it, i) => {
-        if (lookup(it.msgHash, it.r, it.s, it.publicKey) === undefined) remember(it.msgHash, it.r, it.s, it.publicKey, answers[i]!);
-      });
+      todo.forEach((it, i) => rememberNew(it, answers[i]!));
     };
   }
   return wrapped;

@@ -11,9 +11,10 @@
 // node with its own seed, its own store (a temp LevelDB directory, or memory when the real node
 // is in memory) and its own RPC server on a free 127.0.0.1 port, through the same code: signed
 // INVOKE v3 STRK transfers and crossing perp orders over HTTP, 32 in flight, while polling new
-// blocks in JSON-RPC batches, then receipt and status reads. It never touches the real chain; it stops at the first request a client sends that
-// writes (anything but a read: see `isReadOnlyMethod`) and when the devnet stops; every
-// transaction and block it made goes with its chain.
+// blocks in JSON-RPC batches, then receipt and status reads. It never touches the real chain;
+// it stops at the first request a client sends that writes (anything but a read: see
+// `isReadOnlyMethod`) and when the devnet stops; every transaction and block it made goes
+// with its chain.
 
 import { mkdtemp, rm } from "node:fs/promises";
 import http from "node:http";
