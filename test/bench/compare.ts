@@ -18,6 +18,7 @@ import { spawnSync } from "node:child_process";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { intArg, textArg } from "./bench-args.js";
+import { median } from "./load-runner.js";
 
 const PAIRS = intArg("pairs", 4);
 const BASE = textArg("base");
@@ -53,12 +54,6 @@ function runSide(side: "base" | "this", rest: readonly string[]): RpcResult {
 
 function pick(r: RpcResult): Record<string, unknown> {
   return Object.fromEntries(KEYS.map((k) => [k, r[k]]));
-}
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;

@@ -15,7 +15,11 @@
 // Flags: --txs N (4000)  --concurrency C (32, also the number of accounts)  --warmup N (3000)
 //        --hardhat-quiet (hardhat node without its per-request log; default: as users run it)
 //        --peer-dir DIR (scratch folder; default ~/.cache/perpchain-peer/hardhat-VERSION)
-// Progress on stderr; last stdout line: one JSON object, both rates and their ratio.
+//        --pairs K (1): K runs of each, alternating which goes first (Hardhat first in odd
+//        pairs), each pair with its own ratio; this machine's speed drifts within minutes
+//        --client raw|http (how the load is sent; see load-runner.ts; the same for both)
+// Progress on stderr; last stdout line: one JSON object, both rates and their ratio (with
+// --pairs: the first pair's figures under `hardhat`/`perpchain`, every pair and the medians).
 
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -26,8 +30,8 @@ import { keccak_256 } from "@noble/hashes/sha3.js";
 import { bytesToHex, hexToBytes, utf8ToBytes } from "@noble/hashes/utils.js";
 import { freePort, killAllChildren, spawnNode, stopGracefully } from "../crash/child-node.js";
 import { useFastestBackend } from "./bench-backend.js";
-import { intArg } from "./bench-args.js";
-import { loadFigures, round2, rpcBatchResults, runLoad, sleep, type ChainProbe, type SignedTx } from "./load-runner.js";
+import { intArg, stringArg } from "./bench-args.js";
+import { LOAD_CLIENTS, loadFigures, median, round2, rpcBatchResults, runLoad, sleep, type ChainProbe, type LoadClient, type SignedTx } from "./load-runner.js";
 import { groupCpuMs } from "./proc-stats.js";
 import { eventLoopMaxMs, prepareStarknetLoad, receiptTally, starknetProbe, waitForWarmup } from "./starknet-load.js";
 import { DEFAULT_WARMUP_TXS } from "../../sequencer/warmup.js";
@@ -39,6 +43,8 @@ const TXS = intArg("txs", 4000);
 const WARMUP = intArg("warmup", DEFAULT_WARMUP_TXS, 0);
 const CONCURRENCY = intArg("concurrency", 32);
 const QUIET = process.argv.includes("--hardhat-quiet");
+const PAIRS = intArg("pairs", 1);
+const CLIENT = stringArg("client", "raw", LOAD_CLIENTS) as LoadClient;
 const dirArg = process.argv.indexOf("--peer-dir");
 const PEER_DIR = dirArg >= 0 ? process.argv[dirArg + 1]! : join(homedir(), ".cache", "perpchain-peer", `hardhat-${HARDHAT_VERSION}`);
 const log = (s: string) => process.stderr.write(s + "\n");
@@ -48,8 +54,18 @@ const started = new Set<ChildProcess>();
 async function main(): Promise<void> {
   log(await useFastestBackend());
   installHardhat(PEER_DIR);
-  const hardhat = await runHardhat();
-  const perpchain = await runPerpchain();
+  const pairs: Array<{ first: "hardhat" | "perpchain"; hardhat: Awaited<ReturnType<typeof runHardhat>>; perpchain: Awaited<ReturnType<typeof runPerpchain>> }> = [];
+  for (let i = 0; i < PAIRS; i++) {
+    const first = i % 2 === 0 ? "hardhat" : "perpchain";
+    if (PAIRS > 1) log(`pair ${i + 1}/${PAIRS}, ${first} first`);
+    const a = first === "hardhat" ? await runHardhat() : await runPerpchain();
+    const b = first === "hardhat" ? await runPerpchain() : await runHardhat();
+    pairs.push(first === "hardhat" ? { first, hardhat: a as typeof pairs[0]["hardhat"], perpchain: b as typeof pairs[0]["perpchain"] } : { first, hardhat: b as typeof pairs[0]["hardhat"], perpchain: a as typeof pairs[0]["perpchain"] });
+  }
+  const ratio = (p: (typeof pairs)[0]) => round2(p.perpchain.included_tx_per_s / p.hardhat.included_tx_per_s);
+  // CPU time per transaction of each server process group: comparable on a shared machine
+  const cpuRatio = (p: (typeof pairs)[0]) => round2(p.hardhat.cpu_ms_per_tx / p.perpchain.cpu_ms_per_tx);
+  const { hardhat, perpchain } = pairs[0]!;
   process.stdout.write(
     JSON.stringify({
       bench: "peer",
@@ -58,11 +74,24 @@ async function main(): Promise<void> {
       concurrency: CONCURRENCY,
       accounts: CONCURRENCY,
       warmup_txs: WARMUP,
+      client: CLIENT,
       hardhat,
       perpchain,
-      ratio_included_tx_per_s: round2(perpchain.included_tx_per_s / hardhat.included_tx_per_s),
-      // CPU time per transaction of each server process group: comparable on a shared machine
-      cpu_ms_per_tx_hardhat_over_perpchain: round2(hardhat.cpu_ms_per_tx / perpchain.cpu_ms_per_tx),
+      ratio_included_tx_per_s: ratio(pairs[0]!),
+      cpu_ms_per_tx_hardhat_over_perpchain: cpuRatio(pairs[0]!),
+      ...(PAIRS > 1
+        ? {
+            pairs: pairs.map((p) => ({
+              first: p.first,
+              hardhat_tx_per_s: p.hardhat.included_tx_per_s,
+              perpchain_tx_per_s: p.perpchain.included_tx_per_s,
+              ratio_included_tx_per_s: ratio(p),
+              cpu_ms_per_tx_hardhat_over_perpchain: cpuRatio(p),
+            })),
+            median_ratio_included_tx_per_s: round2(median(pairs.map(ratio))),
+            median_cpu_ms_per_tx_hardhat_over_perpchain: round2(median(pairs.map(cpuRatio))),
+          }
+        : {}),
       machine: `${cpus()[0]?.model ?? "?"} x${cpus().length}`,
     }) + "\n",
   );
@@ -152,12 +181,12 @@ async function runHardhat() {
     }
     log(`${WARMUP} + ${TXS} ETH transfers from ${keys.length} accounts signed in ${(performance.now() - t1).toFixed(0)} ms`);
     if (WARMUP > 0) {
-      const w = await runLoad(url, evmProbe, { queues: warm, concurrency: CONCURRENCY, log });
+      const w = await runLoad(url, evmProbe, { queues: warm, concurrency: CONCURRENCY, client: CLIENT, log });
       log(`hardhat warm-up: ${w.included}/${WARMUP} included`);
     }
 
     const cpu0 = groupCpuMs(proc.pid!);
-    const r = await runLoad(url, evmProbe, { queues, concurrency: CONCURRENCY, log });
+    const r = await runLoad(url, evmProbe, { queues, concurrency: CONCURRENCY, client: CLIENT, log });
     const cpuMs = groupCpuMs(proc.pid!) - cpu0;
     if (r.refused > 0) log(`hardhat: ${r.refused} refused, first: ${r.firstError}`);
     const f = loadFigures(r);
@@ -194,7 +223,7 @@ async function runPerpchain() {
     log(load.setup);
     await eventLoopMaxMs(child.rpcUrl);
     const cpu0 = groupCpuMs(child.proc.pid!);
-    const r = await runLoad(child.rpcUrl, starknetProbe, { queues: load.queues, concurrency: CONCURRENCY, log });
+    const r = await runLoad(child.rpcUrl, starknetProbe, { queues: load.queues, concurrency: CONCURRENCY, client: CLIENT, log });
     const cpuMs = groupCpuMs(child.proc.pid!) - cpu0;
     const loopMax = await eventLoopMaxMs(child.rpcUrl);
     if (r.refused > 0) log(`perpchain: ${r.refused} refused, first: ${r.firstError}`);

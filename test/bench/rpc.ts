@@ -11,6 +11,8 @@
 //
 // Flags: --txs N (5000)  --concurrency C (32)  --accounts A (100; transfers: C)  --mode orders|transfers
 //        --rate R (offer at most R tx/s; default: as fast as C in flight allow)
+//        --client raw|http (how the client sends: one raw keep-alive connection per request in flight,
+//        the default, or node:http's agent, the client of earlier versions; see load-runner.ts)
 //        --in-process (node in this process, with its block listener and --profile; see rpc-inprocess.ts)
 //        --url URL (use a node that is already running; it needs --accounts ≥ A and a fresh chain)
 //        --cpu-prof DIR (the node runs under `node --cpu-prof`; its profile lands in DIR and the
@@ -32,7 +34,7 @@ import { killAllChildren, spawnNode, stopGracefully, type ChildNode } from "../c
 import { cryptoRates, useFastestBackend } from "./bench-backend.js";
 import { intArg, stringArg, textArg, wordsArg } from "./bench-args.js";
 import { formatRows, monotonicUs, topSelfTime, type CpuProfile, type SelfTimeRow } from "./cpu-profile.js";
-import { loadFigures, round, round2, runLoad } from "./load-runner.js";
+import { LOAD_CLIENTS, loadFigures, round, round2, runLoad, type LoadClient } from "./load-runner.js";
 import { groupCpuMs, groupMainThreadCpuMs, groupPeakRssKb, selfCpuMs } from "./proc-stats.js";
 import { eventLoopMaxMs, waitForWarmup, prepareStarknetLoad, receiptTally, starknetProbe, type StarknetLoadMode } from "./starknet-load.js";
 
@@ -52,6 +54,7 @@ async function main(): Promise<void> {
   const CONCURRENCY = intArg("concurrency", 32);
   const ACCOUNTS = MODE === "transfers" ? CONCURRENCY : intArg("accounts", 100);
   const RATE = process.argv.includes("--rate") ? intArg("rate", 1) : undefined;
+  const CLIENT = stringArg("client", "raw", LOAD_CLIENTS) as LoadClient;
   const log = (s: string) => process.stderr.write(s + "\n");
   log(await useFastestBackend());
   const dir = mkdtempSync(join(tmpdir(), "perpchain-bench-rpc-"));
@@ -79,7 +82,7 @@ async function main(): Promise<void> {
     await eventLoopMaxMs(url); // starts the window the timed part is measured in
     const window_us = { from: monotonicUs(), to: 0 };
     const cpu0 = { node: child ? groupCpuMs(child.proc.pid!) : 0, nodeMain: child ? groupMainThreadCpuMs(child.proc.pid!) : 0, client: selfCpuMs() };
-    const r = await runLoad(url, starknetProbe, { queues: load.queues, concurrency: CONCURRENCY, ...(RATE !== undefined ? { rate_per_s: RATE } : {}), log });
+    const r = await runLoad(url, starknetProbe, { queues: load.queues, concurrency: CONCURRENCY, client: CLIENT, ...(RATE !== undefined ? { rate_per_s: RATE } : {}), log });
     window_us.to = monotonicUs();
     const cpu = {
       node: child ? groupCpuMs(child.proc.pid!) - cpu0.node : NaN,
@@ -101,6 +104,7 @@ async function main(): Promise<void> {
         backend: hashBackend().name,
         txs: TXS,
         concurrency: CONCURRENCY,
+        client: CLIENT,
         accounts: ACCOUNTS,
         warmup: warmup.end,
         ...(RATE !== undefined ? { rate_cap_tx_per_s: RATE } : {}),
