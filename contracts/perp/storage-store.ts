@@ -22,7 +22,7 @@
 
 import { fromSignedFelt, toSignedFelt, type Felt } from "../../state/felt.js";
 import type { ExchangeEvent } from "./events.js";
-import { entryAddress, entryAddress2, storageVarAddress } from "./slot-address.js";
+import { entryAddress, entryAddress2, sequentialEntryAddress, storageVarAddress } from "./slot-address.js";
 import type { ExchangeStore } from "./store.js";
 import type { Account, BookSide, Globals, Level, MarketConfig, Order, OrderStatus, OrderType, Position, Side } from "./types.js";
 
@@ -119,7 +119,7 @@ export class StorageStore implements ExchangeStore {
   }
 
   getOrder(id: bigint): Order | undefined {
-    const f = this.readN(entryAddress(ORDERS, id), 4);
+    const f = this.readN(sequentialEntryAddress(ORDERS, id), 4);
     if (f[0] === 0n) return undefined;
     const a = f[1]!;
     const b = f[2]!;
@@ -143,7 +143,7 @@ export class StorageStore implements ExchangeStore {
     };
   }
   putOrder(o: Order): void {
-    this.writeN(entryAddress(ORDERS, o.id), [
+    this.writeN(sequentialEntryAddress(ORDERS, o.id), [
       o.owner,
       o.price_e6 |
         (o.trigger_price_e6 << 64n) |

@@ -26,6 +26,22 @@ export function storageMapAddress(name: string, keyFelts: readonly Felt[]): Felt
  * that touches them, and the address is a pure function of its inputs.
  */
 export function mapEntryAddress(base: Felt, keyFelts: readonly Felt[]): Felt {
+  if (keyFelts.length === 1) {
+    // One key (balances, nonces, most maps): memoized by the felts themselves, no string built.
+    const key = keyFelts[0]!;
+    let byKey = singleKeyMemo.get(base);
+    if (byKey === undefined) singleKeyMemo.set(base, (byKey = new Map()));
+    const hit = byKey.get(key);
+    if (hit !== undefined) return hit;
+    const addr = pedersen(base, key) % STORAGE_ADDRESS_BOUND;
+    if (++singleKeyEntries > ADDRESS_MEMO_LIMIT) {
+      singleKeyMemo.clear();
+      singleKeyEntries = 1;
+      singleKeyMemo.set(base, (byKey = new Map()));
+    }
+    byKey.set(key, addr);
+    return addr;
+  }
   // Radix 32: a power of two prints a bigint without divisions (radix 36 was 10x slower).
   let memoKey = base.toString(32);
   for (const k of keyFelts) memoKey += ":" + k.toString(32);
@@ -41,6 +57,9 @@ export function mapEntryAddress(base: Felt, keyFelts: readonly Felt[]): Felt {
 
 const ADDRESS_MEMO_LIMIT = 200_000;
 const addressMemo = new Map<string, Felt>();
+/** One-key addresses by base, then key; cleared whole when it holds ADDRESS_MEMO_LIMIT. */
+const singleKeyMemo = new Map<Felt, Map<Felt, Felt>>();
+let singleKeyEntries = 0;
 
 /** A declared storage variable: a single value at sn_keccak(name). */
 export interface StorageVarSpec<T> {
