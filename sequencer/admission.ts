@@ -20,7 +20,6 @@ import { intake, type IntakeTx } from "./tx-intake.js";
 
 /** A queued transaction: the broadcast JSON it arrived as (what the WAL keeps) and its intake. */
 export interface NodeTx {
-  raw: unknown;
   tx: IntakeTx;
 }
 
@@ -64,7 +63,7 @@ export class Admission {
    * Check, log durably, queue. Resolves with the hash once the transaction is in the WAL;
    * throws the spec's typed error (52, 53, 54, 55, 59, 61, ...) otherwise.
    */
-  async submit(raw: unknown, parsed: BroadcastedTxn, opts: { operator?: boolean } = {}): Promise<IntakeTx> {
+  async submit(parsed: BroadcastedTxn, opts: { operator?: boolean } = {}): Promise<IntakeTx> {
     const { world, chain, mempool } = this.deps;
     this.deps.assertAccepting({ operator: opts.operator ?? false });
     if (parsed.isQuery) throw new UnsupportedTxVersionError("a query transaction cannot be submitted");
@@ -82,7 +81,7 @@ export class Admission {
       // An included transaction has used its nonce: only a stale nonce can be a duplicate.
       if (tx.exec.nonce < world.getNonce(tx.sender) && (await chain.getTx(tx.hash)) !== undefined) throw new DuplicateTxError();
       this.precheck(tx);
-      await mempool.add({ hash: tx.hash, sender: tx.sender, nonce: tx.exec.nonce, payload: { raw, tx } });
+      await mempool.add({ hash: tx.hash, sender: tx.sender, nonce: tx.exec.nonce, payload: { tx } });
     } finally {
       this.submitting.delete(tx.hash);
     }

@@ -38,7 +38,7 @@ import { installVerifyCache } from "./verify-cache.js";
 import { deriveAccountKeys, deriveOperatorKeys, type AccountKeys } from "./predeployed-accounts.js";
 import { parseBroadcastedTxn, type BroadcastedTxn } from "./rpc/params.js";
 import { decodeFormatVersion, decodeWalEntry, encodeFormatVersion, encodeWalEntry, STORAGE_FORMAT_VERSION, type StoredTx } from "./stored-records.js";
-import { broadcastJson, intake, signInvokeJson, unsignedInvokeJson } from "./tx-intake.js";
+import { intake, signInvokeJson, unsignedInvokeJson } from "./tx-intake.js";
 import { Listeners } from "./listeners.js";
 
 export type { NodeTx } from "./admission.js";
@@ -436,7 +436,7 @@ export class PerpchainNode {
       const stored = decodeWalEntry(value);
       const tx = intake(stored.tx, this.chainId);
       if (tx.hash !== stored.hash) throw new Error(`recovery: WAL entry ${toHex(stored.hash)} hashes to ${toHex(tx.hash)}`);
-      return { hash: tx.hash, sender: tx.sender, nonce: tx.exec.nonce, payload: { raw: broadcastJson(stored.tx), tx } };
+      return { hash: tx.hash, sender: tx.sender, nonce: tx.exec.nonce, payload: { tx } };
     });
     for (const e of entries) this.mempool.restore(e);
     if (entries.length > 0) this.log("mempool_recovered", { txs: entries.length });
@@ -496,8 +496,8 @@ export class PerpchainNode {
    * Admission (admission.ts); resolves with the tx hash once it is in the WAL (and, in
    * cluster mode, replicated to etcd: an acknowledged transaction survives the leader).
    */
-  async submit(raw: unknown, parsed: BroadcastedTxn, opts: { operator?: boolean } = {}): Promise<Felt> {
-    const tx = await this.admission.submit(raw, parsed, opts);
+  async submit(parsed: BroadcastedTxn, opts: { operator?: boolean } = {}): Promise<Felt> {
+    const tx = await this.admission.submit(parsed, opts);
     this.scheduleBlock();
     if (this.cluster !== null) {
       try {
@@ -568,7 +568,7 @@ export class PerpchainNode {
           const parsed = parseBroadcastedTxn(raw, "replicated");
           hash = intake(parsed, this.chainId).hash;
           if (this.mempool.has(hash) || (await this.chain.getTx(hash)) !== undefined) continue;
-          await this.admission.submit(raw, parsed, { operator: true });
+          await this.admission.submit(parsed, { operator: true });
           queued++;
         } catch (e) {
           if (hash !== undefined) this.unadoptable.add(hash);
@@ -663,7 +663,7 @@ export class PerpchainNode {
     const nonce = this.mempool.nextNonceOf(sender) ?? this.world.getNonce(sender);
     const raw = unsignedInvokeJson(sender, nonce, calls, this.gasPrices);
     signInvokeJson(raw, this.chainId, privateKey);
-    return this.submit(raw, parseBroadcastedTxn(raw, "operator"), opts);
+    return this.submit(parseBroadcastedTxn(raw, "operator"), opts);
   }
 
   /** Resolves with the receipt once a block includes the transaction (or rejects when it is dropped). */
@@ -971,7 +971,7 @@ export class PerpchainNode {
         const stored = await this.chain.getStoredTxs(removedTxs.map((r) => BigInt(r.transaction.transaction_hash)));
         requeue = stored.map((s) => {
           const tx = intake(s.tx, this.chainId);
-          return { hash: tx.hash, sender: tx.sender, nonce: tx.exec.nonce, payload: { raw: broadcastJson(s.tx), tx } };
+          return { hash: tx.hash, sender: tx.sender, nonce: tx.exec.nonce, payload: { tx } };
         });
       }
       const relog = this.mempool.relog(requeue);

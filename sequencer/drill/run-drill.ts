@@ -181,7 +181,7 @@ async function runUnguarded(o: DrillOptions, plan: ScenarioPlan, timed: Timed, l
     await timed("unguarded", chain, "replay legitimate window transactions", async () => {
       for (const t of legit) {
         const { transaction_hash: _h, ...raw } = t.transaction;
-        await chain.node.submit(raw, parseBroadcastedTxn(raw, "replay"), { operator: true });
+        await chain.node.submit(parseBroadcastedTxn(raw, "replay"), { operator: true });
       }
       await chain.blockAllSucceeded("replay");
       return legit.length;

@@ -171,14 +171,14 @@ export function registerStarknetMethods(registry: HandlerRegistry, node: Perpcha
   });
   r("starknet_addInvokeTransaction", async (p) => {
     const tx = parseBroadcastedInvokeTxn(p.invoke_transaction);
-    const hash = await node.submit(p.invoke_transaction, tx);
+    const hash = await node.submit(tx);
     return { transaction_hash: toHex(hash) };
   });
   // DECLARE is checked to be one, then refused: 62, perpchain runs native contracts, not Cairo classes.
   r("starknet_addDeclareTransaction", (p) => parseBroadcastedDeclareTxn(p.declare_transaction));
   r("starknet_addDeployAccountTransaction", async (p) => {
     const tx = parseBroadcastedDeployAccountTxn(p.deploy_account_transaction);
-    const hash = await node.submit(p.deploy_account_transaction, tx);
+    const hash = await node.submit(tx);
     return { transaction_hash: toHex(hash), contract_address: toHex(deployAccountAddress(tx)) };
   });
 }

@@ -98,7 +98,7 @@ describe("rollback: random sequences against an independent root", () => {
         for (const txs of removedBlocks) {
           for (const t of txs) {
             const { transaction_hash: _h, ...raw } = t.transaction;
-            await d.node.submit(raw, parseBroadcastedTxn(raw, "rebuild"));
+            await d.node.submit(parseBroadcastedTxn(raw, "rebuild"));
           }
           await d.node.createBlock();
           expect(headRoot(d)).toBe(roots.get(d.node.headNumber()));

@@ -19,6 +19,7 @@ import type { LevelKvStore } from "../../state/level-store.js";
 import { startDevnet, type Devnet } from "../../sequencer/devnet.js";
 import { DuplicateTxError } from "../../sequencer/errors.js";
 import { parseBroadcastedTxn } from "../../sequencer/rpc/params.js";
+import { broadcastJson } from "../../sequencer/tx-intake.js";
 
 const dirs: string[] = [];
 const running: Devnet[] = [];
@@ -87,7 +88,7 @@ describe("a failed block write", () => {
     });
 
     // New transactions are refused while production is stopped (they could not be included before a restart).
-    const refused = await call(d, "starknet_addInvokeTransaction", [{ ...(d.node.mempool.get(pending[0]!)!.payload.raw as object), nonce: "0x9" }]);
+    const refused = await call(d, "starknet_addInvokeTransaction", [{ ...(broadcastJson(d.node.mempool.get(pending[0]!)!.payload.tx.broadcast)), nonce: "0x9" }]);
     expect(refused.error).toEqual({
       code: 63,
       message: "An unexpected error occurred",
@@ -135,12 +136,12 @@ describe("the WAL holds each acknowledged transaction once", () => {
     const d = await start(dir);
     // Sign one transaction (demand mode: it stays queued), keep its broadcast JSON, restart to empty the mempool.
     const hash = await transfer(d, 0, 42n);
-    const raw = d.node.mempool.get(hash)!.payload.raw;
+    const raw = broadcastJson(d.node.mempool.get(hash)!.payload.tx.broadcast);
     await d.node.createBlock();
     const strk = d.node.genesis.predeployed.find((p) => p.name === "STRK")!.address;
     const to = d.node.genesis.accounts[1]!.address;
     const second = await d.node.submitSignedInvoke(d.node.genesis.accounts[0]!.address, d.node.accountKeys[0]!.privateKey, [{ to: strk, selector: selectorFromName("transfer"), calldata: [to, 43n, 0n] }]);
-    const secondRaw = d.node.mempool.get(second)!.payload.raw;
+    const secondRaw = broadcastJson(d.node.mempool.get(second)!.payload.tx.broadcast);
     await d.stop();
     rmSync(dir, { recursive: true, force: true });
 
@@ -149,7 +150,7 @@ describe("the WAL holds each acknowledged transaction once", () => {
     await fresh.node.createBlock();
     // Two submissions in the same tick (a client retrying at once): both pass any check made
     // before the first WAL write lands unless the node tracks the one in flight.
-    const answers = await Promise.allSettled([0, 1].map(() => fresh.node.submit(secondRaw, parseBroadcastedTxn(secondRaw, "invoke_transaction"))));
+    const answers = await Promise.allSettled([0, 1].map(() => fresh.node.submit(parseBroadcastedTxn(secondRaw, "invoke_transaction"))));
     expect(answers.filter((a) => a.status === "fulfilled").map((a) => (a as PromiseFulfilledResult<Felt>).value)).toEqual([second]);
     expect(answers.filter((a) => a.status === "rejected").map((a) => (a as PromiseRejectedResult).reason)).toEqual([new DuplicateTxError()]);
     expect(fresh.node.mempool.all().map((e) => e.hash)).toEqual([second]);

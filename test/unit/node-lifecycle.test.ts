@@ -22,6 +22,7 @@ import { PerpchainNode, type NodeOptions } from "../../sequencer/node.js";
 import { HandlerRegistry } from "../../sequencer/rpc/registry.js";
 import { RpcServer } from "../../sequencer/rpc/server.js";
 import { registerStarknetMethods } from "../../sequencer/rpc/starknet-methods.js";
+import { broadcastJson } from "../../sequencer/tx-intake.js";
 
 const REPO = resolve(import.meta.dirname, "../..");
 const dirs: string[] = [];
@@ -152,7 +153,7 @@ describe("not ready", () => {
     const node = await openNode(tempDir());
     // Sign while ready (no block: demand mode), keep the raw tx, then stop the node.
     const hash = await transfer(node, 0, 5n);
-    const raw = node.mempool.get(hash)!.payload.raw as Record<string, unknown>;
+    const raw = broadcastJson(node.mempool.get(hash)!.payload.tx.broadcast);
     await node.stop();
     const registry = new HandlerRegistry();
     registerStarknetMethods(registry, node);
