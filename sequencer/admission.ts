@@ -18,7 +18,7 @@ import type { Mempool } from "./mempool.js";
 import type { BroadcastedTxn } from "./rpc/params.js";
 import { intake, type IntakeTx } from "./tx-intake.js";
 
-/** A queued transaction: the broadcast JSON it arrived as (what the WAL keeps) and its intake. */
+/** A queued transaction: its intake (whose typed broadcast is what the WAL keeps and a cluster replicates). */
 export interface NodeTx {
   tx: IntakeTx;
 }
