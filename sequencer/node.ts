@@ -851,7 +851,8 @@ export class PerpchainNode {
     // What the budget left untaken stays queued, in order, for the next block.
     const ready = candidate.considered === offered.length ? offered : offered.slice(0, candidate.considered);
     this.lastBlock = { startedAt: built_t0, full: ready.length < offered.length || offered.length >= this.maxTxsPerBlock };
-    this.observe("block_build_seconds", (performance.now() - built_t0) / 1000);
+    const build_ms = performance.now() - built_t0;
+    this.observe("block_build_seconds", build_ms / 1000);
     // Cluster mode: etcd first. A refused or unresolved commit throws here, before anything
     // is written: the candidate is dropped and the mempool keeps its transactions.
     if (this.cluster !== null) await this.cluster.commitBlock(candidate);
@@ -863,6 +864,16 @@ export class PerpchainNode {
     ];
     const block = await this.commitCandidate(candidate, this.mempool.removalOps(removed), removed, dropped);
     this.nextBlockTimestamp = null;
+    // `--verbose`: one line a block, with where its time went (build = execution and sealing;
+    // total = from taking the mempool's ready list to the batch on disk).
+    this.log("block", {
+      number: block.header.block_number,
+      txs: candidate.txs.length,
+      dropped: dropped.length,
+      left_queued: this.mempool.size,
+      build_ms: Math.round(build_ms),
+      total_ms: Math.round(performance.now() - built_t0),
+    });
     return block;
   }
 

@@ -202,3 +202,19 @@ describe("restart continues the chain", () => {
     await second.stop();
   });
 });
+
+describe("block log", () => {
+  it("logs one 'block' event a block (the --verbose line) with its transactions and timings", async () => {
+    const events: Array<{ event: string; fields?: Record<string, unknown> }> = [];
+    const node = await openNode(tempDir(), { log: (event, fields) => events.push({ event, ...(fields ? { fields } : {}) }) });
+    await transfer(node, 0, 5n);
+    await transfer(node, 1, 6n);
+    const block = await node.createBlock();
+    const lines = events.filter((e) => e.event === "block");
+    expect(lines).toHaveLength(1);
+    const f = lines[0]!.fields!;
+    expect(f).toMatchObject({ number: block.header.block_number, txs: 2, dropped: 0, left_queued: 0 });
+    expect(f.build_ms).toBeGreaterThanOrEqual(0);
+    expect(f.total_ms).toBeGreaterThanOrEqual(f.build_ms as number);
+  });
+});
