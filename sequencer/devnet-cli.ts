@@ -38,7 +38,7 @@ Usage: npm start -- [options]        (--flag VALUE or --flag=VALUE)
   --retention-blocks N          state history kept for rollback and past-block reads (default 10000 blocks;
                                 snapshots pin theirs); older trie nodes and diffs are pruned
   --node-cache-mb N             memory for cached trie nodes (default 256 MB; they stay on disk)
-  --block-batch-ms MS           while busy, start blocks at most this often, to batch (default 100)
+  --block-batch-ms MS           while busy, start blocks at most this often, to batch (default 250)
   --block-budget-ms MS          a block stops taking transactions after executing them this long (default 200; 0: none)
   --warmup N                    after start-up, warm the JIT with N transactions on a throwaway chain,
                                 stopping at a client's first write (default ${DEFAULT_WARMUP_TXS}; 0: none)
