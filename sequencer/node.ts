@@ -74,7 +74,7 @@ export interface NodeOptions {
    * The first block after an idle period is built at once. Default 250 ms, the throughput
    * choice; 100 ms is the latency one: transfers wait half as long (p50 ~140 / p99 ~220 ms
    * against ~270 / ~460) and orders ~25 % less, for twice the blocks, 5–19 % more node CPU a
-   * transaction and ~10 % less rate on 4,000 transfers (see the note of issue 16).
+   * transaction and ~10 % less rate on 4,000 transfers (measured: README, "In `transaction` mode").
    */
   blockBatchMs?: number;
   /**
