@@ -52,6 +52,9 @@ export {
   storageVarAddress,
   storageMapAddress,
   mapEntryAddress,
+  singleKeyAddress,
+  knownSingleKeyAddress,
+  prefetchSingleKeyAddresses,
   STORAGE_ADDRESS_BOUND,
   StorageLayout,
 } from "./storage.js";
