@@ -38,7 +38,7 @@ function passThrough(argv: readonly string[]): string[] {
 
 type RpcResult = Record<string, unknown> & { included_tx_per_s: number };
 
-const KEYS = ["included_tx_per_s", "p50_ms", "p99_ms", "event_loop_max_ms", "node_cpu_ms_per_tx", "node_main_thread_cpu_ms_per_tx", "client_cpu_ms_per_tx", "peak_rss_mb"] as const;
+const KEYS = ["included_tx_per_s", "p50_ms", "p99_ms", "event_loop_max_ms", "node_cpu_ms_per_tx", "node_main_thread_cpu_ms_per_tx", "client_cpu_ms_per_tx", "peak_rss_mb", "node_disk_write_kb_per_tx"] as const;
 
 function runSide(side: "base" | "this", rest: readonly string[]): RpcResult {
   const repo = side === "base" ? (BASE !== undefined ? resolve(BASE) : undefined) : undefined;

@@ -75,3 +75,24 @@ export function groupMainThreadCpuMs(pgid: number): number {
   }
   return (ticks * 1000) / TICKS_PER_S;
 }
+
+/**
+ * Bytes the processes of a process group have caused to be written to storage so far
+ * (/proc/<pid>/io write_bytes less cancelled_write_bytes: pages dirtied in files deleted
+ * before they reached the disk, e.g. LevelDB tables a compaction replaced at once). Sockets
+ * are not counted. 0 where /proc/<pid>/io is not readable.
+ */
+export function groupDiskWriteBytes(pgid: number): number {
+  let bytes = 0;
+  for (const { pid } of groupStats(pgid)) {
+    try {
+      const io = readFileSync(`/proc/${pid}/io`, "utf8");
+      const w = /^write_bytes:\s+(\d+)$/m.exec(io);
+      const c = /^cancelled_write_bytes:\s+(\d+)$/m.exec(io);
+      bytes += Number(w?.[1] ?? 0) - Number(c?.[1] ?? 0);
+    } catch {
+      // process gone, or no /proc/<pid>/io
+    }
+  }
+  return bytes;
+}

@@ -35,7 +35,7 @@ import { cryptoRates, useFastestBackend } from "./bench-backend.js";
 import { intArg, stringArg, textArg, wordsArg } from "./bench-args.js";
 import { formatRows, monotonicUs, topSelfTime, type CpuProfile, type SelfTimeRow } from "./cpu-profile.js";
 import { LOAD_CLIENTS, loadFigures, round, round2, runLoad, type LoadClient } from "./load-runner.js";
-import { groupCpuMs, groupMainThreadCpuMs, groupPeakRssKb, selfCpuMs } from "./proc-stats.js";
+import { groupCpuMs, groupDiskWriteBytes, groupMainThreadCpuMs, groupPeakRssKb, selfCpuMs } from "./proc-stats.js";
 import { eventLoopMaxMs, waitForWarmup, prepareStarknetLoad, receiptTally, starknetProbe, type StarknetLoadMode } from "./starknet-load.js";
 
 if (process.argv.includes("--in-process")) {
@@ -82,6 +82,7 @@ async function main(): Promise<void> {
     await eventLoopMaxMs(url); // starts the window the timed part is measured in
     const window_us = { from: monotonicUs(), to: 0 };
     const cpu0 = { node: child ? groupCpuMs(child.proc.pid!) : 0, nodeMain: child ? groupMainThreadCpuMs(child.proc.pid!) : 0, client: selfCpuMs() };
+    const disk0 = child ? groupDiskWriteBytes(child.proc.pid!) : 0;
     const r = await runLoad(url, starknetProbe, { queues: load.queues, concurrency: CONCURRENCY, client: CLIENT, ...(RATE !== undefined ? { rate_per_s: RATE } : {}), log });
     window_us.to = monotonicUs();
     const cpu = {
@@ -89,6 +90,7 @@ async function main(): Promise<void> {
       nodeMain: child ? groupMainThreadCpuMs(child.proc.pid!) - cpu0.nodeMain : NaN,
       client: selfCpuMs() - cpu0.client,
     };
+    const diskBytes = child ? groupDiskWriteBytes(child.proc.pid!) - disk0 : NaN;
     const loopMax = await eventLoopMaxMs(url);
     if (r.refused > 0) log(`${r.refused} refused, first: ${r.firstError}`);
     const tally = await receiptTally(url, r.blocks);
@@ -124,6 +126,7 @@ async function main(): Promise<void> {
         node_main_thread_cpu_ms_per_tx: child ? round2(cpu.nodeMain / Math.max(1, f.included)) : null,
         client_cpu_ms_per_tx: round2(cpu.client / Math.max(1, f.included)),
         peak_rss_mb: round(peakRssKb / 1024),
+        node_disk_write_kb_per_tx: child ? round2(diskBytes / 1024 / Math.max(1, f.included)) : null,
         ecdsa_verify_per_s: crypto.ecdsa_verify_per_s,
         pedersen_per_s: crypto.pedersen_per_s,
         machine: `${cpus()[0]?.model ?? "?"} x${cpus().length}`,
