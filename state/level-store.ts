@@ -1,6 +1,8 @@
 // LevelDB-backed KvStore (classic-level through `level`), the embedded default.
 // One `batch` call is one LevelDB write batch: atomic across a crash.
 
+import { open } from "node:fs/promises";
+import { join } from "node:path";
 import { Level } from "level";
 import { forEachRecord, StoreWriteError, type KvOp, type KvRange, type KvStore } from "./kv-store.js";
 
@@ -21,7 +23,9 @@ export const WRITE_BUFFER_BYTES = 32 * 2 ** 20;
 
 /** A key range that holds no key (column 0x00 is never written), for `close`'s settling. */
 const SETTLE_RANGE = [new Uint8Array([0x00]), new Uint8Array([0x00, 0x00])] as const;
-const SETTLE_PASSES = 3;
+/** At most this many settling passes at close (each waits for one compaction at most: tens of ms). */
+const SETTLE_MAX_PASSES = 256;
+const SETTLE_YIELD_MS = 5;
 
 export class LevelKvStore implements KvStore {
   private constructor(private readonly db: Db) {}
@@ -88,16 +92,28 @@ export class LevelKvStore implements KvStore {
    * stop at an unlucky instant left up to ~10 MB of such files (issue 14's disk figure swung by
    * that much). A manual compaction of a range no file holds first writes the memtable to a
    * table (the log is then empty) and waits for the compaction in progress, since LevelDB runs
-   * them one at a time. A compaction scheduled right after could still be cut short, hence
-   * a few passes; each costs only the wait. Measured: 45-110 ms at 5-9 MB, and no orphaned
-   * files in 6 of 6 trials, against one 3.5 MB orphan in 6 without.
+   * them one at a time. A compaction scheduled right after (a flushed 32 MB memtable starts a
+   * cascade down the levels) could still be cut short, hence passes until no level is over
+   * LevelDB's limit and its own log shows no compaction running (at most SETTLE_MAX_PASSES);
+   * each costs only the wait.
+   * Measured with 4 MB memtables and three passes: 45-110 ms at 5-9 MB, and no orphaned files
+   * in 6 of 6 trials, against one 3.5 MB orphan in 6 without; a fixed three passes were not
+   * enough once the memtable was 32 MB (level-store.test.ts).
    */
   async close() {
     // `level` types the database for browsers too; on Node it is classic-level's, which compacts.
     const db = this.db as Db & { compactRange?: (start: Uint8Array, end: Uint8Array) => Promise<void> };
     if (db.status === "open" && db.compactRange) {
       try {
-        for (let pass = 0; pass < SETTLE_PASSES; pass++) await db.compactRange(SETTLE_RANGE[0], SETTLE_RANGE[1]);
+        for (let pass = 0; pass < SETTLE_MAX_PASSES; pass++) {
+          await db.compactRange(SETTLE_RANGE[0], SETTLE_RANGE[1]);
+          if (pass > 0 && !(await compactionRunning(db.location))) {
+            if (!compactionDue(db)) break;
+            // Let LevelDB's own compaction of the level start: back-to-back manual passes
+            // would take its thread before it does.
+            await new Promise((r) => setTimeout(r, SETTLE_YIELD_MS));
+          }
+        }
       } catch {
         // Settling is tidiness: a store that cannot compact (a failed disk) still closes.
       }
@@ -105,3 +121,50 @@ export class LevelKvStore implements KvStore {
     await this.db.close();
   }
 }
+
+/**
+ * Whether a level is over LevelDB's limit for it, so a compaction is due (LevelDB's own
+ * scores: 4 tables in level 0, 10^L MB in level L ≥ 1), from its "leveldb.stats" table.
+ * A database without getProperty says no.
+ */
+function compactionDue(db: Db): boolean {
+  const get = (db as Db & { getProperty?: (p: string) => string }).getProperty;
+  if (get === undefined) return false;
+  let stats: string;
+  try {
+    stats = get.call(db, "leveldb.stats");
+  } catch {
+    return false;
+  }
+  // Rows: "  L  files  size(MB)  time(s)  read(MB)  write(MB)"
+  for (const m of stats.matchAll(/^\s*(\d+)\s+(\d+)\s+(\d+)\s/gm)) {
+    const level = Number(m[1]);
+    if (level === 0 ? Number(m[2]) >= 4 : Number(m[3]) >= 10 ** level) return true;
+  }
+  return false;
+}
+
+/**
+ * Whether LevelDB's info log (LOG in the directory) says a compaction is under way: its last
+ * "Compacting ..." line comes after the last "Compacted ..." or "Compaction error" line.
+ * Only the log's tail is read; a log that cannot be read says no.
+ */
+async function compactionRunning(dir: string): Promise<boolean> {
+  let tail: string;
+  try {
+    const f = await open(join(dir, "LOG"), "r");
+    try {
+      const { size } = await f.stat();
+      const n = Math.min(size, LOG_TAIL_BYTES);
+      const b = Buffer.alloc(n);
+      await f.read(b, 0, n, size - n);
+      tail = b.toString("latin1");
+    } finally {
+      await f.close();
+    }
+  } catch {
+    return false;
+  }
+  return tail.lastIndexOf("Compacting ") > Math.max(tail.lastIndexOf("Compacted "), tail.lastIndexOf("Compaction error"));
+}
+const LOG_TAIL_BYTES = 16 * 1024;

@@ -49,7 +49,7 @@ describe("LevelKvStore.close", () => {
     };
     let caught = false;
     for (let b = 0; b < 3000 && !caught; b++) {
-      await store.batch(Array.from({ length: 100 }, () => ({ type: "put" as const, key: bytes(33), value: bytes(100) })));
+      await store.batch(Array.from({ length: 100 }, () => ({ type: "put" as const, key: bytes(33), value: bytes(1000) })));
       caught = running();
     }
     expect(caught).toBe(true);
