@@ -101,6 +101,6 @@ export const accountClass = AccountDef.constructor_({ public_key: t.felt252 }, (
  */
 export function accountPublicKeyOf(state: StateReader, address: Felt): Felt | undefined {
   if (state.getClassHash(address) !== accountClass.classHash) return undefined;
-  const storage = accountClass.storage.readOnly((k) => state.getStorage(address, k)) as unknown as { Account_public_key: { read(): Felt } };
+  const storage = accountClass.storage.readOnly(state, address) as unknown as { Account_public_key: { read(): Felt } };
   return storage.Account_public_key.read();
 }

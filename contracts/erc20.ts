@@ -156,7 +156,7 @@ export const erc20Class = ERC20Def.build();
  */
 export function erc20BalanceOf(state: StateReader, token: Felt, account: Felt): bigint | undefined {
   if (state.getClassHash(token) !== erc20Class.classHash) return undefined;
-  const storage = erc20Class.storage.readOnly((k) => state.getStorage(token, k)) as unknown as { ERC20_balances: { read(account: Felt): bigint } };
+  const storage = erc20Class.storage.readOnly(state, token) as unknown as { ERC20_balances: { read(account: Felt): bigint } };
   return storage.ERC20_balances.read(account);
 }
 

@@ -22,7 +22,6 @@ const U64_END = 1n << 64n;
 const U127_END = 1n << 127n;
 const U191_END = 1n << 191n;
 const U255_END = 1n << 255n;
-const SHIFTS = [0n, 64n, 128n, 192n];
 
 let buf = Buffer.allocUnsafeSlow(64 * 1024);
 let view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
@@ -215,10 +214,16 @@ function writeBigInt(v: bigint): void {
     pos += 4;
   }
   buf[pos++] = EXT_BIGINT;
-  for (let w = words - 1; w >= 0; w--) {
-    view.setBigUint64(pos, BigInt.asUintN(64, w === 0 ? v : v >> (SHIFTS[w] ?? BigInt(64 * w))));
-    pos += 8;
+  // Low word last, big-endian. setBigUint64 keeps a value's low 64 bits (two's complement for
+  // a negative one) by itself, and `>>` is arithmetic, so a felt's four words cost three
+  // shifts and no BigInt.asUintN: half the bigints the store's encoder allocated before.
+  let rest = v;
+  for (let w = words - 1; ; w--) {
+    view.setBigUint64(pos + 8 * w, rest);
+    if (w === 0) break;
+    rest >>= 64n;
   }
+  pos += length;
 }
 
 /** Word count of msgpackr's bigint extension for any value outside the 64-bit forms. */

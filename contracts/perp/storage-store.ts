@@ -22,6 +22,7 @@
 
 import { fromSignedFelt, toSignedFelt, type Felt } from "../../state/felt.js";
 import type { ExchangeEvent } from "./events.js";
+import { fieldAddress } from "../runtime/index.js";
 import { entryAddress, entryAddress2, sequentialEntryAddress, storageVarAddress } from "./slot-address.js";
 import type { ExchangeStore } from "./store.js";
 import type { Account, BookSide, Globals, Level, MarketConfig, Order, OrderStatus, OrderType, Position, Side } from "./types.js";
@@ -101,9 +102,21 @@ export class StorageStore implements ExchangeStore {
   getMarket(id: number): MarketConfig | undefined {
     const f = this.readN(entryAddress(MARKETS, BigInt(id)), MARKET_FIELDS.length);
     if (f[0] === 0n) return undefined;
-    const m: Record<string, unknown> = { id };
-    MARKET_FIELDS.forEach((k, i) => (m[k] = f[i]));
-    return m as unknown as MarketConfig;
+    // One literal (one shape) in MARKET_FIELDS' order, not eleven keyed stores on an empty object.
+    return {
+      id,
+      name: f[0]!,
+      tick_size_e6: f[1]!,
+      lot_size_e8: f[2]!,
+      initial_margin_ppm: f[3]!,
+      maintenance_margin_ppm: f[4]!,
+      liquidation_fee_ppm: f[5]!,
+      max_leverage: f[6]!,
+      maker_fee_ppm: f[7]!,
+      taker_fee_ppm: f[8]!,
+      max_funding_rate_e12: f[9]!,
+      funding_period_s: f[10]!,
+    };
   }
   putMarket(m: MarketConfig): void {
     this.writeN(
@@ -232,11 +245,11 @@ export class StorageStore implements ExchangeStore {
   }
   private readN(base: Felt, n: number): Felt[] {
     const out: Felt[] = new Array(n);
-    for (let i = 0; i < n; i++) out[i] = this.read(base + BigInt(i));
+    for (let i = 0; i < n; i++) out[i] = this.read(fieldAddress(base, i));
     return out;
   }
   private writeN(base: Felt, values: readonly Felt[]): void {
-    for (let i = 0; i < values.length; i++) this.write(base + BigInt(i), values[i]!);
+    for (let i = 0; i < values.length; i++) this.write(fieldAddress(base, i), values[i]!);
   }
 }
 

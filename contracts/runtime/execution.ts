@@ -14,6 +14,7 @@ import type { ArgValues, BlockInfo, CallContext, EventSpec, FnSig, Inputs, TxInf
 import { ClassHashNotFoundError, ContractNotFoundError, ContractPanic, EntrypointNotFoundError, isExecutionFailure } from "./errors.js";
 import { GAS, GasMeter } from "./gas.js";
 import type { JournaledState } from "./journaled-state.js";
+import type { RawStorage } from "./storage.js";
 
 export interface OrderedEvent {
   order: number;
@@ -210,6 +211,23 @@ export class ExecutionEngine {
   }
 }
 
+/** A call frame's raw storage for its accessors: one object, not three closures a frame. */
+class FrameStorage implements RawStorage {
+  constructor(
+    private readonly frame: NativeCallContext,
+    private readonly engine: ExecutionEngine,
+  ) {}
+  read(key: Felt): Felt {
+    return this.frame.readRaw(key);
+  }
+  write(key: Felt, value: Felt): void {
+    this.frame.writeRaw(key, value);
+  }
+  chargeHashes(n: number): void {
+    this.engine.charge(GAS.HASH * BigInt(n));
+  }
+}
+
 class NativeCallContext implements CallContext<any, any> {
   readonly self: Felt;
   readonly caller: Felt;
@@ -240,13 +258,7 @@ class NativeCallContext implements CallContext<any, any> {
   }
 
   get storage(): any {
-    if (!this.storageCache) {
-      this.storageCache = this.cls.storage.accessors({
-        read: (k) => this.readRaw(k),
-        write: (k, v) => this.writeRaw(k, v),
-        chargeHashes: (n) => this.engine.charge(GAS.HASH * BigInt(n)),
-      });
-    }
+    if (!this.storageCache) this.storageCache = this.cls.storage.accessors(new FrameStorage(this, this.engine));
     return this.storageCache;
   }
 

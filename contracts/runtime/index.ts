@@ -55,6 +55,7 @@ export {
   singleKeyAddress,
   knownSingleKeyAddress,
   prefetchSingleKeyAddresses,
+  fieldAddress,
   STORAGE_ADDRESS_BOUND,
   StorageLayout,
 } from "./storage.js";

@@ -154,10 +154,16 @@ export interface RawStorage {
   chargeHashes(n: number): void;
 }
 
+/** `base + i` for a value's i-th felt; the first is `base` itself (no bigint made for it). */
+export function fieldAddress(base: Felt, i: number): Felt {
+  return i === 0 ? base : base + (FIELD_OFFSETS[i] ?? BigInt(i));
+}
+const FIELD_OFFSETS: readonly bigint[] = Array.from({ length: 32 }, (_, i) => BigInt(i));
+
 export function readTyped<T>(raw: RawStorage, base: Felt, type: CairoType<T>): T {
   const n = type.storageSize!;
-  const felts: Felt[] = [];
-  for (let i = 0; i < n; i++) felts.push(raw.read(base + BigInt(i)));
+  const felts: Felt[] = new Array(n);
+  for (let i = 0; i < n; i++) felts[i] = raw.read(fieldAddress(base, i));
   return type.decode(new FeltReader(felts));
 }
 
@@ -165,57 +171,77 @@ export function writeTyped<T>(raw: RawStorage, base: Felt, type: CairoType<T>, v
   const felts = encodeValue(type, value);
   const n = type.storageSize!;
   while (felts.length < n) felts.push(0n);
-  for (let i = 0; i < n; i++) raw.write(base + BigInt(i), felts[i]!);
+  for (let i = 0; i < n; i++) raw.write(fieldAddress(base, i), felts[i]!);
 }
 
 /** Precomputed per-class layout: variable base addresses, so accessors are cheap to build. */
 export class StorageLayout<S extends Record<string, StorageSpec>> {
   private readonly bases = new Map<string, Felt>();
   /**
-   * The prototype of every accessors object of this class: one getter per variable that
-   * builds its accessor on first use and keeps it on the object. A call frame reads one or
-   * two variables of a contract, so building all of them per frame (closures each) was most
-   * of a small view call's cost (a fee balance read).
+   * The class of this layout's accessors objects: one getter per variable on its prototype,
+   * which builds the variable's accessor on first use and keeps it in the object's slot for it.
+   * A call frame reads one or two variables of a contract, so building all of them per frame
+   * was most of a small view call's cost (a fee balance read). Every object has the same two
+   * fields from its constructor on (an earlier version added each accessor as an own property
+   * when first read, which turned every frame's object into a dictionary).
    */
-  private readonly proto: object;
+  private readonly Accessors: new (raw: RawStorage) => object;
 
   constructor(readonly specs: S) {
     for (const name of Object.keys(specs)) this.bases.set(name, storageVarAddress(name));
-    const proto: PropertyDescriptorMap = {};
-    for (const [name, spec] of Object.entries(specs)) {
+    const count = Object.keys(specs).length;
+    class Accessors {
+      readonly [RAW]: RawStorage;
+      readonly [BUILT]: unknown[];
+      constructor(raw: RawStorage) {
+        this[RAW] = raw;
+        this[BUILT] = new Array(count);
+      }
+    }
+    Object.entries(specs).forEach(([name, spec], i) => {
       const base = this.bases.get(name)!;
-      proto[name] = {
-        get(this: { [RAW]: RawStorage }) {
-          const accessor = spec.kind === "var" ? new VarAccess(this[RAW], base, spec.type) : new MapAccess(this[RAW], base, spec);
-          Object.defineProperty(this, name, { value: accessor, enumerable: true });
-          return accessor;
+      Object.defineProperty(Accessors.prototype, name, {
+        get(this: Accessors) {
+          return (this[BUILT][i] ??= spec.kind === "var" ? new VarAccess(this[RAW], base, spec.type) : new MapAccess(this[RAW], base, spec));
         },
         enumerable: true,
         configurable: true,
-      };
-    }
-    this.proto = Object.create(null, proto);
+      });
+    });
+    this.Accessors = Accessors;
   }
 
   accessors(raw: RawStorage): StorageAccessors<S> {
-    const out = Object.create(this.proto) as { [RAW]: RawStorage };
-    out[RAW] = raw;
-    return out as unknown as StorageAccessors<S>;
+    return new this.Accessors(raw) as unknown as StorageAccessors<S>;
   }
 
-  /** Accessors that read through `read` without a call frame (a write through them is a bug and throws). */
-  readOnly(read: (key: Felt) => Felt): StorageAccessors<S> {
-    return this.accessors({
-      read,
-      write: () => {
-        throw new Error("invariant violated: a storage read outside a call frame wrote storage");
-      },
-      chargeHashes: () => {},
-    });
+  /** Accessors that read `address`'s storage in `state` without a call frame (a write through them is a bug and throws). */
+  readOnly(state: StorageSource, address: Felt): StorageAccessors<S> {
+    return this.accessors(new ReadOnlyStorage(state, address));
   }
 }
 
+/** Whatever can read a contract's storage felt (a state reader). */
+export interface StorageSource {
+  getStorage(address: Felt, key: Felt): Felt;
+}
+
+class ReadOnlyStorage implements RawStorage {
+  constructor(
+    private readonly state: StorageSource,
+    private readonly address: Felt,
+  ) {}
+  read(key: Felt): Felt {
+    return this.state.getStorage(this.address, key);
+  }
+  write(): void {
+    throw new Error("invariant violated: a storage read outside a call frame wrote storage");
+  }
+  chargeHashes(): void {}
+}
+
 const RAW = Symbol("raw storage");
+const BUILT = Symbol("accessors built");
 
 class VarAccess<T> implements VarAccessor<T> {
   constructor(

@@ -49,25 +49,44 @@ export interface PoseidonProgram {
 }
 
 export function compilePlans(plans: readonly HashPlan[]): PoseidonProgram {
-  const ops: number[] = [];
-  const felts: Felt[] = [];
-  let jobs = 0;
-  const operand = (p: HashPlan): number => {
-    if (typeof p === "bigint") return felts.push(p) - 1;
-    return (PROGRAM_REF | emit(p)) >>> 0;
-  };
-  const emit = (p: ManyPlan): number => {
-    const refs = p.many.map(operand); // children first: their jobs come before this one
-    ops.push(refs.length);
-    for (const r of refs) ops.push(r); // no spread: a long input list must not hit the argument limit
-    return jobs++;
-  };
+  const c = new ProgramCompiler();
   const outputs = new Int32Array(plans.length);
   for (let i = 0; i < plans.length; i++) {
     const p = plans[i]!;
-    outputs[i] = typeof p === "bigint" ? -1 - (felts.push(p) - 1) : emit(p);
+    outputs[i] = typeof p === "bigint" ? -1 - (c.felts.push(p) - 1) : c.emit(p);
   }
-  return { ops: Uint32Array.from(ops), felts, jobs, outputs };
+  const ops = new Uint32Array(c.ops.length);
+  for (let i = 0; i < ops.length; i++) ops[i] = c.ops[i]!;
+  return { ops, felts: c.felts, jobs: c.jobs, outputs };
+}
+
+/**
+ * compilePlans' state. A plan's operands are worked out children first (their jobs come
+ * before its own) onto one shared stack, then copied to `ops` after its input count: no
+ * array, closure or iterator per plan (a block's commitments compile thousands of them).
+ */
+class ProgramCompiler {
+  readonly ops: number[] = [];
+  readonly felts: Felt[] = [];
+  jobs = 0;
+  private readonly stack: number[] = [];
+
+  /** Emits `p`'s job (after its children's); returns its index. */
+  emit(p: ManyPlan): number {
+    const inputs = p.many;
+    const n = inputs.length;
+    const stack = this.stack;
+    const base = stack.length;
+    for (let i = 0; i < n; i++) {
+      const x = inputs[i]!;
+      stack.push(typeof x === "bigint" ? this.felts.push(x) - 1 : (PROGRAM_REF | this.emit(x)) >>> 0);
+    }
+    const ops = this.ops;
+    ops.push(n);
+    for (let i = base; i < base + n; i++) ops.push(stack[i]!);
+    stack.length = base;
+    return this.jobs++;
+  }
 }
 
 /** Runs a compiled program with poseidonMany on the calling thread (the reference the addon matches). */
