@@ -23,8 +23,13 @@ export const WRITE_BUFFER_BYTES = 32 * 2 ** 20;
 
 /** A key range that holds no key (column 0x00 is never written), for `close`'s settling. */
 const SETTLE_RANGE = [new Uint8Array([0x00]), new Uint8Array([0x00, 0x00])] as const;
-/** At most this many settling passes at close (each waits for one compaction at most: tens of ms). */
+/**
+ * Settling at close stops after this many passes (each waits for one compaction at most: tens
+ * of ms) or this long, whichever comes first: a stop should not wait out a long backlog (what
+ * is cut short is deleted at the next open, as before).
+ */
 const SETTLE_MAX_PASSES = 256;
+const SETTLE_MAX_MS = 5_000;
 const SETTLE_YIELD_MS = 5;
 
 export class LevelKvStore implements KvStore {
@@ -94,8 +99,8 @@ export class LevelKvStore implements KvStore {
    * table (the log is then empty) and waits for the compaction in progress, since LevelDB runs
    * them one at a time. A compaction scheduled right after (a flushed 32 MB memtable starts a
    * cascade down the levels) could still be cut short, hence passes until no level is over
-   * LevelDB's limit and its own log shows no compaction running (at most SETTLE_MAX_PASSES);
-   * each costs only the wait.
+   * LevelDB's limit and its own log shows no compaction running (at most SETTLE_MAX_PASSES
+   * or SETTLE_MAX_MS); each costs only the wait.
    * Measured with 4 MB memtables and three passes: 45-110 ms at 5-9 MB, and no orphaned files
    * in 6 of 6 trials, against one 3.5 MB orphan in 6 without; a fixed three passes were not
    * enough once the memtable was 32 MB (level-store.test.ts).
@@ -104,8 +109,11 @@ export class LevelKvStore implements KvStore {
     // `level` types the database for browsers too; on Node it is classic-level's, which compacts.
     const db = this.db as Db & { compactRange?: (start: Uint8Array, end: Uint8Array) => Promise<void> };
     if (db.status === "open" && db.compactRange) {
+      // A timer, not a clock read: settling stops after SETTLE_MAX_MS whatever is left.
+      let late = false;
+      const timer = setTimeout(() => (late = true), SETTLE_MAX_MS);
       try {
-        for (let pass = 0; pass < SETTLE_MAX_PASSES; pass++) {
+        for (let pass = 0; pass < SETTLE_MAX_PASSES && !late; pass++) {
           await db.compactRange(SETTLE_RANGE[0], SETTLE_RANGE[1]);
           if (pass > 0 && !(await compactionRunning(db.location))) {
             if (!compactionDue(db)) break;
@@ -116,6 +124,8 @@ export class LevelKvStore implements KvStore {
         }
       } catch {
         // Settling is tidiness: a store that cannot compact (a failed disk) still closes.
+      } finally {
+        clearTimeout(timer);
       }
     }
     await this.db.close();
@@ -124,24 +134,39 @@ export class LevelKvStore implements KvStore {
 
 /**
  * Whether a level is over LevelDB's limit for it, so a compaction is due (LevelDB's own
- * scores: 4 tables in level 0, 10^L MB in level L ≥ 1), from its "leveldb.stats" table.
+ * scores: 4 tables in level 0, 10 MB × 10^(L−1) in level L ≥ 1), from the table list LevelDB
+ * gives ("leveldb.sstables": a "--- level L ---" line, then a line per table, "number:bytes[...]").
  * A database without getProperty says no.
  */
 function compactionDue(db: Db): boolean {
   const get = (db as Db & { getProperty?: (p: string) => string }).getProperty;
   if (get === undefined) return false;
-  let stats: string;
+  let tables: string;
   try {
-    stats = get.call(db, "leveldb.stats");
+    tables = get.call(db, "leveldb.sstables");
   } catch {
     return false;
   }
-  // Rows: "  L  files  size(MB)  time(s)  read(MB)  write(MB)"
-  for (const m of stats.matchAll(/^\s*(\d+)\s+(\d+)\s+(\d+)\s/gm)) {
-    const level = Number(m[1]);
-    if (level === 0 ? Number(m[2]) >= 4 : Number(m[3]) >= 10 ** level) return true;
+  let level = -1;
+  let files = 0;
+  let bytes = 0;
+  const over = () => (level === 0 ? files >= 4 : level > 0 && bytes >= 10 * 2 ** 20 * 10 ** (level - 1));
+  for (const line of tables.split("\n")) {
+    const heading = /^--- level (\d+) ---/.exec(line);
+    if (heading) {
+      if (over()) return true;
+      level = Number(heading[1]);
+      files = 0;
+      bytes = 0;
+      continue;
+    }
+    const table = /^\s*\d+:(\d+)\[/.exec(line);
+    if (table) {
+      files++;
+      bytes += Number(table[1]);
+    }
   }
-  return false;
+  return over();
 }
 
 /**
