@@ -58,9 +58,13 @@ async function main(): Promise<void> {
   for (let i = 0; i < PAIRS; i++) {
     const first = i % 2 === 0 ? "hardhat" : "perpchain";
     if (PAIRS > 1) log(`pair ${i + 1}/${PAIRS}, ${first} first`);
-    const a = first === "hardhat" ? await runHardhat() : await runPerpchain();
-    const b = first === "hardhat" ? await runPerpchain() : await runHardhat();
-    pairs.push(first === "hardhat" ? { first, hardhat: a as typeof pairs[0]["hardhat"], perpchain: b as typeof pairs[0]["perpchain"] } : { first, hardhat: b as typeof pairs[0]["hardhat"], perpchain: a as typeof pairs[0]["perpchain"] });
+    if (first === "hardhat") {
+      const hardhat = await runHardhat();
+      pairs.push({ first, hardhat, perpchain: await runPerpchain() });
+    } else {
+      const perpchain = await runPerpchain();
+      pairs.push({ first, hardhat: await runHardhat(), perpchain });
+    }
   }
   const ratio = (p: (typeof pairs)[0]) => round2(p.perpchain.included_tx_per_s / p.hardhat.included_tx_per_s);
   // CPU time per transaction of each server process group: comparable on a shared machine
